@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kaccess.h"
+
+#define ATTR_MAX (64 * 1024)
+
+struct ka {
+	char *root;
+	int rootfd;
+	bool live;
+};
+
+static int openat2_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	return (int)fd;
+}
+
+int ka_open(const char *sysroot, struct ka **ret)
+{
+	if (!sysroot || !*sysroot)
+		return -EINVAL;
+
+	_cleanup_free_ char *root = xstrdup(sysroot);
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		root[--n] = '\0';
+
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	_cleanup_close_ int sysfd = openat2_beneath(fd, "sys", O_PATH | O_DIRECTORY);
+	if (sysfd < 0)
+		return sysfd == -ENOTDIR ? -ENOTDIR : -ENOENT;
+
+	struct statfs sfs;
+	if (fstatfs(sysfd, &sfs) < 0)
+		return -errno;
+
+	struct ka *ka = xcalloc(1, sizeof(*ka));
+	ka->root = TAKE_PTR(root);
+	ka->rootfd = TAKE_FD(fd);
+	ka->live = sfs.f_type == SYSFS_MAGIC;
+	*ret = ka;
+	return 0;
+}
+
+void ka_free(struct ka *ka)
+{
+	if (!ka)
+		return;
+	if (ka->rootfd >= 0)
+		close(ka->rootfd);
+	free(ka->root);
+	free(ka);
+}
+
+const char *ka_root(const struct ka *ka)
+{
+	return ka->root;
+}
+
+bool ka_is_live(const struct ka *ka)
+{
+	return ka->live;
+}
+
+char *ka_path(const struct ka *ka, const char *rel)
+{
+	if (strcmp(ka->root, "/") == 0)
+		return xasprintf("/%s", rel);
+	return xasprintf("%s/%s", ka->root, rel);
+}
+
+const char *ka_strerror(int err)
+{
+	switch (err) {
+	case -EXDEV:
+		return "a symlink leads outside the sysroot";
+	case -EBADMSG:
+		return "not a text attribute (binary or garbage content)";
+	case -EFBIG:
+		return "file too large for a sysfs attribute";
+	case -ELOOP:
+		return "a symlink where a file was expected";
+	default:
+		return strerror(-err);
+	}
+}
+
+int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
+{
+	int fd = openat2_beneath(ka->rootfd, rel, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret)
+{
+	int fd = openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		strv_push(ret, xstrdup(de->d_name));
+	}
+	if (errno)
+		return -errno;
+	return 0;
+}
+
+static int read_fd(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	while (got < size) {
+		ssize_t k = read(fd, buf + got, size - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (int)got;
+}
+
+int ka_read_at(int dirfd, const char *name, char **ret)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+
+	/* sysfs attributes fit a page: start there and grow for plain files. */
+	size_t cap = 4096;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	size_t len = 0;
+	for (;;) {
+		/* One read returns a whole sysfs attribute; a short read is the end. */
+		ssize_t k = read(fd, buf + len, cap - len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		len += (size_t)k;
+		if (k == 0 || len < cap)
+			break;
+		if (cap >= ATTR_MAX)
+			return -EFBIG;
+		cap *= 4;
+		buf = xreallocarray(buf, cap + 1, 1);
+	}
+	if (memchr(buf, '\0', len))
+		return -EBADMSG;
+	buf[len] = '\0';
+	strip(buf);
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int ka_read(const struct ka *ka, const char *rel, char **ret)
+{
+	/* Resolve the directory part beneath the root, then read the file itself. */
+	const char *slash = strrchr(rel, '/');
+	if (!slash)
+		return ka_read_at(ka->rootfd, rel, ret);
+	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
+	_cleanup_close_ int dfd = openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	return ka_read_at(dfd, slash + 1, ret);
+}
+
+int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, buf, size);
+}
+
+int ka_link_base_at(int dirfd, const char *name, char **ret)
+{
+	size_t cap = 256;
+	for (;;) {
+		_cleanup_free_ char *buf = xmalloc(cap);
+		ssize_t n = readlinkat(dirfd, name, buf, cap);
+		if (n < 0)
+			return errno == EINVAL ? -ENOLINK : -errno;
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			while (n > 1 && buf[n - 1] == '/')
+				buf[--n] = '\0';
+			const char *base = strrchr(buf, '/');
+			base = base ? base + 1 : buf;
+			if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+				return -EBADMSG;
+			*ret = xstrdup(base);
+			return 0;
+		}
+		if (cap >= 65536)
+			return -ENAMETOOLONG;
+		cap *= 2;
+	}
+}
+
+bool ka_exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}

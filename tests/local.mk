@@ -1,0 +1,1 @@
+# Script tests (included from the top Makefile.am).
