@@ -31,3 +31,6 @@ struct command {
 /* Each returns an exit status (EXIT_*). argv[0] is the command name. */
 int cmd_list(struct context *ctx, int argc, char **argv);
 int cmd_check(struct context *ctx, int argc, char **argv);
+int cmd_claim(struct context *ctx, int argc, char **argv);
+int cmd_release(struct context *ctx, int argc, char **argv);
+int cmd_recover(struct context *ctx, int argc, char **argv);

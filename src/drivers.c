@@ -89,7 +89,7 @@ void drivers_reset_extra(void)
 
 bool driver_known(const char *name)
 {
-	return lookup(name) || is_extra(name);
+	return lookup(name) != NULL;
 }
 
 enum role driver_role(const char *driver, bool vfio_dev)

@@ -28,7 +28,7 @@ void drivers_reset_extra(void);
 enum role driver_role(const char *driver, bool vfio_dev);
 /* Whether name is vfio-pci or a known VFIO PCI variant driver. */
 bool driver_is_vfio_pci(const char *name);
-/* Whether the table knows the driver (so no vfio-dev/ check is needed). */
+/* Whether the built-in table knows the driver (so no vfio-dev/ check is needed). */
 bool driver_known(const char *name);
 /* Driver names compare with '-' and '_' folded, as module names do. */
 bool driver_name_eq(const char *a, const char *b);

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "model.h"
+#include "pcidb.h"
 
 static const char *const state_names[_GROUP_STATE_MAX] = {
 	[GROUP_FREE] = "free",
@@ -90,6 +92,7 @@ static struct device *add_device(struct system *sys, const char *name)
 	struct device *d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(name);
 	d->boot_vga = -1;
+	d->header_type = -1;
 	sys->devices = grow_array(sys->devices, &sys->devcap, sys->ndevices + 1, sizeof(*sys->devices));
 	sys->devices[sys->ndevices++] = d;
 	return d;
@@ -507,4 +510,66 @@ bool group_direct_mapped(const struct group *g)
 		if (streq(g->regions[i].type, "direct"))
 			return true;
 	return false;
+}
+
+int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db)
+{
+	for (size_t i = 0; i < sys->ndevices; i++) {
+		struct device *d = sys->devices[i];
+		if (!d->selected || !d->is_pci)
+			continue;
+		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
+		_cleanup_close_ int dfd = -1;
+		int r = ka_open_dir(ka, dir, &dfd);
+		if (r < 0)
+			return read_error(ka, dir, NULL, r, NULL);
+		/* libpci follows links: only hand it a plain file inside the sysroot. */
+		struct stat st;
+		if (fstatat(dfd, "config", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		unsigned char hdr[64];
+		if (pcidb_read_config(db, &d->addr, 0, hdr, sizeof(hdr)) < 0)
+			continue;
+		d->header_type = hdr[0x0e] & 0x7f;
+	}
+	return 0;
+}
+
+int model_read_binding(const struct ka *ka, const char *address, struct binding *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", address);
+	_cleanup_close_ int dfd = -1;
+	int r = ka_open_dir(ka, dir, &dfd);
+	if (r < 0)
+		return r;
+	r = ka_link_base_at(dfd, "driver", &ret->driver);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	_cleanup_free_ char *v = NULL;
+	r = ka_read_at(dfd, "driver_override", &v);
+	if (r < 0 && r != -ENOENT) {
+		binding_clear(ret);
+		return r;
+	}
+	if (v && *v && !streq(v, "(null)"))
+		ret->override = TAKE_PTR(v);
+	return 0;
+}
+
+void binding_clear(struct binding *b)
+{
+	free(b->driver);
+	free(b->override);
+	b->driver = b->override = NULL;
+}
+
+static bool str_eq_null(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && streq(a, b));
+}
+
+bool binding_eq(const struct binding *a, const struct binding *b)
+{
+	return str_eq_null(a->driver, b->driver) && str_eq_null(a->override, b->override);
 }

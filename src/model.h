@@ -51,6 +51,7 @@ struct device {
 	int boot_vga;          /* 1, 0, or -1 when there is no boot_vga */
 	char *reset_method;    /* NULL when absent or empty */
 	enum role role;
+	int header_type;       /* config space header type, -1 until model_read_config() */
 	bool selected;
 };
 
@@ -112,6 +113,23 @@ struct device *model_find_device(const struct system *sys, const struct pci_addr
  * error with a message naming it (-ENOENT, -EINVAL).
  */
 int model_select(struct system *sys, int argc, char **argv);
+
+struct pcidb;
+/*
+ * Read the header type of every selected PCI device from config space
+ * through libpci (pcidb_use_sysroot() done). A device whose config file is
+ * missing or is not a regular file keeps -1.
+ */
+int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db);
+
+/* A device's binding as the kernel shows it now (re-read, never cached). */
+struct binding {
+	char *driver;   /* NULL: unbound */
+	char *override; /* NULL: unset */
+};
+int model_read_binding(const struct ka *ka, const char *address, struct binding *ret);
+void binding_clear(struct binding *b);
+bool binding_eq(const struct binding *a, const struct binding *b);
 
 /* Whether the group has a reserved region of type "direct". */
 bool group_direct_mapped(const struct group *g);

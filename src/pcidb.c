@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <pci/pci.h>
@@ -11,8 +12,12 @@
 #include "pcidb.h"
 #include "util.h"
 
+/* The size of libpci's own path buffers (OBJNAMELEN in its lib/sysfs.c). */
+#define LIBPCI_PATH_MAX 1024
+
 struct pcidb {
 	struct pci_access *pacc;
+	bool config_ready;
 	char buf[256];
 };
 
@@ -83,4 +88,31 @@ char *pcidb_class_name(struct pcidb *db, uint32_t class)
 	const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
 					(int)(class >> 8));
 	return xstrdup(s ? s : "");
+}
+
+int pcidb_use_sysroot(struct pcidb *db, const char *sysroot)
+{
+	_cleanup_free_ char *path = strcmp(sysroot, "/") == 0 ? xstrdup("/sys/bus/pci")
+								: xasprintf("%s/sys/bus/pci", sysroot);
+	/* the longest name libpci builds: <path>/devices/DDDDD:BB:DD.F/config */
+	if (strlen(path) + 64 >= LIBPCI_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (pci_set_param(db->pacc, (char *)"sysfs.path", path) < 0)
+		return -EINVAL;
+	db->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_init(db->pacc);
+	db->config_ready = true;
+	return 0;
+}
+
+int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, void *buf, unsigned len)
+{
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	int ok = pci_read_block(dev, (int)pos, buf, (int)len);
+	pci_free_dev(dev);
+	return ok ? 0 : -EIO;
 }

@@ -18,3 +18,13 @@ static inline void pcidb_freep(struct pcidb **db)
 char *pcidb_device_name(struct pcidb *db, uint16_t vendor, uint16_t device);
 /* "Ethernet controller" for class 0x0200xx; caller frees. */
 char *pcidb_class_name(struct pcidb *db, uint32_t class);
+
+struct pci_addr;
+/*
+ * Point libpci's config-space access at <sysroot>/sys/bus/pci (its
+ * sysfs.path parameter). -ENAMETOOLONG when the path does not fit libpci's
+ * 1024-byte buffers.
+ */
+int pcidb_use_sysroot(struct pcidb *db, const char *sysroot);
+/* Read len bytes of config space at pos; -EIO when the device has none readable. */
+int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, void *buf, unsigned len);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -216,4 +217,108 @@ bool strv_contains(const struct strv *s, const char *str)
 		if (strcmp(s->v[i], str) == 0)
 			return true;
 	return false;
+}
+
+char *path_resolve_rel(const char *dir, const char *target)
+{
+	if (!target || target[0] == '/')
+		return NULL;
+	_cleanup_free_ char *all = xasprintf("%s/%s", dir, target);
+	struct strv parts = { 0 };
+	char *save = NULL;
+	for (char *c = strtok_r(all, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (streq(c, "."))
+			continue;
+		if (streq(c, "..")) {
+			if (parts.n == 0) {
+				strv_free(&parts);
+				return NULL;
+			}
+			free(parts.v[--parts.n]);
+			continue;
+		}
+		strv_push(&parts, xstrdup(c));
+	}
+	char *out = xstrdup("");
+	for (size_t i = 0; i < parts.n; i++) {
+		char *next = xasprintf("%s%s%s", out, i ? "/" : "", parts.v[i]);
+		free(out);
+		out = next;
+	}
+	strv_free(&parts);
+	return out;
+}
+
+char *path_relative(const char *from_dir, const char *to)
+{
+	/* Skip the common leading components. */
+	const char *a = from_dir, *b = to;
+	const char *last_a = a, *last_b = b;
+	while (*a && *a == *b) {
+		if (*a == '/') {
+			last_a = a + 1;
+			last_b = b + 1;
+		}
+		a++;
+		b++;
+	}
+	if (!*a && (*b == '/' || !*b)) {
+		last_a = a;
+		last_b = *b ? b + 1 : b;
+	}
+	size_t ups = 0;
+	if (*last_a) {
+		ups = 1;
+		for (const char *p = last_a; *p; p++)
+			ups += *p == '/';
+	}
+	char *out = xstrdup("");
+	for (size_t i = 0; i < ups; i++) {
+		char *next = xasprintf("%s../", out);
+		free(out);
+		out = next;
+	}
+	char *res = xasprintf("%s%s", out, last_b);
+	free(out);
+	size_t n = strlen(res);
+	if (n > 0 && res[n - 1] == '/')
+		res[n - 1] = '\0';
+	return res;
+}
+
+static const struct {
+	int err;
+	const char *name;
+} errno_names[] = {
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" }, { ENXIO, "ENXIO" },
+	{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
+	{ ETIMEDOUT, "ETIMEDOUT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	{ EXDEV, "EXDEV" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { EINTR, "EINTR" },
+};
+
+const char *errno_name(int err)
+{
+	if (err < 0)
+		err = -err;
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (errno_names[i].err == err)
+			return errno_names[i].name;
+	return NULL;
+}
+
+int errno_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
+		if (strcasecmp(errno_names[i].name, name) == 0)
+			return errno_names[i].err;
+	unsigned long v;
+	if (parse_ulong(name, 10, &v) == 0 && v > 0 && v < 4096)
+		return (int)v;
+	return -1;
+}
+
+int strv_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }

@@ -57,3 +57,19 @@ struct strv {
 void strv_push(struct strv *s, char *owned);
 void strv_free(struct strv *s);
 bool strv_contains(const struct strv *s, const char *str);
+
+/*
+ * Join a relative symlink target to the directory holding the link and
+ * resolve "." and ".." lexically ("sys/bus/pci/devices" + "../../../devices/x"
+ * = "sys/devices/x"). NULL when the result would climb above the start or the
+ * target is absolute.
+ */
+char *path_resolve_rel(const char *dir, const char *target);
+/* The relative path from directory from_dir to to (both root-relative, normalized). */
+char *path_relative(const char *from_dir, const char *to);
+
+/* errno names for messages and fault files: "EBUSY" <-> EBUSY. */
+const char *errno_name(int err);
+int errno_from_name(const char *name);
+/* qsort comparator for an array of strings. */
+int strv_cmp(const void *a, const void *b);
