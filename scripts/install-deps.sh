@@ -6,7 +6,7 @@ set -eu
 PACKAGES="
  build-essential autoconf automake pkg-config
  libsysfs-dev libpci-dev pci.ids libkmod-dev libsmartcols-dev libjson-c-dev
- libcmocka-dev bash-completion mandoc
+ libcmocka-dev bash-completion mandoc kmod
 "
 
 SUDO=

@@ -253,9 +253,17 @@ static int print_json(const struct system *sys, struct pcidb *db)
 	return output_json(doc);
 }
 
-static int print_table(const struct system *sys, const struct outopts *o, struct pcidb *db)
+static int print_table(const struct system *sys, struct outopts *o, struct pcidb *db)
 {
+	/* Group lines only make sense with a group column; otherwise one line per device. */
+	bool tree = false;
+	for (size_t i = 0; i < o->ncols; i++)
+		tree |= o->cols[i] == COL_GROUP || o->cols[i] == COL_STATE || o->cols[i] == COL_VIABLE ||
+			o->cols[i] == COL_TYPE;
+	bool raw = o->raw;
+	o->raw = raw || !tree;
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, true);
+	scols_table_enable_raw(t, raw);
 	for (size_t i = 0; i < sys->ngroups; i++)
 		if (sys->groups[i]->selected)
 			table_add_group(t, o, db, sys->groups[i], sys->groups[i]->devices, sys->groups[i]->ndevices);
@@ -272,6 +280,7 @@ static int print_table(const struct system *sys, const struct outopts *o, struct
 				devs[n++] = sys->devices[i];
 		table_add_group(t, o, db, NULL, devs, n);
 	}
+	o->raw = raw;
 	return scols_print_table(t) < 0 ? -EIO : 0;
 }
 
