@@ -214,8 +214,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 		/* Back to the recorded driver, unless it was VFIO already (back to VFIO is no release). */
 		if (rec && !(rdrv && driver_role(rdrv, false) == ROLE_USER)) {
 			m->want.driver = xstrdup_or_null(rdrv);
-			const char *rov = json_str(rec, "driver_override");
-			m->want.override = rov && driver_role(rov, false) != ROLE_USER ? xstrdup(rov) : NULL;
+			m->want.override = xstrdup_or_null(json_str(rec, "driver_override"));
 			const char *mod = json_str(rec, "module");
 			if (rdrv) {
 				_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", rdrv);
@@ -243,13 +242,28 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 	}
 }
 
+/*
+ * The override to hold while a device is bound to driver: the wanted one when
+ * it lets that driver bind (unset, or naming it), else none; the wanted one is
+ * written once the bind is done (a device on nvme whose override already
+ * names vfio-pci can only be rebuilt that way, as the kernel would refuse the
+ * bind).
+ */
+static const char *staging_override(const struct binding *want)
+{
+	if (!want->override || !want->driver || streq(want->override, want->driver))
+		return want->override;
+	return NULL;
+}
+
 /* The ordered writes: every override first, then every unbind, then every bind. */
 static void plan_writes(struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		struct mdev *m = &p->devs[i];
-		if (m->moves && !str_eq_null(m->before.override, m->want.override))
-			add_write(p, KA_OVERRIDE, m->address, NULL, m->want.override ? m->want.override : "\n", false);
+		const char *stage = staging_override(&m->want);
+		if (m->moves && !str_eq_null(m->before.override, stage))
+			add_write(p, KA_OVERRIDE, m->address, NULL, stage ? stage : "\n", false);
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct mdev *m = &p->devs[i];
@@ -264,6 +278,11 @@ static void plan_writes(struct plan *p)
 			add_write(p, KA_PROBE, m->address, NULL, NULL, false);
 		else if (m->want.driver && !str_eq_null(m->before.driver, m->want.driver))
 			add_write(p, KA_BIND, m->address, m->want.driver, NULL, false);
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		struct mdev *m = &p->devs[i];
+		if (m->moves && !str_eq_null(staging_override(&m->want), m->want.override))
+			add_write(p, KA_OVERRIDE, m->address, NULL, m->want.override, false);
 	}
 }
 
@@ -333,25 +352,29 @@ static bool execute(struct ka *ka, struct plan *p)
 /* Bring one device back to its binding before the move, in the kernel's order. */
 static bool converge(struct ka *ka, struct plan *p, struct mdev *m)
 {
+	const struct binding *want = &m->before;
+	const char *stage = staging_override(want);
 	struct binding cur;
 	if (model_read_binding(ka, m->address, &cur) < 0)
 		return false;
-	if (cur.driver && !str_eq_null(cur.driver, m->before.driver))
+	if (cur.driver && !str_eq_null(cur.driver, want->driver))
 		do_write(ka, add_write(p, KA_UNBIND, m->address, cur.driver, NULL, true));
-	if (!str_eq_null(cur.override, m->before.override))
-		do_write(ka, add_write(p, KA_OVERRIDE, m->address, NULL, m->before.override ? m->before.override : "\n", true));
+	if (!str_eq_null(cur.override, stage))
+		do_write(ka, add_write(p, KA_OVERRIDE, m->address, NULL, stage ? stage : "\n", true));
 	binding_clear(&cur);
 	if (model_read_binding(ka, m->address, &cur) < 0)
 		return false;
-	if (m->before.driver && !cur.driver) {
-		if (do_write(ka, add_write(p, KA_BIND, m->address, m->before.driver, NULL, true)) < 0)
+	if (want->driver && !cur.driver) {
+		if (do_write(ka, add_write(p, KA_BIND, m->address, want->driver, NULL, true)) < 0)
 			do_write(ka, add_write(p, KA_PROBE, m->address, NULL, NULL, true));
 	}
+	if (!str_eq_null(stage, want->override))
+		do_write(ka, add_write(p, KA_OVERRIDE, m->address, NULL, want->override, true));
 	binding_clear(&cur);
 	binding_clear(&m->after);
 	if (model_read_binding(ka, m->address, &m->after) < 0)
 		return false;
-	return binding_eq(&m->after, &m->before);
+	return binding_eq(&m->after, want);
 }
 
 /* Roll every moved device back, in reverse order; verify each. */

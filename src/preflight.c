@@ -17,6 +17,7 @@ const struct refusal_code refusal_codes[] = {
 	{ "direct-mapped", false, "the group has a direct-mapped reserved region: the kernel refuses it" },
 	{ "kernel-bridge", false, "a bridge left alone is on a kernel DMA driver: the group cannot become viable" },
 	{ "non-pci", false, "the group holds a device that is not on the PCI bus" },
+	{ "no-override", false, "the kernel has no driver_override for the device (before Linux 3.16)" },
 };
 const size_t n_refusal_codes = ARRAY_SIZE(refusal_codes);
 
@@ -221,6 +222,10 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		}
 		if (d->driver && d->driver_override && streq(d->driver, driver) && streq(d->driver_override, driver))
 			continue; /* already claimed: it does not move */
+		if (!d->has_override_attr)
+			refuse(out, force, "no-override", d->name,
+			       "%s has no driver_override attribute (a kernel before 3.16): it cannot be moved "
+			       "without new_id, which iommu-own never uses", d->name);
 		if (d->boot_vga == 1)
 			refuse(out, force, "boot-vga", d->name, "%s drives the boot console (boot_vga)", d->name);
 

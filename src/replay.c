@@ -577,5 +577,16 @@ int replay_load_driver(struct ka *ka, const char *driver, const char *module)
 	_cleanup_free_ char *to_mod = xasprintf("../../../../module/%s", module);
 	if (symlinkat(to_mod, dfd, "module") < 0)
 		return -errno;
+	/* VFIO's container device comes with it: dev/vfio/vfio. */
+	if (driver_role(driver, false) == ROLE_USER) {
+		mkdirat(ka->rootfd, "dev", 0755);
+		_cleanup_close_ int devfd = open_beneath(ka, "dev", O_PATH | O_DIRECTORY);
+		if (devfd >= 0) {
+			mkdirat(devfd, "vfio", 0755);
+			_cleanup_close_ int vfd = openat(devfd, "vfio", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (vfd >= 0 && !ka_exists_at(vfd, "vfio"))
+				write_file_at(vfd, "vfio", "", true);
+		}
+	}
 	return 0;
 }

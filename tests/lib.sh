@@ -33,7 +33,10 @@ tap_done() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/iommu-own-test.XXXXXX")
+# Copies of fixtures are many small files: tmpfs keeps that fast when there is one.
+scratch_base=${TMPDIR:-/tmp}
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && scratch_base=/dev/shm
+SCRATCH=$(mktemp -d "$scratch_base/iommu-own-test.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 
 # fresh_copy FIXTURE: a writable copy under the scratch dir; prints its path.
