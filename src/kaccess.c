@@ -380,3 +380,15 @@ int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *s
 	find_class(fd, devdir, subsystem, 0, ret);
 	return 0;
 }
+
+bool ka_module_has_pci_driver(const struct ka *ka, const char *module)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/module/%s/drivers", module);
+	struct strv names = { 0 };
+	bool any = false;
+	if (ka_list_dir(ka, rel, &names) == 0)
+		for (size_t i = 0; i < names.n; i++)
+			any |= strncmp(names.v[i], "pci:", 4) == 0;
+	strv_free(&names);
+	return any;
+}

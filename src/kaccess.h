@@ -117,3 +117,6 @@ int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret);
  * subsystem. Paths are sysroot-relative.
  */
 int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *subsystem, struct strv *ret);
+
+/* Whether a module is loaded with a PCI driver (sys/module/<module>/drivers/pci:*). */
+bool ka_module_has_pci_driver(const struct ka *ka, const char *module);

@@ -234,7 +234,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 				if (driver_role(mods.v[j], false) == ROLE_USER)
 					continue; /* vfio_pci's catch-all alias */
 				m->expect_driver = true;
-				if (!strv_contains(&p->modules, mods.v[j]))
+				if (!strv_contains(&p->modules, mods.v[j]) && !ka_module_has_pci_driver(ka, mods.v[j]))
 					strv_push(&p->modules, xstrdup(mods.v[j]));
 			}
 		}
@@ -808,10 +808,13 @@ static int load_modules(struct ka *ka, struct plan *p)
 {
 	for (size_t i = 0; i < p->modules.n; i++) {
 		int r = ka_load_driver(ka, p->kind == MOVE_CLAIM ? p->driver : NULL, p->modules.v[i]);
-		if (r < 0) {
+		if (r == -ENOPKG)
+			p->error = xasprintf("loading module %s failed: the tree has no module index "
+					     "(lib/modules/<proc/sys/kernel/osrelease>/modules.dep.bin)", p->modules.v[i]);
+		else if (r < 0)
 			p->error = xasprintf("loading module %s failed: %s", p->modules.v[i], strerror(-r));
+		if (r < 0)
 			return r;
-		}
 	}
 	return 0;
 }

@@ -503,24 +503,11 @@ int replay_apply(struct ka *ka, const struct ka_write *w)
 	return r;
 }
 
-/* Whether a module is loaded with a PCI driver: sys/module/<module>/drivers/pci:<driver>. */
-static bool module_has_pci_driver(struct ka *ka, const char *module)
-{
-	_cleanup_free_ char *rel = xasprintf("sys/module/%s/drivers", module);
-	struct strv names = { 0 };
-	bool any = false;
-	if (ka_list_dir(ka, rel, &names) == 0)
-		for (size_t i = 0; i < names.n; i++)
-			any |= strncmp(names.v[i], "pci:", 4) == 0;
-	strv_free(&names);
-	return any;
-}
-
 int replay_load_driver(struct ka *ka, const char *driver, const char *module)
 {
 	/* Without a driver name (a module found by modalias), a new driver is named after its module. */
 	if (!driver) {
-		if (module_has_pci_driver(ka, module))
+		if (ka_module_has_pci_driver(ka, module))
 			return 0;
 		driver = module;
 	}
