@@ -131,8 +131,8 @@ check "a claim of 320 devices in one group goes through" \
 # Old kernels: no driver_override (gaps 02:00.1), no group type (gaps 1000).
 out=$("$IOMMU_OWN" --sysroot "$FIXTURES/gaps" --pci-ids "$IDS" list --json 1000)
 check "a group without a type file has type null" grep -q '"type": null' <<<"$out"
-check "a device without driver_override is listed" \
-	"$IOMMU_OWN" --sysroot "$FIXTURES/gaps" --pci-ids "$IDS" list 0000:02:00.1 >/dev/null
+out=$("$IOMMU_OWN" --sysroot "$FIXTURES/gaps" --pci-ids "$IDS" list -r -n -o DEVICE,DRIVER,OVERRIDE 0000:02:00.1)
+check "a device without driver_override is listed, its override empty" [ "$out" = "0000:02:00.1 igb " ]
 root=$(fresh_copy gaps)
 iommu_own "$root" claim 42 >"$SCRATCH/out" 2>&1
 check "claiming a group whose device has no driver_override is refused (no new_id)" \
@@ -144,7 +144,7 @@ for f in "$FIXTURES"/*/; do
 	f=$(basename "$f")
 	for cmd in "list --json" "check --json"; do
 		# shellcheck disable=SC2086
-		"$IOMMU_OWN" --sysroot "$FIXTURES/$f" --pci-ids "$IDS" $cmd | python3 -m json.tool >/dev/null 2>&1 || bad="$bad $f:$cmd"
+		"$IOMMU_OWN" --sysroot "$FIXTURES/$f" --pci-ids "$IDS" $cmd | "$JSONCHECK" || bad="$bad $f:$cmd"
 	done
 done
 check "every JSON output parses${bad:+ (not:$bad)}" [ -z "$bad" ]

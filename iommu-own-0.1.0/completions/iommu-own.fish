@@ -1,0 +1,128 @@
+# fish completion for iommu-own
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Column names come from 'iommu-own CMD --list-columns', group numbers and
+# device addresses from 'iommu-own list', so they follow the tool. A new
+# command: add it to the command list at the end, with its options.
+
+# The words before the cursor, less the global options: the command first.
+# Global options with a value: -s --sysroot, -i --pci-ids, -D --dma-safe-driver.
+function __iommu_own_scan --description 'Print the command and the sysroot given so far'
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l sysroot
+    set -l need
+    for t in $tokens
+        if test -n "$need"
+            test "$need" = s; and set sysroot $t
+            set need
+            continue
+        end
+        switch $t
+            case --sysroot
+                set need s
+            case --pci-ids --dma-safe-driver
+                set need x
+            case '--sysroot=*'
+                set sysroot (string replace -- --sysroot= '' $t)
+            case '--*'
+            case '-*'
+                # A cluster of short options: -s, -i and -D take the rest of
+                # the word, or the next word.
+                set -l m (string match -r -- '^-[^siD]*([siD])(.*)$' $t)
+                if test (count $m) -gt 0
+                    if test -n "$m[3]"
+                        test "$m[2]" = s; and set sysroot $m[3]
+                    else
+                        test "$m[2]" = s; and set need s; or set need x
+                    end
+                end
+            case '*'
+                echo cmd=$t
+                echo sysroot=$sysroot
+                return 0
+        end
+    end
+    echo sysroot=$sysroot
+    return 0
+end
+
+function __iommu_own_cmd --description 'Print the command on the line'
+    string replace -f -- cmd= '' (__iommu_own_scan)
+end
+
+function __iommu_own_needs_command
+    set -l cmd (__iommu_own_cmd)
+    test -z "$cmd"
+end
+
+function __iommu_own_using_command
+    set -l cmd (__iommu_own_cmd)
+    test -n "$cmd"; and contains -- $cmd $argv
+end
+
+# The tool as typed if it is a path that runs, otherwise iommu-own.
+function __iommu_own_tool
+    set -l t (commandline -opc)[1]
+    if string match -q -- '*/*' $t; and test -x "$t"
+        echo $t
+    else
+        echo iommu-own
+    end
+end
+
+function __iommu_own_columns --description 'Complete a comma-separated column list'
+    set -l cmd (__iommu_own_cmd)
+    set -l tok (string replace -r -- '^--output=' '' (commandline -ct))
+    set -l head (string match -r -- '^.*,' $tok)
+    if test -z "$head"
+        string match -q -- '+*' $tok; and set head +
+    end
+    set -l chosen (string split , -- (string trim -l -c + -- "$head"))
+    set -l tool (__iommu_own_tool)
+    for line in ($tool $cmd --list-columns 2>/dev/null)
+        set -l f (string trim -- $line | string split -m 1 ' ')
+        contains -- $f[1] $chosen; and continue
+        printf '%s%s\t%s\n' "$head" $f[1] (string trim -- "$f[2]")
+    end
+end
+
+function __iommu_own_targets --description 'Complete IOMMU group numbers and PCI device addresses'
+    set -l sysroot (string replace -f -- sysroot= '' (__iommu_own_scan))
+    set sysroot (string replace -r -- '^~(?=/|$)' $HOME "$sysroot")
+    set -l root
+    test -n "$sysroot"; and set root --sysroot $sysroot
+    set -l tool (__iommu_own_tool)
+    for g in ($tool $root list -r -n -o GROUP 2>/dev/null | string match -v -- - | sort -un)
+        printf '%s\tIOMMU group\n' $g
+    end
+    for d in ($tool $root list -r -n -o DEVICE 2>/dev/null)
+        printf '%s\tPCI device\n' $d
+    end
+end
+
+complete -c iommu-own -f
+
+# Global options, before the command
+complete -c iommu-own -n __iommu_own_needs_command -s s -l sysroot -x -a '(__fish_complete_directories (commandline -ct))' -d 'Read the system under DIR (holds sys/)'
+complete -c iommu-own -n __iommu_own_needs_command -s i -l pci-ids -r -F -d "Read device names from FILE instead of libpci's pci.ids"
+complete -c iommu-own -n __iommu_own_needs_command -s D -l dma-safe-driver -x -d 'Treat driver NAME as one that manages no kernel DMA'
+complete -c iommu-own -s '?' -l help -d 'Give this help list'
+complete -c iommu-own -l usage -d 'Give a short usage message'
+complete -c iommu-own -s V -l version -d 'Print program version'
+
+# Commands
+complete -c iommu-own -n __iommu_own_needs_command -a list -d 'Show every IOMMU group, its owner and its devices (default)'
+complete -c iommu-own -n __iommu_own_needs_command -a check -d 'Audit the groups: mixed ownership, missing IOMMU, unsafe settings'
+
+# Output options (list, check)
+set -l out '__iommu_own_using_command list check'
+complete -c iommu-own -n $out -s J -l json -d 'Print JSON (a stable format)'
+complete -c iommu-own -n $out -s r -l raw -d 'Raw output: one line per row, no tree, no alignment'
+complete -c iommu-own -n $out -s n -l noheadings -d 'Do not print a header line'
+complete -c iommu-own -n $out -s o -l output -x -a '(__iommu_own_columns)' -d 'Columns to print, comma-separated (+COLS adds to the defaults)'
+complete -c iommu-own -n $out -l list-columns -d 'List the available columns and exit'
+complete -c iommu-own -n $out -a '(__iommu_own_targets)'
+
+# check
+complete -c iommu-own -n '__iommu_own_using_command check' -l strict -d 'Exit with status 1 on warnings too'

@@ -1,0 +1,109 @@
+#compdef iommu-own
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# zsh completion for iommu-own. Install it as _iommu-own (or _iommu_own) in a
+# directory of $fpath. Column names come from 'iommu-own CMD --list-columns',
+# group numbers and device addresses from 'iommu-own list', so they follow the
+# tool. A new command: add it to the commands array and give it a branch in
+# the case below.
+
+# The sysroot given before the command, for asking the tool (IOMMU_OWN_SYSROOT
+# needs nothing: the tool reads it).
+(( $+functions[_iommu_own_sysroot_args] )) ||
+_iommu_own_sysroot_args() {
+  local root=${opt_args[-s]:-${opt_args[--sysroot]}}
+  root=${(Q)root}
+  root=${root/#\~/$HOME}
+  reply=()
+  [[ -n $root ]] && reply=(--sysroot "$root")
+}
+
+(( $+functions[_iommu_own_columns] )) ||
+_iommu_own_columns() {
+  local -a lines cols
+  local line name
+  lines=(${(f)"$(_call_program columns ${(q)_iommu_own_tool} $_iommu_own_cmd --list-columns 2>/dev/null)"})
+  for line in $lines; do
+    line=${line##[[:space:]]#}
+    name=${line%%[[:space:]]*}
+    [[ -n $name ]] || continue
+    line=${line#$name}
+    line=${line##[[:space:]]#}
+    cols+=("${name}:${line//:/\\:}")
+  done
+  compset -P '+'
+  _sequence -s , _describe -t columns column cols
+}
+
+(( $+functions[_iommu_own_targets] )) ||
+_iommu_own_targets() {
+  local -a groups devices
+  groups=(${(u)${(f)"$(_call_program groups ${(q)_iommu_own_tool} ${(q)_iommu_own_root} list -r -n -o GROUP 2>/dev/null)"}:#-})
+  devices=(${(f)"$(_call_program devices ${(q)_iommu_own_tool} ${(q)_iommu_own_root} list -r -n -o DEVICE 2>/dev/null)"})
+  local ret=1
+  _wanted groups expl 'IOMMU group' compadd -a groups && ret=0
+  _wanted devices expl 'PCI device' compadd -a devices && ret=0
+  return ret
+}
+
+_iommu_own() {
+  local curcontext=$curcontext state state_descr line ret=1
+  local -A opt_args
+  local -a commands help output reply _iommu_own_root
+  local _iommu_own_tool=${(Q)words[1]} _iommu_own_cmd
+
+  commands=(
+    'list:show every IOMMU group, its owner and its devices (default)'
+    'check:audit the groups\: mixed ownership, missing IOMMU, unsafe settings'
+  )
+  help=(
+    '(- *)'{-\?,--help}'[give this help list]'
+    '(- *)--usage[give a short usage message]'
+    '(- *)'{-V,--version}'[print program version]'
+  )
+
+  _arguments -C \
+    '(-s --sysroot)'{-s+,--sysroot=}'[read the system under DIR (holds sys/)]:system root:_directories' \
+    '(-i --pci-ids)'{-i+,--pci-ids=}"[read device names from FILE instead of libpci's pci.ids]:pci.ids file:_files" \
+    '*'{-D+,--dma-safe-driver=}'[treat driver NAME as one that manages no kernel DMA]:driver name: ' \
+    $help \
+    ': :->command' \
+    '*:: :->args' && ret=0
+
+  case $state in
+  command)
+    _describe -t commands 'iommu-own command' commands && ret=0
+    ;;
+  args)
+    _iommu_own_cmd=$words[1]
+    # The command's own _arguments resets opt_args: keep the sysroot now.
+    _iommu_own_sysroot_args
+    _iommu_own_root=($reply)
+    curcontext=${curcontext%:*:*}:iommu-own-$_iommu_own_cmd:
+    output=(
+      '(-J --json)'{-J,--json}'[print JSON (a stable format)]'
+      '(-r --raw)'{-r,--raw}'[raw output: one line per row, no tree, no alignment]'
+      '(-n --noheadings)'{-n,--noheadings}'[do not print a header line]'
+      '(-o --output)'{-o+,--output=}'[columns to print, comma-separated (+COLS adds to the defaults)]:columns:_iommu_own_columns'
+      '--list-columns[list the available columns and exit]'
+    )
+    case $_iommu_own_cmd in
+    list)
+      _arguments -s $output $help \
+        '*:group or device:_iommu_own_targets' && ret=0
+      ;;
+    check)
+      _arguments -s $output $help \
+        '--strict[exit with status 1 on warnings too]' \
+        '*:group or device:_iommu_own_targets' && ret=0
+      ;;
+    *)
+      _message "unknown command: $_iommu_own_cmd"
+      ;;
+    esac
+    ;;
+  esac
+  return ret
+}
+
+_iommu_own "$@"

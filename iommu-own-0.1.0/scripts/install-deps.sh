@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install every Debian package iommu-own needs to build, test and document.
+# Usage: scripts/install-deps.sh [--vm]   (--vm adds what 'make check-vm' needs)
+set -eu
+
+PACKAGES="
+ build-essential autoconf automake pkg-config
+ libsysfs-dev libpci-dev pci.ids libkmod-dev libsmartcols-dev libjson-c-dev
+ libcmocka-dev bash-completion mandoc kmod
+"
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "install-deps.sh: run as root or install sudo" >&2
+		exit 1
+	fi
+fi
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	$SUDO apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+echo "install-deps.sh: all build and test dependencies are installed"

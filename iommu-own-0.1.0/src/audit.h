@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The audit: findings judged from the model. Codes are a stable contract. */
+#pragma once
+
+#include "model.h"
+
+enum severity { SEV_INFO, SEV_WARNING, SEV_ERROR, _SEV_MAX };
+const char *severity_to_string(enum severity s);
+
+struct finding {
+	const char *code;
+	enum severity severity;
+	const struct group *group; /* NULL: about the whole system */
+	struct strv devices;       /* addresses */
+	char *message;
+	char *hint;
+};
+
+struct findings {
+	struct finding *v;
+	size_t n, cap;
+	size_t count[_SEV_MAX];
+};
+
+/* What the audit needs read (MODEL_* flags). */
+#define AUDIT_MODEL_FLAGS (MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
+
+/* Judge the selected part of the system; global findings are always included. */
+void audit_run(const struct system *sys, struct findings *out);
+void findings_free(struct findings *f);
+
+/* Every finding code with its severity and a one-line description (for docs and tests). */
+struct finding_code {
+	const char *code;
+	enum severity severity;
+	const char *description;
+};
+extern const struct finding_code finding_codes[];
+extern const size_t n_finding_codes;

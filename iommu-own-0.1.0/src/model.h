@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The model: IOMMU groups and their devices as read from a sysroot, and the
+ * judgement of who owns each group's DMA. No printing happens here.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drivers.h"
+#include "kaccess.h"
+#include "util.h"
+
+/* What to read beyond the essentials (names, groups, drivers). */
+enum {
+	MODEL_IDS = 1 << 0,      /* vendor, device, class */
+	MODEL_OVERRIDE = 1 << 1, /* driver_override */
+	MODEL_BOOT_VGA = 1 << 2, /* boot_vga (VGA-class devices only; needs IDS) */
+	MODEL_RESET = 1 << 3,    /* reset_method */
+	MODEL_TYPE = 1 << 4,     /* group domain type */
+	MODEL_REGIONS = 1 << 5,  /* group reserved regions */
+	MODEL_PARAMS = 1 << 6,   /* VFIO module parameters, command line, loaded PCI drivers */
+	MODEL_ALL = (1 << 7) - 1,
+};
+
+enum group_state {
+	GROUP_FREE,
+	GROUP_KERNEL,
+	GROUP_USER,
+	GROUP_MIXED,
+	GROUP_NOIOMMU,
+	_GROUP_STATE_MAX,
+};
+const char *group_state_to_string(enum group_state s);
+
+struct group;
+
+struct device {
+	char *name; /* sysfs name: "0000:01:00.0" */
+	bool is_pci;
+	struct pci_addr addr;
+	struct group *group; /* NULL: in no IOMMU group */
+	bool has_ids;
+	uint16_t vendor, device;
+	uint32_t class; /* 24 bits: base class, subclass, prog-if */
+	char *driver;   /* NULL: unbound */
+	bool has_override_attr;
+	char *driver_override; /* NULL: unset, "(null)" in sysfs */
+	bool vfio_dev;         /* has vfio-dev/ */
+	int boot_vga;          /* 1, 0, or -1 when there is no boot_vga */
+	char *reset_method;    /* NULL when absent or empty */
+	enum role role;
+	int header_type;       /* config space header type, -1 until model_read_config() */
+	bool selected;
+};
+
+struct region {
+	uint64_t start, end;
+	char *type; /* direct, direct-relaxable, reserved, msi */
+};
+
+struct group {
+	unsigned long number;
+	char *type; /* NULL when the kernel has no type attribute */
+	char *name; /* NULL unless the group has a name (vfio-noiommu) */
+	struct region *regions;
+	size_t nregions;
+	struct device **devices;
+	size_t ndevices, cap;
+	enum group_state state;
+	bool viable;
+	bool selected;
+};
+
+/* Tri-state module parameters: absent when the module is not loaded. */
+enum param { PARAM_ABSENT = -1, PARAM_OFF = 0, PARAM_ON = 1 };
+
+struct system {
+	unsigned loaded; /* MODEL_* flags read */
+	struct device **devices; /* sorted by address; non-PCI devices last */
+	size_t ndevices, devcap;
+	struct group **groups; /* sorted by number */
+	size_t ngroups, groupcap;
+	bool has_groups_dir;
+	enum param noiommu_mode;       /* vfio enable_unsafe_noiommu_mode */
+	enum param unsafe_interrupts;  /* vfio_iommu_type1 allow_unsafe_interrupts */
+	char *cmdline;                 /* NULL when proc/cmdline is absent */
+	struct strv pci_drivers;       /* loaded PCI drivers (sys/bus/pci/drivers) */
+};
+
+/*
+ * Read the tree and judge it. On error a message naming the file has been
+ * printed and a negative errno is returned.
+ */
+int model_load(const struct ka *ka, unsigned flags, struct system **ret);
+void model_free(struct system *sys);
+static inline void model_freep(struct system **s)
+{
+	model_free(*s);
+}
+
+/* Recompute every device's role and every group's state and viability. */
+void model_judge(struct system *sys);
+void group_judge(struct group *g);
+
+struct group *model_find_group(const struct system *sys, unsigned long number);
+struct device *model_find_device(const struct system *sys, const struct pci_addr *addr);
+
+/*
+ * Mark what the arguments name (group numbers or PCI addresses); with no
+ * arguments everything is selected. An argument that names nothing is an
+ * error with a message naming it (-ENOENT, -EINVAL).
+ */
+int model_select(struct system *sys, int argc, char **argv);
+
+struct pcidb;
+/*
+ * Read the header type of every selected PCI device from config space
+ * through libpci (pcidb_use_sysroot() done). A device whose config file is
+ * missing or is not a regular file keeps -1.
+ */
+int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db);
+
+/* A device's binding as the kernel shows it now (re-read, never cached). */
+struct binding {
+	char *driver;   /* NULL: unbound */
+	char *override; /* NULL: unset */
+};
+int model_read_binding(const struct ka *ka, const char *address, struct binding *ret);
+void binding_clear(struct binding *b);
+bool binding_eq(const struct binding *a, const struct binding *b);
+
+/* Whether the group has a reserved region of type "direct". */
+bool group_direct_mapped(const struct group *g);

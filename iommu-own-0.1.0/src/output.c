@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "output.h"
+#include "util.h"
+
+enum { OPT_LIST_COLUMNS = 0x100 };
+
+static const struct argp_option output_options[] = {
+	{ "json", 'J', NULL, 0, "Print JSON (a stable format, see the man page)", 0 },
+	{ "raw", 'r', NULL, 0, "Raw output: one line per row, no tree, no alignment", 0 },
+	{ "noheadings", 'n', NULL, 0, "Do not print a header line", 0 },
+	{ "output", 'o', "COLS", 0, "Columns to print, comma-separated (+COLS adds to the defaults)", 0 },
+	{ "list-columns", OPT_LIST_COLUMNS, NULL, 0, "List the available columns and exit", 0 },
+	{ 0 }
+};
+
+static error_t output_parse(int key, char *arg, struct argp_state *state)
+{
+	struct outopts *o = state->input;
+	switch (key) {
+	case 'J':
+		o->json = true;
+		break;
+	case 'r':
+		o->raw = true;
+		break;
+	case 'n':
+		o->noheadings = true;
+		break;
+	case 'o':
+		o->columns = arg;
+		break;
+	case OPT_LIST_COLUMNS:
+		o->list_columns = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp output_argp = { output_options, output_parse, NULL, NULL, NULL, NULL, NULL };
+
+static int column_lookup(const struct colinfo *tab, size_t ntab, const char *name, size_t len)
+{
+	for (size_t i = 0; i < ntab; i++)
+		if (strlen(tab[i].name) == len && strncasecmp(tab[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int output_columns(struct outopts *o, const struct colinfo *tab, size_t ntab, const int *defaults,
+		   size_t ndefaults)
+{
+	const char *spec = o->columns;
+	free(o->cols);
+	o->cols = NULL;
+	o->ncols = 0;
+	size_t cap = 0;
+	if (!spec || *spec == '+') {
+		for (size_t i = 0; i < ndefaults; i++) {
+			o->cols = grow_array(o->cols, &cap, o->ncols + 1, sizeof(*o->cols));
+			o->cols[o->ncols++] = defaults[i];
+		}
+		if (spec)
+			spec++;
+	}
+	if (!spec)
+		return 0;
+	if (!*spec) {
+		log_error("--output: no column named");
+		return -EINVAL;
+	}
+	for (const char *p = spec; *p;) {
+		const char *end = strchrnul(p, ',');
+		int c = column_lookup(tab, ntab, p, (size_t)(end - p));
+		if (c < 0) {
+			log_error("--output: unknown column '%.*s' (see --list-columns)", (int)(end - p), p);
+			return -EINVAL;
+		}
+		o->cols = grow_array(o->cols, &cap, o->ncols + 1, sizeof(*o->cols));
+		o->cols[o->ncols++] = c;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+bool output_has_column(const struct outopts *o, int col)
+{
+	for (size_t i = 0; i < o->ncols; i++)
+		if (o->cols[i] == col)
+			return true;
+	return false;
+}
+
+void output_free(struct outopts *o)
+{
+	free(o->cols);
+	o->cols = NULL;
+	o->ncols = 0;
+}
+
+void output_list_columns(const struct colinfo *tab, size_t ntab)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < ntab; i++)
+		if (strlen(tab[i].name) > w)
+			w = strlen(tab[i].name);
+	for (size_t i = 0; i < ntab; i++)
+		printf("%*s  %s\n", (int)w, tab[i].name, tab[i].help);
+}
+
+struct libscols_table *output_table(const struct outopts *o, const struct colinfo *tab, bool tree)
+{
+	struct libscols_table *t = scols_new_table();
+	if (!t) {
+		log_error("out of memory");
+		exit(EXIT_USAGE);
+	}
+	scols_table_enable_raw(t, o->raw);
+	scols_table_enable_noheadings(t, o->noheadings);
+	for (size_t i = 0; i < o->ncols; i++) {
+		const struct colinfo *ci = &tab[o->cols[i]];
+		int flags = ci->flags;
+		if (o->raw || !tree)
+			flags &= ~SCOLS_FL_TREE;
+		if (!scols_table_new_column(t, ci->name, ci->whint, flags)) {
+			log_error("out of memory");
+			exit(EXIT_USAGE);
+		}
+	}
+	return t;
+}
+
+int output_json(struct json_object *doc)
+{
+	const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
+		return -EIO;
+	return 0;
+}
+
+struct json_object *json_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The output layer: column tables (libsmartcols) and JSON (json-c). A
+ * command's static column table drives --output, --list-columns, --help and
+ * (through the same names) the man page and the completions.
+ */
+#pragma once
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+#include <libsmartcols.h>
+
+struct colinfo {
+	const char *name;
+	double whint;
+	int flags; /* SCOLS_FL_* */
+	const char *help;
+};
+
+/* The options every reporting command shares (an argp child). */
+struct outopts {
+	bool json, raw, noheadings, list_columns;
+	const char *columns; /* -o: "A,B" replaces the defaults, "+A,B" appends */
+	/* chosen columns, indexes into the command's colinfo table */
+	int *cols;
+	size_t ncols;
+};
+
+extern const struct argp output_argp;
+
+/*
+ * Resolve o->columns against the table (names case-insensitive). Prints a
+ * message naming an unknown column and returns -EINVAL.
+ */
+int output_columns(struct outopts *o, const struct colinfo *tab, size_t ntab, const int *defaults,
+		   size_t ndefaults);
+bool output_has_column(const struct outopts *o, int col);
+void output_free(struct outopts *o);
+
+/* Print "NAME  help" for each column (--list-columns). */
+void output_list_columns(const struct colinfo *tab, size_t ntab);
+
+/* A table with the chosen columns; tree is honoured unless raw. */
+struct libscols_table *output_table(const struct outopts *o, const struct colinfo *tab, bool tree);
+static inline void scols_unref_tablep(struct libscols_table **t)
+{
+	scols_unref_table(*t);
+}
+
+/* Write a JSON document to stdout, pretty-printed, with a final newline. */
+int output_json(struct json_object *doc);
+static inline void json_object_putp(struct json_object **o)
+{
+	json_object_put(*o);
+}
+/* json-c helpers: a string or null. */
+struct json_object *json_string_or_null(const char *s);

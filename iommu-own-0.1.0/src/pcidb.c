@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#include <pci/pci.h>
+
+#include "pcidb.h"
+#include "util.h"
+
+/* The size of libpci's own path buffers (OBJNAMELEN in its lib/sysfs.c). */
+#define LIBPCI_PATH_MAX 1024
+
+struct pcidb {
+	struct pci_access *pacc;
+	bool config_ready;
+	char buf[256];
+};
+
+static void _printf_(1, 2) __attribute__((noreturn)) pci_error_cb(char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fprintf(stderr, "%s: libpci: ", program_name);
+	vfprintf(stderr, msg, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+static void _printf_(1, 2) pci_warning_cb(char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fprintf(stderr, "%s: warning: libpci: ", program_name);
+	vfprintf(stderr, msg, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void _printf_(1, 2) pci_debug_cb(char *msg _unused_, ...)
+{
+}
+
+int pcidb_new(const char *ids_file, struct pcidb **ret)
+{
+	if (ids_file && access(ids_file, R_OK) < 0)
+		return -errno;
+	struct pcidb *db = xcalloc(1, sizeof(*db));
+	db->pacc = pci_alloc();
+	if (!db->pacc) {
+		free(db);
+		return -ENOMEM;
+	}
+	db->pacc->error = pci_error_cb;
+	db->pacc->warning = pci_warning_cb;
+	db->pacc->debug = pci_debug_cb;
+	if (ids_file)
+		pci_set_name_list_path(db->pacc, (char *)ids_file, 0);
+	*ret = db;
+	return 0;
+}
+
+void pcidb_free(struct pcidb *db)
+{
+	if (!db)
+		return;
+	pci_cleanup(db->pacc);
+	free(db);
+}
+
+/* Only the local pci.ids: never udev's hwdb or the network, so output is reproducible. */
+#define LOOKUP_FLAGS (PCI_LOOKUP_NO_HWDB)
+
+char *pcidb_device_name(struct pcidb *db, uint16_t vendor, uint16_t device)
+{
+	const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
+					PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
+	return xstrdup(s ? s : "");
+}
+
+char *pcidb_class_name(struct pcidb *db, uint32_t class)
+{
+	const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
+					(int)(class >> 8));
+	return xstrdup(s ? s : "");
+}
+
+int pcidb_use_sysroot(struct pcidb *db, const char *sysroot)
+{
+	_cleanup_free_ char *path = strcmp(sysroot, "/") == 0 ? xstrdup("/sys/bus/pci")
+								: xasprintf("%s/sys/bus/pci", sysroot);
+	/* the longest name libpci builds: <path>/devices/DDDDD:BB:DD.F/config */
+	if (strlen(path) + 64 >= LIBPCI_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (pci_set_param(db->pacc, (char *)"sysfs.path", path) < 0)
+		return -EINVAL;
+	db->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_init(db->pacc);
+	db->config_ready = true;
+	return 0;
+}
+
+int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, void *buf, unsigned len)
+{
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	int ok = pci_read_block(dev, (int)pos, buf, (int)len);
+	pci_free_dev(dev);
+	return ok ? 0 : -EIO;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Refusals: what is checked on every device of a group before any write. */
+#pragma once
+
+#include "kaccess.h"
+#include "model.h"
+
+struct refusal_code {
+	const char *code;
+	bool overridable; /* by --force=CODE */
+	const char *description;
+};
+extern const struct refusal_code refusal_codes[];
+extern const size_t n_refusal_codes;
+const struct refusal_code *refusal_code_find(const char *code);
+
+struct refusal {
+	const char *code;
+	char *device; /* NULL: the whole group */
+	char *message;
+	bool forced;  /* overridden with --force */
+};
+
+struct refusals {
+	struct refusal *v;
+	size_t n, cap;
+	size_t blocking; /* refusals not forced */
+};
+void refusals_free(struct refusals *r);
+
+/*
+ * Whether a device is left alone by moves: bridges (header type != 0) and
+ * devices on pcieport or pci-stub. Returns the reason, or NULL.
+ */
+const char *move_skip_reason(const struct device *d);
+
+/*
+ * Claim to driver: boot-vga, mounted, netdev-active, sriov-pf (for the
+ * devices that move), chipset, direct-mapped, kernel-bridge, non-pci.
+ */
+int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
+		    struct refusals *out);
+/* Release: in-use (a process holds the group or a device file), non-pci. */
+int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out);

@@ -1,0 +1,66 @@
+# Shared by the script tests: TAP output and scratch copies of fixtures.
+# Every test runs the tool on a fixture sysroot (or a copy of one), never on /sys.
+set -u
+
+: "${TOP_SRCDIR:?run through make check}"
+: "${IOMMU_OWN:?run through make check}"
+FIXTURES=$TOP_SRCDIR/tests/fixtures
+IDS=$FIXTURES/pci.ids
+export IOMMU_OWN_FORBID_LIVE=1 # belt and braces: live sysfs writes are refused
+unset IOMMU_OWN_SYSROOT
+
+tap_n=0
+tap_failed=0
+ok() { # ok DESCRIPTION
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1"
+}
+not_ok() { # not_ok DESCRIPTION [DETAILS...]
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $1"
+	shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/# /'; done
+}
+check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+tap_done() {
+	echo "1..$tap_n"
+	rm -rf "$SCRATCH"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# Copies of fixtures are many small files: tmpfs keeps that fast when there is one.
+scratch_base=${TMPDIR:-/tmp}
+[ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] && scratch_base=/dev/shm
+SCRATCH=$(mktemp -d "$scratch_base/iommu-own-test.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# fresh_copy FIXTURE: a writable copy under the scratch dir; prints its path.
+fresh_copy() {
+	local dst
+	dst=$(mktemp -d "$SCRATCH/$1.XXXXXX")
+	cp -a "$FIXTURES/$1/." "$dst/" || return 1
+	printf '%s\n' "$dst"
+}
+
+# tree_state DIR: the kernel-visible state of a sysroot (driver links, overrides, dev/vfio), one line each.
+tree_state() {
+	(
+		cd "$1" || exit 1
+		find sys/devices -name driver -type l -printf '%h %l\n' | sort
+		find sys/devices -name driver_override -type f -printf '%h ' -exec cat {} \; | sort
+		find sys/bus/pci/drivers -mindepth 2 -maxdepth 2 -type l -printf '%p %l\n' | sort
+		find dev -printf '%p\n' 2>/dev/null | sort
+		find sys/devices -name vfio-dev -type d | sort
+	)
+}
+
+iommu_own() { # iommu_own SYSROOT ARGS...
+	local root=$1
+	shift
+	"$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" "$@"
+}

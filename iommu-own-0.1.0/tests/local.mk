@@ -1,0 +1,20 @@
+# Script tests (included from the top Makefile.am).
+SCRIPT_TESTS += \
+	tests/fixtures-check.sh \
+	tests/cli.sh \
+	tests/robustness.sh \
+	tests/moves.sh \
+	tests/docs.sh
+
+EXTRA_DIST += \
+	$(SCRIPT_TESTS) \
+	tests/lib.sh \
+	tests/cli/cases \
+	tests/cli/expected \
+	tests/fixtures
+
+# A JSON validator for the script tests (json-c, which the tool links anyway).
+check_PROGRAMS += tests/jsoncheck
+tests_jsoncheck_SOURCES = tests/jsoncheck.c
+tests_jsoncheck_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_jsoncheck_LDADD = $(JSONC_LIBS)

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# claim, release and recover on copies of the fixtures, through the replay
+# engine: round trips, a failure injected at every write, a SIGKILL after
+# every write, concurrent moves, refusals and bad input. Every case checks the
+# tree itself (driver links, overrides, dev/vfio), not just exit statuses.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+FIXTURE_SET=(workstation sriov pcibridge portvfio gaps vmd passthrough halfbound)
+
+# The groups of a fixture whose claim is expected to go through: kernel or
+# free groups, tried with --dry-run (nothing written) and kept when it exits 0
+# and plans at least one write.
+claimable() {
+	local root=$FIXTURES/$1 g
+	for g in $(iommu_own "$root" list -r -n -o GROUP,STATE | awk '$2 == "kernel" || $2 == "free" {print $1}' | sort -un); do
+		if n=$(iommu_own "$root" claim "$g" --dry-run 2>/dev/null | grep -vc '^#') && [ "$n" -gt 0 ]; then
+			echo "$g"
+		fi
+	done
+}
+
+# Whole-tree comparison of what the kernel shows: every path under sys/ and
+# dev/ with its type, link target and content (not the state dir). A module
+# that a claim loaded stays loaded, as with the kernel: when one tree lacks
+# vfio-pci, its driver and module directories and dev/vfio/vfio are not compared.
+manifest() { # manifest DIR
+	(
+		cd "$1" || exit 1
+		find sys dev -printf '%p %y %l\n' 2>/dev/null | sort
+		find sys dev -type f -exec md5sum {} + 2>/dev/null | sort -k2
+	)
+}
+same_tree() { # same_tree A B
+	local skip='^$'
+	[ -e "$1/sys/bus/pci/drivers/vfio-pci" ] && [ -e "$2/sys/bus/pci/drivers/vfio-pci" ] ||
+		skip='^(sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio|dev/vfio|dev)( |/)|  (sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio)(/|$)'
+	diff <(manifest "$1" | grep -v -E "$skip") <(manifest "$2" | grep -v -E "$skip") >/dev/null
+}
+
+writes_of() { # writes_of ROOT CMD GROUP: number of writes the move plans
+	iommu_own "$1" "$2" "$3" --dry-run | grep -vc '^#'
+}
+
+# ---- round trips -------------------------------------------------------------
+rounds=0
+for f in "${FIXTURE_SET[@]}"; do
+	for g in $(claimable "$f"); do
+		root=$(fresh_copy "$f")
+		iommu_own "$root" claim "$g" >"$SCRATCH/out" 2>&1
+		rc=$?
+		state=$(iommu_own "$root" list -r -n -o STATE "$g" | sort -u)
+		viable=$(iommu_own "$root" list -J "$g" | grep -c '"viable": true')
+		if [ $rc -ne 0 ] || [ "$state" != user ] || [ "$viable" -ne 1 ]; then
+			not_ok "$f: claim $g ends user and viable (rc $rc, state $state)" "$(cat "$SCRATCH/out")"
+			continue
+		fi
+		if ! iommu_own "$root" release "$g" >"$SCRATCH/out" 2>&1; then
+			not_ok "$f: release $g" "$(cat "$SCRATCH/out")"
+			continue
+		fi
+		if same_tree "$root" "$FIXTURES/$f" && [ ! -e "$root/run/iommu-own/journal.json" ] &&
+			[ ! -e "$root/run/iommu-own/group-$g.json" ]; then
+			ok "$f: claim then release of group $g leaves the tree as it started"
+		else
+			not_ok "$f: claim then release of group $g leaves the tree as it started" \
+				"$(diff -r --no-dereference "$FIXTURES/$f/sys" "$root/sys" | head -20)"
+		fi
+		rounds=$((rounds + 1))
+	done
+done
+check "claim/release round trips were tried ($rounds groups)" [ "$rounds" -ge 20 ]
+
+# ---- a failure at each write ---------------------------------------------------
+injections=0
+inject_failed=0
+for f in "${FIXTURE_SET[@]}"; do
+	for g in $(claimable "$f"); do
+		n=$(writes_of "$FIXTURES/$f" claim "$g")
+		for i in $(seq 1 "$n"); do
+			root=$(fresh_copy "$f")
+			echo "write $i EIO" >"$root/replay-faults"
+			iommu_own "$root" claim "$g" >"$SCRATCH/out" 2>&1
+			rc=$?
+			rm -f "$root/replay-faults"
+			injections=$((injections + 1))
+			if [ $rc -ne 1 ] || ! same_tree "$root" "$FIXTURES/$f" || [ -e "$root/run/iommu-own/journal.json" ]; then
+				inject_failed=$((inject_failed + 1))
+				not_ok "$f: claim $g with write $i failing: exit 1 and the start state (rc $rc)" "$(cat "$SCRATCH/out")"
+			fi
+		done
+		# the same for the release of the claimed group
+		claimed=$(fresh_copy "$f")
+		iommu_own "$claimed" claim "$g" >/dev/null 2>&1
+		n=$(writes_of "$claimed" release "$g")
+		for i in $(seq 1 "$n"); do
+			root=$(mktemp -d "$SCRATCH/rel.XXXXXX")
+			cp -a "$claimed/." "$root/"
+			echo "write $i EIO" >"$root/replay-faults"
+			iommu_own "$root" release "$g" >"$SCRATCH/out" 2>&1
+			rc=$?
+			rm -f "$root/replay-faults"
+			injections=$((injections + 1))
+			if [ $rc -ne 1 ] || ! same_tree "$root" "$claimed" || [ -e "$root/run/iommu-own/journal.json" ]; then
+				inject_failed=$((inject_failed + 1))
+				not_ok "$f: release $g with write $i failing: exit 1 and the claimed state (rc $rc)" "$(cat "$SCRATCH/out")"
+			fi
+		done
+	done
+done
+echo "# failure injection: $injections injection points tried, $inject_failed did not end where they started"
+check "a failure injected at each write of claim and release rolls back ($injections points)" \
+	[ "$injections" -ge 60 ] && [ "$inject_failed" -eq 0 ]
+
+# A failing rollback too: exit 3, the message names the device, recover finishes the job.
+root=$(fresh_copy halfbound)
+printf 'bind 0000:01:00.1 EIO\nbind 0000:01:00.1 EIO\nprobe 0000:01:00.1 EIO\n' >"$root/replay-faults"
+iommu_own "$root" claim 2 >"$SCRATCH/out" 2>&1
+rc=$?
+rm -f "$root/replay-faults"
+if [ $rc -eq 3 ] && grep -q 'ROLLBACK IS INCOMPLETE' "$SCRATCH/out" && grep -q "iommu-own recover" "$SCRATCH/out" &&
+	grep -q '0000:01:00.1  NOW ON (no driver)' "$SCRATCH/out" && [ -e "$root/run/iommu-own/journal.json" ]; then
+	ok "a rollback that fails too exits 3, lists the devices, keeps the journal"
+else
+	not_ok "a rollback that fails too exits 3, lists the devices, keeps the journal (rc $rc)" "$(cat "$SCRATCH/out")"
+fi
+iommu_own "$root" claim 3 >"$SCRATCH/out" 2>&1
+check "a move with an interrupted one pending is refused and names recover" \
+	[ $? -eq 1 ] && grep -q "run 'iommu-own recover'" "$SCRATCH/out"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && same_tree "$root" "$FIXTURES/halfbound" && [ ! -e "$root/run/iommu-own/journal.json" ]; then
+	ok "recover completes the rollback"
+else
+	not_ok "recover completes the rollback (rc $rc)" "$(cat "$SCRATCH/out")"
+fi
+
+# ---- SIGKILL after each write, then recover --------------------------------------
+kills=0
+kill_failed=0
+for f in "${FIXTURE_SET[@]}"; do
+	for g in $(claimable "$f"); do
+		done_tree=$(fresh_copy "$f")
+		iommu_own "$done_tree" claim "$g" >/dev/null 2>&1
+		n=$(writes_of "$FIXTURES/$f" claim "$g")
+		for i in $(seq 1 "$n"); do
+			root=$(fresh_copy "$f")
+			echo "kill $i" >"$root/replay-faults"
+			iommu_own "$root" claim "$g" >/dev/null 2>&1
+			rc=$?
+			rm -f "$root/replay-faults"
+			kills=$((kills + 1))
+			iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+			rrc=$?
+			if [ $rc -ne 137 ] || [ $rrc -ne 0 ] || [ -e "$root/run/iommu-own/journal.json" ] ||
+				! { same_tree "$root" "$FIXTURES/$f" || same_tree "$root" "$done_tree"; }; then
+				kill_failed=$((kill_failed + 1))
+				not_ok "$f: claim $g killed after write $i, then recover: all or none (rc $rc, recover $rrc)" \
+					"$(cat "$SCRATCH/out")"
+			fi
+		done
+	done
+done
+echo "# kill points: $kills tried, $kill_failed left a partial state"
+check "SIGKILL after each write of claim, then recover: all devices claimed or none ($kills points)" \
+	[ "$kills" -ge 30 ] && [ "$kill_failed" -eq 0 ]
+
+# A kill after the last write: recover finishes the claim and keeps its record for release.
+root=$(fresh_copy halfbound)
+n=$(writes_of "$root" claim 2)
+echo "kill $n" >"$root/replay-faults"
+iommu_own "$root" claim 2 >/dev/null 2>&1
+rm -f "$root/replay-faults"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+check "recover finishes a claim killed after its last write" \
+	grep -q 'finished the interrupted claim of group 2' "$SCRATCH/out"
+check "and writes the claim's record" [ -s "$root/run/iommu-own/group-2.json" ]
+
+# ---- concurrency ------------------------------------------------------------------
+root=$(fresh_copy halfbound)
+echo "delay 1 700" >"$root/replay-faults"
+iommu_own "$root" claim 2 >"$SCRATCH/a" 2>&1 &
+pa=$!
+sleep 0.2
+iommu_own "$root" claim 0000:01:00.1 >"$SCRATCH/b" 2>&1 &
+pb=$!
+wait $pa
+ra=$?
+wait $pb
+rb=$?
+rm -f "$root/replay-faults"
+if [ $ra -eq 0 ] && [ $rb -eq 0 ] && grep -q 'claimed group 2' "$SCRATCH/a" && grep -q 'nothing to do' "$SCRATCH/b" &&
+	grep -q 'waiting for another' "$SCRATCH/b" && [ ! -e "$root/run/iommu-own/journal.json" ] &&
+	[ "$(iommu_own "$root" list -r -n -o STATE 2 | sort -u)" = user ]; then
+	ok "two concurrent claims of one group serialize: the second sees the first's result"
+else
+	not_ok "two concurrent claims of one group serialize" "$(cat "$SCRATCH/a" "$SCRATCH/b")"
+fi
+
+root=$(fresh_copy workstation)
+echo "delay 2 700" >"$root/replay-faults"
+iommu_own "$root" claim 8 >"$SCRATCH/a" 2>&1 &
+pa=$!
+sleep 0.2
+iommu_own "$root" release 8 >"$SCRATCH/b" 2>&1 &
+pb=$!
+wait $pa
+ra=$?
+wait $pb
+rb=$?
+rm -f "$root/replay-faults"
+if [ $ra -eq 0 ] && [ $rb -eq 0 ] && same_tree "$root" "$FIXTURES/workstation" &&
+	[ ! -e "$root/run/iommu-own/journal.json" ] && [ ! -e "$root/run/iommu-own/.journal.json.tmp" ]; then
+	ok "a claim racing a release: serialized, the release undoes the claim, no torn journal"
+else
+	not_ok "a claim racing a release" "$(cat "$SCRATCH/a" "$SCRATCH/b")"
+fi
+
+# ---- refusals -------------------------------------------------------------------
+refusal() { # refusal DESCRIPTION FIXTURE EXPECTED_RC PATTERN ARGS...
+	local d=$1 f=$2 want=$3 pat=$4
+	shift 4
+	local root
+	root=$(fresh_copy "$f")
+	iommu_own "$root" "$@" >"$SCRATCH/out" 2>&1
+	local rc=$?
+	if [ $rc -eq "$want" ] && grep -q -- "$pat" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/$f"; then
+		ok "$d"
+	else
+		not_ok "$d (rc $rc)" "$(cat "$SCRATCH/out")"
+	fi
+}
+refusal "boot-vga: the boot GPU is refused" workstation 1 "(boot-vga; --force=boot-vga overrides)" claim 1
+refusal "chipset: the LPC group is refused" workstation 1 "(chipset; --force=chipset overrides)" claim 9
+refusal "sriov-pf: a PF with VFs is refused" sriov 1 "8 VFs enabled" claim 7
+refusal "direct-mapped: an RMRR group is refused" sriov 1 "(direct-mapped; cannot be forced)" claim 4
+refusal "direct-mapped cannot be forced" sriov 2 "cannot be overridden" claim 4 --force=direct-mapped
+refusal "an unknown --force check is a usage error" workstation 2 "unknown check 'bogus'" claim 8 --force=bogus
+refusal "a group of only bridges: nothing to claim" workstation 1 "holds only bridges" claim 2
+refusal "a driver that is not VFIO is refused" workstation 2 "not a VFIO PCI driver" claim 8 --driver=e1000e
+refusal "an unknown group" workstation 2 "no IOMMU group 77" claim 77
+refusal "an unknown device" workstation 2 "no PCI device 0000:09:00.0" claim 09:00.0
+refusal "a malformed address" workstation 2 "neither an IOMMU group number nor a PCI address" claim 0000:zz:00.0
+refusal "a device in no group" gaps 2 "in no IOMMU group" claim 0000:00:00.2
+refusal "claim takes one group" workstation 2 "one too many" claim 1 3
+
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 1 --force=boot-vga >"$SCRATCH/out" 2>&1
+check "--force=boot-vga claims the boot GPU, with a warning" \
+	[ $? -eq 0 ] && grep -q "overridden by --force" "$SCRATCH/out"
+
+# mounted: a partition of the NVMe drive is in mountinfo
+root=$(fresh_copy workstation)
+nvme=$root/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0
+mkdir -p "$nvme/nvme/nvme0/nvme0n1/nvme0n1p2/holders" "$nvme/nvme/nvme0/nvme0n1/holders"
+echo 259:0 >"$nvme/nvme/nvme0/nvme0n1/dev"
+echo 259:2 >"$nvme/nvme/nvme0/nvme0n1/nvme0n1p2/dev"
+ln -s ../../../../../../../../class/block "$nvme/nvme/nvme0/nvme0n1/subsystem"
+ln -s ../../../../../../../../../class/block "$nvme/nvme/nvme0/nvme0n1/nvme0n1p2/subsystem"
+mkdir -p "$root/proc/self"
+echo "29 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw" >"$root/proc/self/mountinfo"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+check "mounted: a drive with a mounted partition is refused" \
+	[ $? -eq 1 ] && grep -q "nvme0n1p2 is mounted" "$SCRATCH/out"
+: >"$root/proc/self/mountinfo"
+printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/nvme0n1p2 partition\t1\t0\t-2\n' >"$root/proc/swaps"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+check "mounted: a swap partition is refused" [ $? -eq 1 ] && grep -q "used as swap" "$SCRATCH/out"
+: >"$root/proc/swaps"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+check "mounted: the same drive unmounted is claimed" [ $? -eq 0 ]
+
+# netdev-active: the NIC's interface is up with a route
+root=$(fresh_copy workstation)
+nic=$root/sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.0
+mkdir -p "$nic/net/eno1"
+echo 0x1003 >"$nic/net/eno1/flags"
+echo up >"$nic/net/eno1/operstate"
+ln -s ../../../../../../class/net "$nic/net/eno1/subsystem"
+mkdir -p "$root/proc/net"
+printf 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\neno1\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n' >"$root/proc/net/route"
+iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
+check "netdev-active: an interface that is up with routes is refused" \
+	[ $? -eq 1 ] && grep -q "eno1 is up with routes" "$SCRATCH/out"
+iommu_own "$root" claim 8 --force=netdev-active >"$SCRATCH/out" 2>&1
+check "netdev-active: --force overrides it" [ $? -eq 0 ]
+
+# in-use: a process holds /dev/vfio/13 (sriov's group 13 is on vfio-pci)
+root=$(fresh_copy sriov)
+mkdir -p "$root/proc/4242/fd"
+ln -s /dev/vfio/13 "$root/proc/4242/fd/27"
+echo qemu-system-x86 >"$root/proc/4242/comm"
+iommu_own "$root" release 13 >"$SCRATCH/out" 2>&1
+rc=$?
+if [ $rc -eq 1 ] && grep -q "process 4242 (qemu-system-x86) holds /dev/vfio/13" "$SCRATCH/out" &&
+	same_tree "$root" "$FIXTURES/sriov"; then
+	ok "in-use: release is refused while a process holds the group, naming the PID"
+else
+	not_ok "in-use: release refused while held (rc $rc)" "$(cat "$SCRATCH/out")"
+fi
+iommu_own "$root" release 13 --force=in-use >"$SCRATCH/out" 2>&1
+check "in-use cannot be forced" [ $? -eq 2 ]
+rm -rf "$root/proc/4242"
+iommu_own "$root" release 13 >"$SCRATCH/out" 2>&1
+check "in-use: once the process is gone, release goes through" \
+	[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 13)" = iavf ]
+
+# ---- the state directory and the journal --------------------------------------------
+root=$(fresh_copy workstation)
+mkdir -p "$root/run" "$SCRATCH/elsewhere"
+ln -s "$SCRATCH/elsewhere" "$root/run/iommu-own"
+iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
+check "a state directory that is a symlink is refused, nothing changes" \
+	[ $? -eq 2 ] && grep -q "is a symlink" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+
+root=$(fresh_copy workstation)
+mkdir -p -m 0777 "$root/run/iommu-own"
+chmod 0777 "$root/run/iommu-own"
+iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
+check "a state directory writable by others is refused" [ $? -eq 2 ] && grep -q "writable by others" "$SCRATCH/out"
+
+root=$(fresh_copy workstation)
+mkdir -p -m 0700 "$root/run/iommu-own"
+echo '{"format": "iommu-own-journal", "version": 1, "operation": "cla' >"$root/run/iommu-own/journal.json"
+iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
+check "a corrupt journal: claim stops with exit 2" [ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+check "a corrupt journal: recover stops with exit 2, the tree unchanged" \
+	[ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+
+echo '{"format": "someone-elses-journal", "steps": []}' >"$root/run/iommu-own/journal.json"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+check "a foreign journal: recover refuses it with exit 2" \
+	[ $? -eq 2 ] && grep -q "not an iommu-own journal" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+
+echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"sysroot":"/somewhere/else","devices":[]}' \
+	>"$root/run/iommu-own/journal.json"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+check "a journal of another sysroot is refused" [ $? -eq 2 ] && grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out"
+
+root=$(fresh_copy workstation)
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+check "recover with nothing to recover exits 0" [ $? -eq 0 ] && grep -q "nothing to recover" "$SCRATCH/out"
+
+# --dry-run writes nothing at all, not even the state directory.
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 8 --dry-run >"$SCRATCH/out" 2>&1
+check "--dry-run changes nothing and creates no state directory" \
+	[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation" && [ ! -e "$root/run" ]
+
+# release without a record: the override is cleared and the kernel's choice (by modalias) binds.
+root=$(fresh_copy halfbound)
+iommu_own "$root" release 2 >"$SCRATCH/out" 2>&1
+check "release without a record loads the modalias module and lets the kernel choose" \
+	[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 0000:01:00.0)" = nouveau ] &&
+	[ -d "$root/sys/bus/pci/drivers/nouveau" ]
+
+# Two claims of different groups, then each release restores its own record.
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 6 >/dev/null 2>&1 && iommu_own "$root" claim 8 >/dev/null 2>&1 &&
+	iommu_own "$root" release 6 >/dev/null 2>&1 && iommu_own "$root" release 8 >/dev/null 2>&1
+check "claims of two groups and their releases leave the tree as it started" \
+	[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
+
+tap_done
