@@ -87,6 +87,25 @@ static int group_cmp(const void *a, const void *b)
 	return x->number < y->number ? -1 : x->number > y->number;
 }
 
+/* Binary search in the first n devices, which are sorted (PCI devices first). */
+static struct device *find_device_in(struct device *const *devices, size_t n, const struct pci_addr *addr)
+{
+	size_t lo = 0, hi = n;
+	/* PCI devices come first and are sorted; non-PCI ones compare greater. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct device *d = devices[mid];
+		int c = d->is_pci ? pci_addr_cmp(&d->addr, addr) : 1;
+		if (c == 0)
+			return d;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 static struct device *add_device(struct system *sys, const char *name)
 {
 	struct device *d = xcalloc(1, sizeof(*d));
@@ -234,7 +253,7 @@ static int parse_regions(const struct ka *ka, const char *dir, char *text, struc
 	return 0;
 }
 
-static int load_group(const struct ka *ka, struct system *sys, struct group *g, unsigned flags)
+static int load_group(const struct ka *ka, struct system *sys, size_t npci, struct group *g, unsigned flags)
 {
 	_cleanup_free_ char *dir = xasprintf("sys/kernel/iommu_groups/%lu", g->number);
 	_cleanup_free_ char *devdir = xasprintf("%s/devices", dir);
@@ -253,10 +272,11 @@ static int load_group(const struct ka *ka, struct system *sys, struct group *g, 
 		struct pci_addr a;
 		struct device *d = NULL;
 		if (pci_addr_parse(names.v[i], &a) == 0)
-			d = model_find_device(sys, &a);
+			d = find_device_in(sys->devices, npci, &a);
 		if (!d) {
-			/* Not on the PCI bus (or not listed there): keep it, it counts too. */
+			/* Not on the PCI bus, or missing from a partial capture's bus/pci/devices: it counts too. */
 			d = add_device(sys, names.v[i]);
+			d->is_pci = pci_addr_parse(names.v[i], &d->addr) == 0;
 			_cleanup_free_ char *path = xasprintf("%s/%s", devdir, names.v[i]);
 			r = load_device(ka, d, path, flags);
 		}
@@ -334,6 +354,7 @@ static int load_pci_devices(const struct ka *ka, struct system *sys)
 
 static int load_groups(const struct ka *ka, struct system *sys, unsigned flags)
 {
+	size_t npci = sys->ndevices; /* sorted; devices found only through groups are appended */
 	struct strv names = { 0 };
 	int r = ka_list_dir(ka, "sys/kernel/iommu_groups", &names);
 	if (r == -ENOENT)
@@ -359,7 +380,7 @@ static int load_groups(const struct ka *ka, struct system *sys, unsigned flags)
 	strv_free(&names);
 	qsort(sys->groups, sys->ngroups, sizeof(*sys->groups), group_cmp);
 	for (size_t i = 0; i < sys->ngroups; i++)
-		if ((r = load_group(ka, sys, sys->groups[i], flags)) < 0)
+		if ((r = load_group(ka, sys, npci, sys->groups[i], flags)) < 0)
 			return r;
 	return 0;
 }
@@ -385,8 +406,9 @@ int model_load(const struct ka *ka, unsigned flags, struct system **ret)
 		if ((r = load_device(ka, d, dir, flags)) < 0)
 			return r;
 	}
-	/* Non-PCI group members were appended: keep them after the PCI devices. */
-	qsort(sys->devices + npci, sys->ndevices - npci, sizeof(*sys->devices), device_cmp);
+	/* Group members found only through their group were appended: sort again (PCI first). */
+	if (sys->ndevices > npci)
+		qsort(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
 	for (size_t i = 0; i < sys->ngroups; i++) {
 		struct group *g = sys->groups[i];
 		qsort(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
@@ -448,20 +470,7 @@ struct group *model_find_group(const struct system *sys, unsigned long number)
 
 struct device *model_find_device(const struct system *sys, const struct pci_addr *addr)
 {
-	size_t lo = 0, hi = sys->ndevices;
-	/* PCI devices come first and are sorted; non-PCI ones compare greater. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		struct device *d = sys->devices[mid];
-		int c = d->is_pci ? pci_addr_cmp(&d->addr, addr) : 1;
-		if (c == 0)
-			return d;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return find_device_in(sys->devices, sys->ndevices, addr);
 }
 
 int model_select(struct system *sys, int argc, char **argv)

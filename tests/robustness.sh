@@ -138,6 +138,18 @@ iommu_own "$root" claim 42 >"$SCRATCH/out" 2>&1
 check "claiming a group whose device has no driver_override is refused (no new_id)" \
 	[ $? -eq 1 ] && grep -q "(no-override; cannot be forced)" "$SCRATCH/out"
 
+# A sysroot that holds only sys/ works (no proc/, dev/, run/, lib/).
+root=$(fresh_copy halfbound)
+rm -rf "$root/proc" "$root/dev" "$root/lib"
+"$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" check -r -n -o CODE,GROUP >"$SCRATCH/out" 2>&1
+check "a sysroot with only sys/ is audited" [ $? -eq 1 ] && [ "$(cat "$SCRATCH/out")" = "mixed-group 2" ]
+
+# A partial capture: a device listed in its group but missing from bus/pci/devices is still judged.
+root=$(fresh_copy halfbound)
+rm "$root/sys/bus/pci/devices/0000:01:00.1"
+out=$("$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" list -r -n -o GROUP,STATE,DEVICE,ID,ROLE 0000:01:00.1 2>&1)
+check "a device found only through its group keeps its IDs and its role" [ "$out" = "2 mixed 0000:01:00.1 10de:10f0 kernel" ]
+
 # Every JSON document the tool prints parses.
 bad=
 for f in "$FIXTURES"/*/; do
