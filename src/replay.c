@@ -20,6 +20,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,9 +163,16 @@ static int open_beneath(struct ka *ka, const char *rel, int flags)
 
 static int write_file_at(int dirfd, const char *name, const char *content, bool create)
 {
-	int flags = O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
+	/* Opened without O_TRUNC: nothing changes until it is known not to be sysfs. */
+	int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
 	_cleanup_close_ int fd = openat(dirfd, name, flags, 0644);
 	if (fd < 0)
+		return -errno;
+	/* A real sysfs mounted inside a captured tree is never written as a plain file. */
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type == SYSFS_MAGIC)
+		return -EXDEV;
+	if (ftruncate(fd, 0) < 0)
 		return -errno;
 	size_t len = strlen(content);
 	if (write(fd, content, len) != (ssize_t)len)
