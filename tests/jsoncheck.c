@@ -27,6 +27,9 @@ int main(void)
 	/* nothing but white space may follow the object */
 	for (size_t i = (size_t)json_tokener_get_parse_end(tok); ok && i < len; i++)
 		ok = strchr(" \t\r\n", buf[i]) != NULL;
+	if (!ok)
+		fprintf(stderr, "jsoncheck: not one JSON object (%zu bytes read): %s\n", len,
+			json_tokener_error_desc(json_tokener_get_error(tok)));
 	json_object_put(o);
 	json_tokener_free(tok);
 	free(buf);

@@ -1,0 +1,1 @@
+# Benchmarks (included from the top Makefile.am): make bench
