@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "claim", cmd_claim, "Move a whole group to vfio-pci, all devices or none" },
 	{ "release", cmd_release, "Move a group back to its kernel drivers, all devices or none" },
 	{ "recover", cmd_recover, "Finish or roll back an interrupted claim or release" },
+	{ "snapshot", cmd_snapshot, "Capture the system's PCI and IOMMU state as a replayable sysroot" },
 };
 
 const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;

@@ -392,3 +392,94 @@ bool ka_module_has_pci_driver(const struct ka *ka, const char *module)
 	strv_free(&names);
 	return any;
 }
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ka_entry *)a)->name, ((const struct ka_entry *)b)->name);
+}
+
+int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n)
+{
+	*ret = NULL;
+	*n = 0;
+	int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	struct ka_entry *e = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile */
+		e = grow_array(e, &cap, count + 1, sizeof(*e));
+		e[count].name = xstrdup(de->d_name);
+		e[count].mode = st.st_mode;
+		count++;
+	}
+	closedir(d);
+	qsort(e, count, sizeof(*e), entry_cmp);
+	*ret = e;
+	*n = count;
+	return 0;
+}
+
+void ka_entries_free(struct ka_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}
+
+int ka_readlink(const struct ka *ka, const char *rel, char **ret)
+{
+	const char *slash = strrchr(rel, '/');
+	_cleanup_free_ char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(".");
+	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	char buf[4096];
+	ssize_t k = readlinkat(dfd, slash ? slash + 1 : rel, buf, sizeof(buf) - 1);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len)
+{
+	const char *slash = strrchr(rel, '/');
+	_cleanup_free_ char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(".");
+	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	_cleanup_close_ int fd = openat(dfd, slash ? slash + 1 : rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	_cleanup_free_ char *buf = xmalloc(max + 1);
+	size_t got = 0;
+	while (got < max) {
+		ssize_t k = read(fd, buf + got, max - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	buf[got] = '\0';
+	*ret = TAKE_PTR(buf);
+	*len = got;
+	return 0;
+}

@@ -120,3 +120,16 @@ int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *s
 
 /* Whether a module is loaded with a PCI driver (sys/module/<module>/drivers/pci:*). */
 bool ka_module_has_pci_driver(const struct ka *ka, const char *module);
+
+/* A directory entry with its type and mode, not following links. */
+struct ka_entry {
+	char *name;
+	mode_t mode; /* from fstatat(AT_SYMLINK_NOFOLLOW): S_IFREG, S_IFDIR, S_IFLNK... */
+};
+/* The entries of a directory under the sysroot (no dot names), sorted by name. */
+int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n);
+void ka_entries_free(struct ka_entry *e, size_t n);
+/* The target of the symlink <sysroot>/<rel>, as stored. */
+int ka_readlink(const struct ka *ka, const char *rel, char **ret);
+/* Up to max bytes of a file, binary; *len set. Non-blocking, never follows a final link. */
+int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len);

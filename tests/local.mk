@@ -4,6 +4,7 @@ SCRIPT_TESTS += \
 	tests/cli.sh \
 	tests/robustness.sh \
 	tests/moves.sh \
+	tests/snapshot.sh \
 	tests/docs.sh
 
 EXTRA_DIST += \

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# snapshot: a capture of a tree replays exactly like the tree itself.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+for f in workstation passthrough halfbound sriov pcibridge portvfio noiommu noiommu-mode vmd gaps empty; do
+	snap=$SCRATCH/snap-$f
+	if ! iommu_own "$FIXTURES/$f" snapshot "$snap" 2>"$SCRATCH/err"; then
+		not_ok "$f: snapshot" "$(cat "$SCRATCH/err")"
+		continue
+	fi
+	same=true
+	for cmd in "list --json" "check --json" "list -r -o GROUP,STATE,VIABLE,TYPE,DEVICE,ID,DRIVER,OVERRIDE,ROLE"; do
+		# shellcheck disable=SC2086
+		diff <(iommu_own "$FIXTURES/$f" $cmd 2>&1) <(iommu_own "$snap" $cmd 2>&1) >"$SCRATCH/diff" || same=false
+	done
+	if $same; then ok "$f: the snapshot lists and audits like the tree"; else not_ok "$f: snapshot differs" "$(head -20 "$SCRATCH/diff")"; fi
+done
+
+# Moves replay on a snapshot exactly as on the tree it was taken from.
+snap=$SCRATCH/snap-halfbound
+root=$(fresh_copy halfbound)
+iommu_own "$root" claim 2 >/dev/null 2>&1 && iommu_own "$snap" claim 2 >/dev/null 2>&1
+check "claim replayed on a snapshot ends like on the original tree" \
+	diff <(iommu_own "$root" list --json) <(iommu_own "$snap" list --json)
+iommu_own "$root" release 2 >/dev/null 2>&1 && iommu_own "$snap" release 2 >/dev/null 2>&1
+check "release replayed on a snapshot ends like on the original tree" \
+	diff <(iommu_own "$root" list --json) <(iommu_own "$snap" list --json)
+
+# Links are copied as they are: relative, inside the snapshot.
+bad=$(cd "$SCRATCH/snap-sriov" && find . -type l | while read -r l; do
+	case $(readlink "$l") in /*) echo "$l" ;; esac
+	[ -e "$l" ] || [ "$(basename "$l")" = module ] || echo "dangling $l"
+done)
+check "every link in a snapshot is relative and resolves${bad:+ (not: $bad)}" [ -z "$bad" ]
+check "config space is captured" cmp -s "$FIXTURES/sriov/sys/devices/pci0000:00/0000:00:1c.0/config" \
+	"$SCRATCH/snap-sriov/sys/devices/pci0000:00/0000:00:1c.0/config"
+check "write-only attributes become empty files" [ -f "$SCRATCH/snap-sriov/sys/bus/pci/drivers_probe" ]
+check "the module index is captured" cmp -s "$FIXTURES/sriov/lib/modules/6.1.0-fixture/modules.alias.bin" \
+	"$SCRATCH/snap-sriov/lib/modules/6.1.0-fixture/modules.alias.bin"
+
+iommu_own "$FIXTURES/sriov" snapshot --no-config "$SCRATCH/noconf" 2>/dev/null
+check "--no-config leaves config space out" \
+	[ -z "$(find "$SCRATCH/noconf" -name config)" ] && [ -n "$(find "$SCRATCH/snap-sriov" -name config)" ]
+
+# --no-serial: the Device Serial Number capability (ext. cap 3 at 0x100) is zeroed.
+root=$(fresh_copy workstation)
+cfg=$root/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/config
+{ head -c 256 "$cfg"; printf '\x03\x00\x01\x00\x11\x22\x33\x44\x55\x66\x77\x88'; head -c 3828 /dev/zero; } >"$SCRATCH/cfg" && cp "$SCRATCH/cfg" "$cfg"
+iommu_own "$root" snapshot --no-serial "$SCRATCH/noserial" 2>/dev/null
+iommu_own "$root" snapshot "$SCRATCH/serial" 2>/dev/null
+dsn() { od -An -tx1 -j 260 -N 8 "$1/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/config" | tr -d ' '; }
+check "--no-serial zeroes the Device Serial Number, a plain snapshot keeps it" \
+	[ "$(dsn "$SCRATCH/noserial")" = 0000000000000000 ] && [ "$(dsn "$SCRATCH/serial")" = 1122334455667788 ]
+
+mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
+iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
+check "a snapshot into a non-empty directory is refused" [ $? -eq 2 ] && grep -q "not a new or empty directory" "$SCRATCH/err"
+
+tap_done
