@@ -4,8 +4,10 @@
 # zsh completion for iommu-own. Install it as _iommu-own (or _iommu_own) in a
 # directory of $fpath. Column names come from 'iommu-own CMD --list-columns',
 # group numbers and device addresses from 'iommu-own list', so they follow the
-# tool. A new command: add it to the commands array and give it a branch in
-# the case below.
+# tool. The --force codes and the --driver names are copied from src/preflight.c
+# (the overridable refusal codes) and src/drivers.c (the VFIO PCI drivers):
+# change them together. A new command: add it to the commands array and give
+# it a branch in the case below.
 
 # The sysroot given before the command, for asking the tool (IOMMU_OWN_SYSROOT
 # needs nothing: the tool reads it).
@@ -35,6 +37,27 @@ _iommu_own_columns() {
   _sequence -s , _describe -t columns column cols
 }
 
+(( $+functions[_iommu_own_force_codes] )) ||
+_iommu_own_force_codes() {
+  local -a codes
+  codes=(
+    'boot-vga:the device drives the boot console'
+    'mounted:a block device under it is mounted, used as swap, or held'
+    'netdev-active:a network interface under it is up with addresses or routes'
+    'sriov-pf:a physical function with VFs enabled'
+    'chipset:the group holds a host bridge or an ISA/LPC bridge'
+  )
+  _sequence -s , _describe -t codes 'refusal code' codes
+}
+
+(( $+functions[_iommu_own_vfio_drivers] )) ||
+_iommu_own_vfio_drivers() {
+  local -a drivers
+  drivers=(vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio_vfio_pci
+    nvgrace_gpu_vfio_pci qat_vfio_pci xe-vfio-pci ism_vfio_pci)
+  _wanted drivers expl 'VFIO driver' compadd -a drivers
+}
+
 (( $+functions[_iommu_own_targets] )) ||
 _iommu_own_targets() {
   local -a groups devices
@@ -49,12 +72,15 @@ _iommu_own_targets() {
 _iommu_own() {
   local curcontext=$curcontext state state_descr line ret=1
   local -A opt_args
-  local -a commands help output reply _iommu_own_root
+  local -a commands help output move reply _iommu_own_root
   local _iommu_own_tool=${(Q)words[1]} _iommu_own_cmd
 
   commands=(
     'list:show every IOMMU group, its owner and its devices (default)'
     'check:audit the groups\: mixed ownership, missing IOMMU, unsafe settings'
+    'claim:move a whole group to vfio-pci, all devices or none'
+    'release:move a group back to its kernel drivers, all devices or none'
+    'recover:finish or roll back an interrupted claim or release'
   )
   help=(
     '(- *)'{-\?,--help}'[give this help list]'
@@ -87,6 +113,10 @@ _iommu_own() {
       '(-o --output)'{-o+,--output=}'[columns to print, comma-separated (+COLS adds to the defaults)]:columns:_iommu_own_columns'
       '--list-columns[list the available columns and exit]'
     )
+    move=(
+      '(-J --json)'{-J,--json}'[report in JSON (a stable format)]'
+      '--state-dir=[keep the lock, journal and records in DIR]:state directory:_directories'
+    )
     case $_iommu_own_cmd in
     list)
       _arguments -s $output $help \
@@ -96,6 +126,21 @@ _iommu_own() {
       _arguments -s $output $help \
         '--strict[exit with status 1 on warnings too]' \
         '*:group or device:_iommu_own_targets' && ret=0
+      ;;
+    claim)
+      _arguments -s $move $help \
+        '--driver=[the VFIO driver to use (default vfio-pci)]:VFIO driver:_iommu_own_vfio_drivers' \
+        '--dry-run[print the writes in order and change nothing]' \
+        '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
+        '1:group or device:_iommu_own_targets' && ret=0
+      ;;
+    release)
+      _arguments -s $move $help \
+        '--dry-run[print the writes in order and change nothing]' \
+        '1:group or device:_iommu_own_targets' && ret=0
+      ;;
+    recover)
+      _arguments -s $move $help && ret=0
       ;;
     *)
       _message "unknown command: $_iommu_own_cmd"

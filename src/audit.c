@@ -15,6 +15,9 @@ const struct finding_code finding_codes[] = {
 	{ "unsafe-interrupts", SEV_WARNING, "vfio_iommu_type1 allow_unsafe_interrupts is on" },
 	{ "direct-mapped", SEV_WARNING, "a group has a direct-mapped reserved region: VFIO can never claim it" },
 	{ "boot-vga-user", SEV_WARNING, "the boot display device is on VFIO" },
+	{ "acs-override", SEV_ERROR, "the kernel was booted with pcie_acs_override: groups are not isolation boundaries" },
+	{ "no-reset", SEV_WARNING, "a device on VFIO has no reset method: state can leak from one user to the next" },
+	{ "shared-group", SEV_INFO, "a group holds devices of different slots (shown with --all)" },
 };
 const size_t n_finding_codes = ARRAY_SIZE(finding_codes);
 
@@ -184,7 +187,73 @@ static void check_boot_vga(const struct device *d, struct findings *f)
 	strv_push(&x->devices, xstrdup(d->name));
 }
 
+static bool is_bridge(const struct device *d)
+{
+	if (d->header_type >= 0)
+		return d->header_type != 0;
+	return d->has_ids && (d->class >> 16) == 0x06 && ((d->class >> 8) & 0xff) != 0x80;
+}
+
+bool group_spans_slots(const struct group *g)
+{
+	const struct device *first = NULL;
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (!d->is_pci || is_bridge(d))
+			continue;
+		if (!first)
+			first = d;
+		else if (d->addr.domain != first->addr.domain || d->addr.bus != first->addr.bus ||
+			 d->addr.dev != first->addr.dev)
+			return true;
+	}
+	return false;
+}
+
+static void check_shared(const struct group *g, const struct audit_options *o, struct findings *f)
+{
+	if (!o->all || !group_spans_slots(g))
+		return;
+	struct strv addrs = { 0 };
+	for (size_t i = 0; i < g->ndevices; i++)
+		if (g->devices[i]->is_pci && !is_bridge(g->devices[i]))
+			strv_push(&addrs, xstrdup(g->devices[i]->name));
+	_cleanup_free_ char *why = o->why_line ? o->why_line(o->why_ctx, g) : NULL;
+	_cleanup_free_ char *list = xstrdup("");
+	for (size_t i = 0; i < addrs.n; i++) {
+		char *next = xasprintf("%s%s%s", list, i ? ", " : "", addrs.v[i]);
+		free(list);
+		list = next;
+	}
+	_cleanup_free_ char *hint = xasprintf("'iommu-own why %lu' explains it and says what would split it; "
+					      "such devices can only be given away together", g->number);
+	struct finding *x = add(f, "shared-group", g, hint, "group %lu holds devices of different slots (%s)%s%s",
+				g->number, list, why && *why ? ": " : "", why ? why : "");
+	x->devices = addrs;
+}
+
+/* reset_method exists from Linux 5.15 on, and is hidden when a device has no reset. */
+static void check_reset(const struct system *sys, const struct device *d, struct findings *f)
+{
+	bool attr_known = sys->kernel_major == 0 || sys->kernel_major > 5 ||
+			  (sys->kernel_major == 5 && sys->kernel_minor >= 15);
+	if (d->role != ROLE_USER || d->reset_method || !d->is_pci || !attr_known)
+		return;
+	struct finding *x = add(f, "no-reset", d->group,
+				"give user space a device that supports FLR or a bus reset, or make sure every user "
+				"of it trusts the previous one",
+				"%s is on %s but has no reset method: its state can leak from one VM to the next",
+				d->name, d->driver ? d->driver : "VFIO");
+	strv_push(&x->devices, xstrdup(d->name));
+}
+
 void audit_run(const struct system *sys, struct findings *f)
+{
+	struct audit_options o = { 0 };
+	audit_run_with(sys, &o, f);
+}
+
+void audit_run_with(const struct system *sys, const struct audit_options *o, struct findings *f)
 {
 	size_t npci = 0;
 	for (size_t i = 0; i < sys->ndevices; i++)
@@ -201,6 +270,11 @@ void audit_run(const struct system *sys, struct findings *f)
 		    "set vfio enable_unsafe_noiommu_mode to N (modprobe.d or the kernel command line)",
 		    "VFIO's unsafe no-IOMMU mode is on (vfio enable_unsafe_noiommu_mode=Y): devices given to "
 		    "user space get no DMA isolation at all");
+	if (sys->cmdline && strstr(sys->cmdline, "pcie_acs_override"))
+		add(f, "acs-override", NULL,
+		    "boot without pcie_acs_override; 'iommu-own why GROUP' shows what really separates the devices",
+		    "the kernel was booted with pcie_acs_override: it splits groups that the hardware does not "
+		    "isolate, so devices in different groups can still reach each other by peer-to-peer DMA");
 	if (sys->unsafe_interrupts == PARAM_ON)
 		add(f, "unsafe-interrupts", NULL,
 		    "use a platform with interrupt remapping and set vfio_iommu_type1 allow_unsafe_interrupts to N",
@@ -214,6 +288,7 @@ void audit_run(const struct system *sys, struct findings *f)
 		check_mixed(g, f);
 		check_noiommu_group(sys, g, f);
 		check_direct(g, f);
+		check_shared(g, o, f);
 	}
 	for (size_t i = 0; i < sys->ndevices; i++) {
 		const struct device *d = sys->devices[i];
@@ -221,6 +296,7 @@ void audit_run(const struct system *sys, struct findings *f)
 			continue;
 		check_override(sys, d, f);
 		check_boot_vga(d, f);
+		check_reset(sys, d, f);
 	}
 }
 

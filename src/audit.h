@@ -23,10 +23,21 @@ struct findings {
 };
 
 /* What the audit needs read (MODEL_* flags). */
-#define AUDIT_MODEL_FLAGS (MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
+#define AUDIT_MODEL_FLAGS \
+	(MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_RESET | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
+
+struct audit_options {
+	bool all; /* include findings of severity info */
+	/* The reason a group is shared, in one line (from config space); the caller frees it. */
+	char *(*why_line)(void *ctx, const struct group *g);
+	void *why_ctx;
+};
 
 /* Judge the selected part of the system; global findings are always included. */
 void audit_run(const struct system *sys, struct findings *out);
+void audit_run_with(const struct system *sys, const struct audit_options *o, struct findings *out);
+/* Whether a group's endpoints come from more than one slot (domain:bus:device). */
+bool group_spans_slots(const struct group *g);
 void findings_free(struct findings *f);
 
 /* Every finding code with its severity and a one-line description (for docs and tests). */

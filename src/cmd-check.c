@@ -5,9 +5,13 @@
 #include <argp.h>
 #include <errno.h>
 
+#include <string.h>
+
 #include "audit.h"
 #include "commands.h"
 #include "output.h"
+#include "pcidb.h"
+#include "why.h"
 
 enum { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
@@ -21,16 +25,18 @@ static const struct colinfo columns[] = {
 };
 static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
-enum { OPT_STRICT = 0x200 };
+enum { OPT_STRICT = 0x200, OPT_ALL };
 
 struct check_args {
 	struct outopts out;
 	struct strv targets;
 	bool strict;
+	bool all;
 };
 
 static const struct argp_option check_options[] = {
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 1 on warnings too", 0 },
+	{ "all", OPT_ALL, NULL, 0, "Also show findings of severity info (shared-group)", 0 },
 	{ 0 }
 };
 
@@ -44,6 +50,9 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	case OPT_STRICT:
 		a->strict = true;
 		break;
+	case OPT_ALL:
+		a->all = true;
+		break;
 	case ARGP_KEY_ARG:
 		strv_push(&a->targets, xstrdup(arg));
 		break;
@@ -56,9 +65,9 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 0 }, { 0 } };
 static const struct argp check_argp = {
 	check_options, check_parse, "[GROUP|DEVICE...]",
-	"Audit the IOMMU groups and report each finding with a stable code. Exit status: 0 when there is "
-	"no finding of severity error, 1 when there is one (with --strict, warnings count too), 2 on a "
-	"usage or runtime error.",
+	"Audit the IOMMU groups and report each finding with a stable code (findings of severity info "
+	"only with --all). Exit status: 0 when there is no finding of severity error, 1 when there is one "
+	"(with --strict, warnings count too), 2 on a usage or runtime error.",
 	check_children, NULL, NULL
 };
 
@@ -141,6 +150,22 @@ static int print_json(const struct findings *f)
 	return output_json(doc);
 }
 
+struct why_ctx {
+	const struct ka *ka;
+	struct pcidb *db;
+	const struct system *sys;
+};
+
+static char *why_line(void *ctx, const struct group *g)
+{
+	struct why_ctx *wc = ctx;
+	struct why w;
+	why_explain(wc->ka, wc->db, wc->sys, g, &w);
+	char *line = why_one_line(&w);
+	why_free(&w);
+	return line;
+}
+
 static int run_check(struct context *ctx, struct check_args *a)
 {
 	if (a->out.list_columns) {
@@ -154,8 +179,22 @@ static int run_check(struct context *ctx, struct check_args *a)
 	if (context_load(ctx, AUDIT_MODEL_FLAGS, (int)a->targets.n, a->targets.v, &sys) < 0)
 		return EXIT_USAGE;
 
+	struct why_ctx wc = { ctx->ka, NULL, sys };
+	if (a->all) {
+		int r = pcidb_new(ctx->pci_ids, &wc.db);
+		if (r == 0)
+			r = pcidb_use_sysroot(wc.db, ka_root(ctx->ka));
+		if (r < 0) {
+			log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+			pcidb_free(wc.db);
+			return EXIT_USAGE;
+		}
+		model_read_config(sys, ctx->ka, wc.db);
+	}
+	struct audit_options ao = { a->all, why_line, &wc };
 	struct findings f = { 0 };
-	audit_run(sys, &f);
+	audit_run_with(sys, &ao, &f);
+	pcidb_free(wc.db);
 	int r = a->out.json ? print_json(&f) : print_table(&f, &a->out);
 	int status = r < 0                                              ? EXIT_USAGE
 		     : f.count[SEV_ERROR] || (a->strict && f.count[SEV_WARNING]) ? EXIT_FINDINGS

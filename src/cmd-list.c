@@ -22,6 +22,7 @@ enum {
 	COL_DRIVER,
 	COL_OVERRIDE,
 	COL_ROLE,
+	COL_RESET,
 };
 
 /* The one column table: --output, --list-columns, the man page and completions follow it. */
@@ -37,6 +38,7 @@ static const struct colinfo columns[] = {
 	[COL_DRIVER] = { "DRIVER", 0.1, 0, "bound driver" },
 	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override (empty when unset)" },
 	[COL_ROLE] = { "ROLE", 7, 0, "what the binding means: kernel, user, neutral or none" },
+	[COL_RESET] = { "RESET", 0.1, 0, "reset methods (reset_method; empty: the device cannot be reset)" },
 };
 
 static const int default_columns[] = { COL_GROUP, COL_STATE, COL_DEVICE, COL_CLASS, COL_ID,
@@ -76,7 +78,7 @@ static const struct argp list_argp = {
 static unsigned needed_flags(const struct outopts *o)
 {
 	if (o->json)
-		return MODEL_IDS | MODEL_OVERRIDE | MODEL_TYPE;
+		return MODEL_IDS | MODEL_OVERRIDE | MODEL_TYPE | MODEL_RESET;
 	unsigned f = 0;
 	for (size_t i = 0; i < o->ncols; i++) {
 		switch (o->cols[i]) {
@@ -90,6 +92,9 @@ static unsigned needed_flags(const struct outopts *o)
 			break;
 		case COL_TYPE:
 			f |= MODEL_TYPE;
+			break;
+		case COL_RESET:
+			f |= MODEL_RESET;
 			break;
 		}
 	}
@@ -160,6 +165,9 @@ static void fill_device_cells(struct libscols_line *ln, const struct outopts *o,
 		case COL_ROLE:
 			set_cell(ln, i, role_to_string(d->role));
 			break;
+		case COL_RESET:
+			set_cell(ln, i, d->reset_method);
+			break;
 		}
 	}
 }
@@ -220,6 +228,7 @@ static struct json_object *device_json(struct pcidb *db, const struct device *d)
 	json_object_object_add(o, "driver", json_string_or_null(d->driver));
 	json_object_object_add(o, "driver_override", json_string_or_null(d->driver_override));
 	json_object_object_add(o, "role", json_object_new_string(role_to_string(d->role)));
+	json_object_object_add(o, "reset_method", json_string_or_null(d->reset_method));
 	return o;
 }
 

@@ -14,6 +14,7 @@
 static const struct command commands[] = {
 	{ "list", cmd_list, "Show every IOMMU group, its owner and its devices (default)" },
 	{ "check", cmd_check, "Audit the groups: mixed ownership, missing IOMMU, unsafe settings" },
+	{ "why", cmd_why, "Explain why devices share a group, and what would split it" },
 	{ "claim", cmd_claim, "Move a whole group to vfio-pci, all devices or none" },
 	{ "release", cmd_release, "Move a group back to its kernel drivers, all devices or none" },
 	{ "recover", cmd_recover, "Finish or roll back an interrupted claim or release" },

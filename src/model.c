@@ -168,6 +168,12 @@ static int load_params(const struct ka *ka, struct system *sys)
 	r = ka_read(ka, "proc/cmdline", &sys->cmdline);
 	if (r < 0 && r != -ENOENT)
 		return read_error(ka, "proc/cmdline", NULL, r, NULL);
+	_cleanup_free_ char *release = NULL;
+	r = ka_read(ka, "proc/sys/kernel/osrelease", &release);
+	if (r < 0 && r != -ENOENT)
+		return read_error(ka, "proc/sys/kernel/osrelease", NULL, r, NULL);
+	if (release && sscanf(release, "%u.%u", &sys->kernel_major, &sys->kernel_minor) != 2)
+		sys->kernel_major = sys->kernel_minor = 0;
 	r = ka_list_dir(ka, "sys/bus/pci/drivers", &sys->pci_drivers);
 	if (r < 0 && r != -ENOENT)
 		return read_error(ka, "sys/bus/pci/drivers", NULL, r, NULL);

@@ -87,6 +87,7 @@ struct system {
 	enum param unsafe_interrupts;  /* vfio_iommu_type1 allow_unsafe_interrupts */
 	char *cmdline;                 /* NULL when proc/cmdline is absent */
 	struct strv pci_drivers;       /* loaded PCI drivers (sys/bus/pci/drivers) */
+	unsigned kernel_major, kernel_minor; /* from proc/sys/kernel/osrelease; 0 when unknown */
 };
 
 /*

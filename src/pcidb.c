@@ -116,3 +116,33 @@ int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, 
 	pci_free_dev(dev);
 	return ok ? 0 : -EIO;
 }
+
+int pcidb_facts(struct pcidb *db, const struct pci_addr *a, struct pci_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pcie_type = -1;
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	u8 hdr[64];
+	if (!pci_read_block(dev, 0, hdr, sizeof(hdr)) || (hdr[0] == 0xff && hdr[1] == 0xff)) {
+		pci_free_dev(dev);
+		return -EIO;
+	}
+	f->readable = true;
+	f->header_type = hdr[PCI_HEADER_TYPE] & 0x7f;
+	f->multifunction = hdr[PCI_HEADER_TYPE] & 0x80;
+	struct pci_cap *exp = pci_find_cap(dev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+	if (exp)
+		f->pcie_type = (pci_read_word(dev, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
+	struct pci_cap *acs = pci_find_cap(dev, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
+	if (acs) {
+		f->has_acs = true;
+		f->acs_cap = pci_read_word(dev, acs->addr + PCI_ACS_CAP);
+		f->acs_ctrl = pci_read_word(dev, acs->addr + PCI_ACS_CTRL);
+	}
+	pci_free_dev(dev);
+	return 0;
+}

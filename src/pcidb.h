@@ -2,6 +2,7 @@
 /* libpci: names from pci.ids. The ID file is the host's, not the sysroot's. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct pcidb;
@@ -28,3 +29,15 @@ struct pci_addr;
 int pcidb_use_sysroot(struct pcidb *db, const char *sysroot);
 /* Read len bytes of config space at pos; -EIO when the device has none readable. */
 int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, void *buf, unsigned len);
+
+/* What config space says about a device's place in the topology. */
+struct pci_facts {
+	bool readable;      /* config space could be read */
+	int header_type;    /* 0 endpoint, 1 PCI-to-PCI bridge, 2 CardBus */
+	bool multifunction; /* header type bit 7 */
+	int pcie_type;      /* PCI Express device/port type, -1 without a PCIe capability */
+	bool has_acs;
+	uint16_t acs_cap, acs_ctrl;
+};
+/* Read through libpci's capability lists (pci_find_cap); config space only. */
+int pcidb_facts(struct pcidb *db, const struct pci_addr *a, struct pci_facts *f);

@@ -54,6 +54,8 @@ static struct device *device(struct system *sys, struct group *g, const char *na
 	d->driver = driver ? strdup(driver) : NULL;
 	d->has_override_attr = true;
 	d->boot_vga = -1;
+	d->header_type = 0;
+	d->reset_method = strdup("flr bus"); /* resettable unless a test says otherwise */
 	d->selected = true;
 	sys->devices = grow_array(sys->devices, &sys->devcap, sys->ndevices + 1, sizeof(*sys->devices));
 	sys->devices[sys->ndevices++] = d;
@@ -688,6 +690,98 @@ static void test_severity_names(void **state)
 	assert_string_equal(severity_to_string(_SEV_MAX), "unknown");
 }
 
+/* no-reset: a device on VFIO without reset_method (5.15+ hides it when there is none). */
+static void test_no_reset(void **state)
+{
+	(void)state;
+	struct system *sys = sys_new();
+	loaded(sys, "vfio-pci");
+	sys->kernel_major = 6;
+	sys->kernel_minor = 1;
+	struct group *g = group(sys, 3);
+	struct device *d = device(sys, g, "0000:05:00.0", "vfio-pci");
+	struct device *k = device(sys, group(sys, 4), "0000:06:00.0", "e1000e");
+	free(d->reset_method);
+	d->reset_method = NULL;
+	free(k->reset_method);
+	k->reset_method = NULL; /* on a kernel driver: no finding */
+	struct findings f;
+	audit(sys, &f);
+	const struct finding *x = find_one(&f, "no-reset", g, false);
+	assert_int_equal(x->severity, SEV_WARNING);
+	assert_int_equal(x->devices.n, 1);
+	assert_string_equal(x->devices.v[0], "0000:05:00.0");
+	assert_int_equal(count_code(&f, "no-reset"), 1);
+	findings_free(&f);
+	/* Before 5.15 there is no reset_method at all: nothing can be said. */
+	sys->kernel_major = 5;
+	sys->kernel_minor = 10;
+	audit(sys, &f);
+	assert_int_equal(count_code(&f, "no-reset"), 0);
+	findings_free(&f);
+	model_free(sys);
+}
+
+/* acs-override: the command line has pcie_acs_override. */
+static void test_acs_override(void **state)
+{
+	(void)state;
+	struct system *sys = sys_new();
+	device(sys, group(sys, 1), "0000:01:00.0", "e1000e");
+	sys->cmdline = strdup("ro quiet intel_iommu=on pcie_acs_override=downstream,multifunction");
+	struct findings f;
+	audit(sys, &f);
+	const struct finding *x = find_one(&f, "acs-override", NULL, false);
+	assert_int_equal(x->severity, SEV_ERROR);
+	assert_int_equal(f.count[SEV_ERROR], 1);
+	findings_free(&f);
+	free(sys->cmdline);
+	sys->cmdline = strdup("ro quiet intel_iommu=on");
+	audit(sys, &f);
+	assert_int_equal(count_code(&f, "acs-override"), 0);
+	findings_free(&f);
+	model_free(sys);
+}
+
+static char *fake_why(void *ctx, const struct group *g)
+{
+	(void)g;
+	return strdup(ctx);
+}
+
+/* shared-group: endpoints of different slots in one group, only with --all; bridges and functions of one slot do not count. */
+static void test_shared_group(void **state)
+{
+	(void)state;
+	struct system *sys = sys_new();
+	struct group *gpu = group(sys, 1);
+	device(sys, gpu, "0000:01:00.0", "nouveau");
+	device(sys, gpu, "0000:01:00.1", "snd_hda_intel");
+	struct group *shared = group(sys, 2);
+	struct device *port = device(sys, shared, "0000:00:1c.0", "pcieport");
+	port->class = 0x060400;
+	port->header_type = 1;
+	device(sys, shared, "0000:02:00.0", "nouveau");
+	device(sys, shared, "0000:03:00.0", "xhci_hcd");
+	struct findings f;
+	memset(&f, 0, sizeof(f));
+	model_judge(sys);
+	struct audit_options o = { true, fake_why, (void *)"port 0000:00:1c.0 has no ACS" };
+	audit_run_with(sys, &o, &f);
+	const struct finding *x = find_one(&f, "shared-group", shared, false);
+	assert_int_equal(x->severity, SEV_INFO);
+	assert_int_equal(x->devices.n, 2);
+	assert_non_null(strstr(x->message, "port 0000:00:1c.0 has no ACS"));
+	assert_int_equal(count_code(&f, "shared-group"), 1); /* not the GPU and its audio */
+	assert_int_equal(f.count[SEV_INFO], 1);
+	findings_free(&f);
+	/* without --all: not shown */
+	audit(sys, &f);
+	assert_int_equal(count_code(&f, "shared-group"), 0);
+	findings_free(&f);
+	model_free(sys);
+}
+
 int main(void)
 {
 	/* The tests speak TAP (CMOCKA_MESSAGE_OUTPUT still overrides). */
@@ -711,6 +805,9 @@ int main(void)
 		cmocka_unit_test(test_boot_vga_user),
 		cmocka_unit_test(test_unselected_groups),
 		cmocka_unit_test(test_summary_counts),
+		cmocka_unit_test(test_no_reset),
+		cmocka_unit_test(test_acs_override),
+		cmocka_unit_test(test_shared_group),
 		cmocka_unit_test(test_code_table),
 		cmocka_unit_test(test_severity_names),
 	};

@@ -1,0 +1,247 @@
+#!/bin/bash
+# run.sh: iommu-own's benchmarks ("make bench" runs it from the build dir).
+#
+#   bench/run.sh [NDEV...]       default sizes: 100 1000 4166 devices
+#
+# For each size, bench/gen.sh builds (or reuses) a synthetic SR-IOV server
+# sysroot. Then, interleaved in one loop (every command at every size, then
+# again, BENCH_RUNS times, after one unrecorded warm-up round):
+#   floor           bench/floor: the syscall floor (groups, devices, driver
+#                   links, vendor/device/class/driver_override)
+#   list --json     iommu-own --sysroot T list --json
+#   list            iommu-own --sysroot T list       (the table)
+#   check --json    iommu-own --sysroot T check --json
+# and prints each one's median wall time, its ratio to the floor, its peak
+# RSS, the growth from the smallest to the largest size, and the targets.
+# Then, on a copy of each tree that has the 64-function accelerator group
+# (replay engine, under BENCH_TMP), it counts the writes of `claim` and
+# `release` (--dry-run, and the writes actually made) and times BENCH_RUNS
+# claim/release pairs; the times include the replay engine's file work.
+#
+# Environment: IOMMU_OWN (default ./iommu-own), BENCH_FLOOR and BENCH_TIMEIT
+# (default ./bench/floor, ./bench/timeit; compiled with $CC into a temporary
+# directory when missing), BENCH_TREES (cache of the trees, default
+# ./bench/trees), BENCH_TMP (where tree copies are claimed; default /dev/shm,
+# a tmpfs like /run, else $TMPDIR or /tmp), BENCH_RUNS (default 7).
+# Every sysroot is a generated tree: nothing reads or writes the host's /sys.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+sizes=("$@")
+((${#sizes[@]})) || sizes=(100 1000 4166)
+runs=${BENCH_RUNS:-7}
+tool=${IOMMU_OWN:-$PWD/iommu-own}
+trees=${BENCH_TREES:-$PWD/bench/trees}
+floor=${BENCH_FLOOR:-$PWD/bench/floor}
+timeit=${BENCH_TIMEIT:-$PWD/bench/timeit}
+if [[ -z ${BENCH_TMP-} ]]; then
+	if [[ -d /dev/shm && -w /dev/shm ]]; then BENCH_TMP=/dev/shm; else BENCH_TMP=${TMPDIR:-/tmp}; fi
+fi
+
+die() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+[[ -x $tool ]] || die "$tool: not built (run make, or set IOMMU_OWN)"
+[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS: not a number: $runs"
+for n in "${sizes[@]}"; do
+	[[ $n =~ ^[0-9]+$ ]] || die "not a size: $n"
+done
+mapfile -t sizes < <(printf '%s\n' "${sizes[@]}" | sort -n -u)
+
+work=$(mktemp -d "$BENCH_TMP/iommu-own-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+for p in floor timeit; do
+	v=$floor
+	[[ $p == timeit ]] && v=$timeit
+	if [[ ! -x $v ]]; then
+		${CC:-cc} -O2 -o "$work/$p" "$here/$p.c" || die "cannot compile $here/$p.c"
+		v=$work/$p
+	fi
+	[[ $p == floor ]] && floor=$v || timeit=$v
+done
+
+# Never the live system, never a path the tool would treat as live.
+export IOMMU_OWN_FORBID_LIVE=1 LC_ALL=C.UTF-8
+unset IOMMU_OWN_SYSROOT
+
+# ---- trees
+declare -A tree=() ngroups=() accel=()
+for n in "${sizes[@]}"; do
+	t=$trees/dev$n
+	"$here/gen.sh" "$t" "$n"
+	[[ $(stat -f -c %T "$t/sys") != sysfs ]] || die "$t/sys is a sysfs mount"
+	tree[$n]=$t
+	info=$(<"$t/.gen-info")
+	[[ $info =~ ([0-9]+)\ groups ]] && ngroups[$n]=${BASH_REMATCH[1]}
+	[[ $info =~ accelerator\ group\ ([0-9]+) ]] && accel[$n]=${BASH_REMATCH[1]}
+done
+
+cmds=(floor list-json list check-json)
+declare -A label=([floor]='floor' [list-json]='list --json' [list]='list' [check-json]='check --json')
+cmdline() { # CMD TREE: the command's argv
+	case $1 in
+	floor) printf '%s\n' "$floor" "$2" ;;
+	list-json) printf '%s\n' "$tool" --sysroot "$2" list --json ;;
+	list) printf '%s\n' "$tool" --sysroot "$2" list ;;
+	check-json) printf '%s\n' "$tool" --sysroot "$2" check --json ;;
+	esac
+}
+
+# ---- sanity: everybody sees the same devices
+for n in "${sizes[@]}"; do
+	t=${tree[$n]}
+	f=$("$floor" "$t") || die "floor failed on $t"
+	[[ $f =~ devices\ ([0-9]+) ]] && [[ ${BASH_REMATCH[1]} == "$n" ]] || die "floor on $t: $f (expected $n devices)"
+	j=$("$tool" --sysroot "$t" list --json | grep -c '"address"') || true
+	[[ $j == "$n" ]] || die "list --json on $t shows $j devices, not $n"
+done
+
+# ---- the interleaved timing loop
+data=$work/data
+: >"$data"
+for ((r = 0; r <= runs; r++)); do # round 0: warm-up, not recorded
+	for n in "${sizes[@]}"; do
+		for c in "${cmds[@]}"; do
+			mapfile -t argv < <(cmdline "$c" "${tree[$n]}")
+			read -r wall rss st < <("$timeit" "${argv[@]}")
+			# check exits 1 when it finds an error (the trees have mixed groups)
+			[[ $st == 0 || ($c == check-json && $st == 1) ]] || die "${label[$c]} on ${tree[$n]}: exit status $st"
+			((r)) && echo "$n $c $wall $rss" >>"$data"
+		done
+	done
+done
+
+# median N CMD / peak N CMD: from the data
+median() {
+	awk -v n="$1" -v c="$2" '$1 == n && $2 == c { print $3 }' "$data" | sort -g |
+		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
+}
+peak() {
+	awk -v n="$1" -v c="$2" '$1 == n && $2 == c && $4 > m { m = $4 } END { print m + 0 }' "$data"
+}
+declare -A med=() rss=()
+for n in "${sizes[@]}"; do
+	for c in "${cmds[@]}"; do
+		med[$n,$c]=$(median "$n" "$c")
+		rss[$n,$c]=$(peak "$n" "$c")
+	done
+done
+ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+verdict() { if le "$1" "$2"; then echo ok; else echo MISS; fi; }
+
+small=${sizes[0]} big=${sizes[${#sizes[@]} - 1]}
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+echo
+echo "iommu-own benchmark: median wall time of $runs runs each, all commands and sizes interleaved"
+echo "host: ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r); trees in $trees ($(stat -f -c %T "$trees"))"
+echo
+printf '%7s %6s  %-13s %10s %8s %12s\n' devices groups command 'median ms' 'x floor' 'peak RSS MB'
+for n in "${sizes[@]}"; do
+	for c in "${cmds[@]}"; do
+		printf '%7s %6s  %-13s %10s %8s %12s\n' "$n" "${ngroups[$n]}" "${label[$c]}" "$(ms "${med[$n,$c]}")" \
+			"$(ratio "${med[$n,$c]}" "${med[$n,floor]}")" "$(mb "${rss[$n,$c]}")"
+	done
+done
+if ((big != small)); then
+	echo
+	line="growth $big/$small devices ($(ratio "$big" "$small")x the devices):"
+	for c in "${cmds[@]}"; do
+		line+="  ${label[$c]} $(ratio "${med[$big,$c]}" "${med[$small,$c]}")x"
+	done
+	echo "$line"
+fi
+
+# ---- claim and release of the 64-device group
+declare -A cl=()
+count_writes() { # dry-run text on stdin: "OVERRIDES UNBINDS BINDS OTHER"
+	awk '!/^#/ && NF { if ($1 ~ /\/driver_override$/) o++; else if ($1 ~ /\/unbind$/) u++;
+		else if ($1 ~ /\/bind$/) b++; else x++ }
+		END { printf "%d %d %d %d\n", o, u, b, x }'
+}
+json_writes() { grep -c '"path"' || true; }
+json_result() { sed -n 's/^  "result": "\(.*\)",$/\1/p'; }
+moved=()
+for n in "${sizes[@]}"; do
+	[[ -n ${accel[$n]-} ]] || continue
+	g=${accel[$n]}
+	c=$work/copy$n
+	cp -a "${tree[$n]}" "$c"
+	[[ $(stat -f -c %T "$c/sys") != sysfs ]] || die "$c/sys is a sysfs mount"
+	read -r o u b x < <("$tool" --sysroot "$c" claim "$g" --dry-run | count_writes)
+	cl[$n,claim,dry]="$o+$u+$b$( ((x)) && echo "+$x other")"
+	cl[$n,claim,drysum]=$((o + u + b + x))
+	cl[$n,claim,ok]=$( ((o == 64 && u == 64 && b == 64 && x == 0)) && echo yes || echo NO)
+	out=$("$tool" --sysroot "$c" claim "$g" --json) || die "claim $g on $c failed: $out"
+	cl[$n,claim,done]=$(json_writes <<<"$out")
+	[[ $(json_result <<<"$out") == done ]] || die "claim $g on $c: not done"
+	read -r o u b x < <("$tool" --sysroot "$c" release "$g" --dry-run | count_writes)
+	cl[$n,release,dry]="$o+$u+$b$( ((x)) && echo "+$x other")"
+	cl[$n,release,drysum]=$((o + u + b + x))
+	cl[$n,release,ok]=$( ((o == 64 && u == 64 && b == 64 && x == 0)) && echo yes || echo NO)
+	out=$("$tool" --sysroot "$c" release "$g" --json) || die "release $g on $c failed: $out"
+	cl[$n,release,done]=$(json_writes <<<"$out")
+	[[ $(json_result <<<"$out") == done ]] || die "release $g on $c: not done"
+	: >"$work/moves$n"
+	for ((r = 0; r < runs; r++)); do
+		for op in claim release; do
+			read -r wall rss st < <("$timeit" "$tool" --sysroot "$c" "$op" "$g")
+			[[ $st == 0 ]] || die "$op $g on $c: exit status $st"
+			echo "$n $op $wall $rss" >>"$work/moves$n"
+		done
+	done
+	# Every claim was released: the copy must be the tree again (but for the state directory).
+	diff -rq --no-dereference -x run "${tree[$n]}" "$c" >/dev/null ||
+		die "$c differs from ${tree[$n]} after claim/release"
+	for op in claim release; do
+		cl[$n,$op,med]=$(awk -v o=$op '$2 == o { print $3 }' "$work/moves$n" | sort -g |
+			awk '{ v[NR] = $1 } END { printf "%.6f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+		cl[$n,$op,rss]=$(awk -v o=$op '$2 == o && $4 > m { m = $4 } END { print m + 0 }' "$work/moves$n")
+	done
+	rm -rf "$c"
+	moved+=("$n")
+done
+if ((${#moved[@]})); then
+	echo
+	echo "claim/release of the 64-function accelerator group (qat_c62x <-> vfio-pci) on a copy of the tree"
+	echo "in $BENCH_TMP ($(stat -f -c %T "$BENCH_TMP")), median of $runs pairs: the tool's own wall time, which"
+	echo "includes the replay engine's file work (it writes the copy's files and links as the kernel would)"
+	echo
+	printf '%7s %5s  %-8s %-16s %6s %8s %10s %12s\n' devices group op 'dry-run writes' expect 'written' 'median ms' 'peak RSS MB'
+	for n in "${moved[@]}"; do
+		for op in claim release; do
+			printf '%7s %5s  %-8s %-16s %6s %8s %10s %12s\n' "$n" "${accel[$n]}" "$op" \
+				"${cl[$n,$op,dry]}=${cl[$n,$op,drysum]}" "$([[ ${cl[$n,$op,ok]} == yes ]] && echo 192 || echo 'NO:192')" \
+				"${cl[$n,$op,done]}" "$(ms "${cl[$n,$op,med]}")" "$(mb "${cl[$n,$op,rss]}")"
+		done
+	done
+fi
+
+# ---- the targets
+echo
+echo "targets (issue \"Fast at data-centre scale\"), at $big devices:"
+for c in list-json check-json; do
+	x=$(ratio "${med[$big,$c]}" "${med[$big,floor]}")
+	printf '  %-36s %8s  %s\n' "${label[$c]} <= 1.5x floor" "${x}x" "$(verdict "$x" 1.5)"
+done
+if ((big != small)); then
+	for c in list-json list check-json; do
+		x=$(ratio "${med[$big,$c]}" "${med[$small,$c]}")
+		printf '  %-36s %8s  %s\n' "${label[$c]} $big/$small <= 45x" "${x}x" "$(verdict "$x" 45)"
+	done
+fi
+maxrss=0
+for k in "${!rss[@]}"; do ((rss[$k] > maxrss)) && maxrss=${rss[$k]}; done
+for n in "${moved[@]}"; do
+	for op in claim release; do ((cl[$n,$op,rss] > maxrss)) && maxrss=${cl[$n,$op,rss]}; done
+done
+printf '  %-36s %8s  %s\n' "peak RSS <= 16 MB (any run)" "$(mb "$maxrss") MB" "$(verdict "$maxrss" 16384)"
+if [[ -n ${accel[$big]-} ]]; then
+	for op in claim release; do
+		x=$(ms "${cl[$big,$op,med]}")
+		printf '  %-36s %8s  %s\n' "$op of 64 devices < 50 ms" "$x ms" "$(verdict "$x" 49.999)"
+	done
+fi

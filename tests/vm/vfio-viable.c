@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vfio-viable: ask the kernel itself whether VFIO can use an IOMMU group.
+ * A helper of the real-kernel suite (tests/vm), run inside the QEMU guest;
+ * it is not part of iommu-own.
+ *
+ *   vfio-viable N          print "viable" or "not-viable" (VFIO_GROUP_GET_STATUS
+ *                          on /dev/vfio/N), or "absent" when the group has no
+ *                          VFIO file (no device of it is on a VFIO driver);
+ *                          exit 0, or 2 on any other error
+ *   vfio-viable --hold N   open /dev/vfio/N, print "holding N PID", keep it open
+ *                          until killed
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: vfio-viable [--hold] GROUP\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int hold = 0;
+	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
+		hold = 1;
+	else if (argc != 2)
+		return usage();
+	const char *num = argv[argc - 1];
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(num, &end, 10);
+	if (errno || end == num || *end)
+		return usage();
+
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/vfio/%lu", n);
+	int g = open(path, O_RDWR | O_CLOEXEC);
+	if (g < 0) {
+		if (errno == ENOENT && !hold) {
+			puts("absent");
+			return 0;
+		}
+		fprintf(stderr, "vfio-viable: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	/* The container is not needed for the status, but opening it proves the
+	 * VFIO core answers and checks its API version. */
+	int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (c < 0) {
+		fprintf(stderr, "vfio-viable: /dev/vfio/vfio: %s\n", strerror(errno));
+		return 2;
+	}
+	if (ioctl(c, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		fprintf(stderr, "vfio-viable: unexpected VFIO API version\n");
+		return 2;
+	}
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	if (ioctl(g, VFIO_GROUP_GET_STATUS, &st) < 0) {
+		fprintf(stderr, "vfio-viable: VFIO_GROUP_GET_STATUS on %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (hold) {
+		printf("holding %lu %ld\n", n, (long)getpid());
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
+	puts(st.flags & VFIO_GROUP_FLAGS_VIABLE ? "viable" : "not-viable");
+	return 0;
+}
