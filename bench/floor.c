@@ -15,7 +15,9 @@
  * No libc buffering, no allocation per device: the lower bound that
  * bench/run.sh compares iommu-own with.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

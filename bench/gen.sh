@@ -49,7 +49,7 @@ fi
 out=${1%/}
 want=$2
 
-stamp="$(cat "$0" "$fixtures/lib.sh" "$fixtures/mkmodules.sh" | sha256sum | cut -c1-16) ndev=$want"
+stamp="$(cat "${BASH_SOURCE[0]}" "$fixtures/lib.sh" "$fixtures/mkmodules.sh" | sha256sum | cut -c1-16) ndev=$want"
 if ((!force)) && [[ -f $out/.gen-stamp && $(<"$out/.gen-stamp") == "$stamp" ]]; then
 	echo "$out: $(<"$out/.gen-info") (cached)"
 	exit 0
@@ -337,7 +337,7 @@ tmp=$(mktemp -d "$parent/.gen.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 build "$tmp/tree"
 catalog "$tmp/catalog"
-"$fixtures/mkmodules.sh" "$tmp/catalog"
+bash "$fixtures/mkmodules.sh" "$tmp/catalog"
 rel=$(<"$tmp/tree/proc/sys/kernel/osrelease")
 mkdir -p "$tmp/tree/lib/modules"
 cp -a "$tmp/catalog/lib/modules/$rel" "$tmp/tree/lib/modules/"

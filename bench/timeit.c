@@ -11,7 +11,9 @@
  * the exit status, or 128 + the signal number. GNU time prints wall time in
  * hundredths of a second only, too coarse for runs of a few milliseconds.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>

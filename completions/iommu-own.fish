@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Column names come from 'iommu-own CMD --list-columns', group numbers and
-# device addresses from 'iommu-own list', so they follow the tool. A new
-# command: add it to the command list at the end, with its options.
+# device addresses from 'iommu-own list', so they follow the tool. The --force
+# codes and the --driver names are copied from src/preflight.c (the
+# overridable refusal codes) and src/drivers.c (the VFIO PCI drivers): change
+# them together. A new command: add it to the command list at the end, with
+# its options; a long option with a value goes in __iommu_own_args_given too.
 
 # The words before the cursor, less the global options: the command first.
 # Global options with a value: -s --sysroot, -i --pci-ids, -D --dma-safe-driver.
@@ -87,6 +90,60 @@ function __iommu_own_columns --description 'Complete a comma-separated column li
     end
 end
 
+# Whether the command has its arguments already: claim and release take one.
+function __iommu_own_args_given --description 'Count the arguments after the command'
+    set -l tokens (commandline -opc)
+    set -l cmd (__iommu_own_cmd)
+    set -l seen
+    set -l need
+    set -l n 0
+    set -l dashdash
+    for t in $tokens[2..-1]
+        if test -z "$seen"
+            test "$t" = "$cmd"; and set seen 1
+            continue
+        end
+        if test -n "$need"
+            set need
+            continue
+        end
+        if test -n "$dashdash"
+            set n (math $n + 1)
+            continue
+        end
+        switch $t
+            case --
+                set dashdash 1
+            case --driver --force --state-dir
+                set need 1
+            case '-*'
+            case '*'
+                set n (math $n + 1)
+        end
+    end
+    echo $n
+end
+
+function __iommu_own_needs_target --description 'claim or release without its GROUP|DEVICE yet'
+    test (__iommu_own_args_given) -eq 0
+end
+
+function __iommu_own_force_codes --description 'Complete a comma-separated list of refusal codes'
+    set -l tok (string replace -r -- '^--force=' '' (commandline -ct))
+    set -l head (string match -r -- '^.*,' $tok)
+    set -l chosen (string split , -- "$head")
+    set -l codes boot-vga mounted netdev-active sriov-pf chipset
+    set -l descs 'The device drives the boot console' \
+        'A block device under it is mounted, used as swap, or held' \
+        'A network interface under it is up with addresses or routes' \
+        'A physical function with VFs enabled' \
+        'The group holds a host bridge or an ISA/LPC bridge'
+    for i in (seq (count $codes))
+        contains -- $codes[$i] $chosen; and continue
+        printf '%s%s\t%s\n' "$head" $codes[$i] $descs[$i]
+    end
+end
+
 function __iommu_own_targets --description 'Complete IOMMU group numbers and PCI device addresses'
     set -l sysroot (string replace -f -- sysroot= '' (__iommu_own_scan))
     set sysroot (string replace -r -- '^~(?=/|$)' $HOME "$sysroot")
@@ -114,6 +171,9 @@ complete -c iommu-own -s V -l version -d 'Print program version'
 # Commands
 complete -c iommu-own -n __iommu_own_needs_command -a list -d 'Show every IOMMU group, its owner and its devices (default)'
 complete -c iommu-own -n __iommu_own_needs_command -a check -d 'Audit the groups: mixed ownership, missing IOMMU, unsafe settings'
+complete -c iommu-own -n __iommu_own_needs_command -a claim -d 'Move a whole group to vfio-pci, all devices or none'
+complete -c iommu-own -n __iommu_own_needs_command -a release -d 'Move a group back to its kernel drivers, all devices or none'
+complete -c iommu-own -n __iommu_own_needs_command -a recover -d 'Finish or roll back an interrupted claim or release'
 
 # Output options (list, check)
 set -l out '__iommu_own_using_command list check'
@@ -126,3 +186,15 @@ complete -c iommu-own -n $out -a '(__iommu_own_targets)'
 
 # check
 complete -c iommu-own -n '__iommu_own_using_command check' -l strict -d 'Exit with status 1 on warnings too'
+
+# Options of claim, release and recover
+set -l move '__iommu_own_using_command claim release recover'
+complete -c iommu-own -n $move -s J -l json -d 'Report in JSON (a stable format)'
+complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the lock, journal and records in DIR'
+complete -c iommu-own -n '__iommu_own_using_command claim release' -l dry-run -d 'Print the writes in order and change nothing'
+complete -c iommu-own -n '__iommu_own_using_command claim release; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
+
+# claim
+set -l vfio_drivers vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio_vfio_pci nvgrace_gpu_vfio_pci qat_vfio_pci xe-vfio-pci ism_vfio_pci
+complete -c iommu-own -n '__iommu_own_using_command claim' -l driver -x -a "$vfio_drivers" -d 'The VFIO driver to use (default vfio-pci)'
+complete -c iommu-own -n '__iommu_own_using_command claim' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'

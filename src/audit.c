@@ -219,12 +219,7 @@ static void check_shared(const struct group *g, const struct audit_options *o, s
 		if (g->devices[i]->is_pci && !is_bridge(g->devices[i]))
 			strv_push(&addrs, xstrdup(g->devices[i]->name));
 	_cleanup_free_ char *why = o->why_line ? o->why_line(o->why_ctx, g) : NULL;
-	_cleanup_free_ char *list = xstrdup("");
-	for (size_t i = 0; i < addrs.n; i++) {
-		char *next = xasprintf("%s%s%s", list, i ? ", " : "", addrs.v[i]);
-		free(list);
-		list = next;
-	}
+	_cleanup_free_ char *list = strv_join(&addrs, ", ");
 	_cleanup_free_ char *hint = xasprintf("'iommu-own why %lu' explains it and says what would split it; "
 					      "such devices can only be given away together", g->number);
 	struct finding *x = add(f, "shared-group", g, hint, "group %lu holds devices of different slots (%s)%s%s",

@@ -71,17 +71,6 @@ static const struct argp check_argp = {
 	check_children, NULL, NULL
 };
 
-static char *join_devices(const struct strv *v, const char *sep)
-{
-	char *s = xstrdup("");
-	for (size_t i = 0; i < v->n; i++) {
-		char *next = xasprintf("%s%s%s", s, i ? sep : "", v->v[i]);
-		free(s);
-		s = next;
-	}
-	return s;
-}
-
 static int print_table(const struct findings *f, const struct outopts *o)
 {
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, false);
@@ -103,7 +92,7 @@ static int print_table(const struct findings *f, const struct outopts *o)
 				s = x->group ? xasprintf("%lu", x->group->number) : xstrdup("-");
 				break;
 			case COL_DEVICES:
-				s = x->devices.n ? join_devices(&x->devices, ",") : xstrdup("-");
+				s = x->devices.n ? strv_join(&x->devices, ",") : xstrdup("-");
 				break;
 			case COL_MESSAGE:
 				s = xstrdup(x->message);

@@ -139,12 +139,7 @@ static void print_text(const struct why *w, struct pcidb *db)
 	printf("group %lu: %zu device%s\n", w->group->number, w->ndevices, w->ndevices == 1 ? "" : "s");
 	for (size_t i = 0; i < w->ndevices; i++) {
 		const struct why_device *wd = &w->devices[i];
-		_cleanup_free_ char *path = xstrdup("");
-		for (size_t j = 0; j < wd->path.n; j++) {
-			char *next = xasprintf("%s%s%s", path, j ? " > " : "", wd->path.v[j]);
-			free(path);
-			path = next;
-		}
+		_cleanup_free_ char *path = strv_join(&wd->path, " > ");
 		_cleanup_free_ char *cls = wd->dev->has_ids ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
 		_cleanup_free_ char *acs = acs_text(&wd->facts);
 		printf("  %s\n      %s, %s%s, %s\n", path, cls, why_port_type(&wd->facts),

@@ -211,17 +211,30 @@ int ka_read_at(int dirfd, const char *name, char **ret)
 	return read_limited(dirfd, name, ATTR_MAX, false, ret);
 }
 
+/*
+ * Resolve the directory part of rel beneath the root (following links inside
+ * it); *name is the last component, which the caller opens without following.
+ */
+static int open_parent(const struct ka *ka, const char *rel, const char **name)
+{
+	const char *slash = strrchr(rel, '/');
+	if (!slash) {
+		*name = rel;
+		int fd = fcntl(ka->rootfd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? -errno : fd;
+	}
+	*name = slash + 1;
+	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
+	return ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+}
+
 int ka_read(const struct ka *ka, const char *rel, char **ret)
 {
-	/* Resolve the directory part beneath the root, then read the file itself. */
-	const char *slash = strrchr(rel, '/');
-	if (!slash)
-		return ka_read_at(ka->rootfd, rel, ret);
-	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
-	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
-	return ka_read_at(dfd, slash + 1, ret);
+	return ka_read_at(dfd, name, ret);
 }
 
 int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size)
@@ -334,14 +347,11 @@ void vfio_holders_free(struct vfio_holder *h, size_t n)
 
 int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret)
 {
-	const char *slash = strrchr(rel, '/');
-	if (!slash)
-		return read_limited(ka->rootfd, rel, max, true, ret);
-	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
-	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
-	return read_limited(dfd, slash + 1, max, true, ret);
+	return read_limited(dfd, name, max, true, ret);
 }
 
 static void find_class(int dirfd, const char *rel, const char *subsystem, unsigned depth, struct strv *ret)
@@ -441,13 +451,12 @@ void ka_entries_free(struct ka_entry *e, size_t n)
 
 int ka_readlink(const struct ka *ka, const char *rel, char **ret)
 {
-	const char *slash = strrchr(rel, '/');
-	_cleanup_free_ char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(".");
-	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
 	char buf[4096];
-	ssize_t k = readlinkat(dfd, slash ? slash + 1 : rel, buf, sizeof(buf) - 1);
+	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
 	if (k < 0)
 		return -errno;
 	buf[k] = '\0';
@@ -457,29 +466,19 @@ int ka_readlink(const struct ka *ka, const char *rel, char **ret)
 
 int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len)
 {
-	const char *slash = strrchr(rel, '/');
-	_cleanup_free_ char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup(".");
-	_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
-	_cleanup_close_ int fd = openat(dfd, slash ? slash + 1 : rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	_cleanup_free_ char *buf = xmalloc(max + 1);
-	size_t got = 0;
-	while (got < max) {
-		ssize_t k = read(fd, buf + got, max - got);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
+	int got = read_fd(fd, buf, max);
+	if (got < 0)
+		return got;
 	buf[got] = '\0';
 	*ret = TAKE_PTR(buf);
-	*len = got;
+	*len = (size_t)got;
 	return 0;
 }

@@ -211,6 +211,21 @@ void strv_free(struct strv *s)
 	s->n = s->cap = 0;
 }
 
+char *strv_join(const struct strv *s, const char *sep)
+{
+	size_t len = 1, seplen = strlen(sep);
+	for (size_t i = 0; i < s->n; i++)
+		len += strlen(s->v[i]) + (i ? seplen : 0);
+	char *out = xmalloc(len), *p = out;
+	for (size_t i = 0; i < s->n; i++) {
+		if (i)
+			p = stpcpy(p, sep);
+		p = stpcpy(p, s->v[i]);
+	}
+	*p = '\0';
+	return out;
+}
+
 bool strv_contains(const struct strv *s, const char *str)
 {
 	for (size_t i = 0; i < s->n; i++)

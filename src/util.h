@@ -57,6 +57,8 @@ struct strv {
 void strv_push(struct strv *s, char *owned);
 void strv_free(struct strv *s);
 bool strv_contains(const struct strv *s, const char *str);
+/* The strings joined with sep; the caller frees it. */
+char *strv_join(const struct strv *s, const char *sep);
 
 /*
  * Join a relative symlink target to the directory holding the link and

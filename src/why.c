@@ -118,17 +118,6 @@ static int facts_of(struct pcidb *db, const char *addr, struct pci_facts *f)
 	return pcidb_facts(db, &a, f);
 }
 
-static char *join(const struct strv *v, const char *sep)
-{
-	char *s = xstrdup("");
-	for (size_t i = 0; i < v->n; i++) {
-		char *next = xasprintf("%s%s%s", s, i ? sep : "", v->v[i]);
-		free(s);
-		s = next;
-	}
-	return s;
-}
-
 static void add_split(struct why *w, const char *text)
 {
 	if (!strv_contains(&w->split, text))
@@ -212,7 +201,7 @@ static void describe(struct why *w)
 	for (size_t i = 0; i < w->nreasons; i++) {
 		struct why_reason *r = &w->reasons[i];
 		qsort(r->members.v, r->members.n, sizeof(*r->members.v), addr_cmp);
-		_cleanup_free_ char *who = join(&r->members, ", ");
+		_cleanup_free_ char *who = strv_join(&r->members, ", ");
 		_cleanup_free_ char *bits = why_acs_bits(r->missing);
 		switch (r->kind) {
 		case WHY_PCI_BRIDGE:

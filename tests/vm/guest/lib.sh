@@ -10,7 +10,7 @@ log() { echo "# $*"; }
 
 # result NAME pass|fail DETAIL...
 result() {
-	_n=$1 _r=$2
+	local _n=$1 _r=$2
 	shift 2
 	echo "RESULT $_n $_r $*"
 }
@@ -52,6 +52,7 @@ all_groups() { ls "$GROUPDIR" | sort -n; }
 # Header type of the configuration space, without the multifunction bit:
 # 0 for an endpoint, 1 or 2 for a bridge.
 dev_header() {
+	local _h
 	_h=$(dd if="$SYSPCI/$1/config" bs=1 skip=14 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 	echo $((_h & 127))
 }
@@ -60,6 +61,7 @@ dev_class() { cut -c3-6 "$SYSPCI/$1/class"; }
 
 # The state of every device of a group, one line each: "ADDR DRIVER OVERRIDE"
 group_state() {
+	local _d
 	for _d in $(group_devices "$1"); do
 		echo "$_d $(dev_driver "$_d") $(dev_override "$_d")"
 	done
@@ -80,7 +82,7 @@ own_groups() {
 # A group is claimable when it holds an endpoint and no chipset device (host
 # bridge 0600, ISA bridge 0601); bridges and ports alone give nothing to move.
 group_claimable() {
-	_endpoint=no
+	local _d _endpoint=no
 	for _d in $(group_devices "$1"); do
 		case $(dev_class "$_d") in 0600 | 0601) return 1 ;; esac
 		[ "$(dev_header "$_d")" = 0 ] && _endpoint=yes
@@ -91,7 +93,7 @@ group_claimable() {
 # Move one device to a driver by hand, the way an administrator would
 # (override, unbind, bind): used to build mixed and free states.
 bind_by_hand() {
-	_d=$1 _drv=$2
+	local _d=$1 _drv=$2
 	echo "$_drv" >"$SYSPCI/$_d/driver_override"
 	[ -L "$SYSPCI/$_d/driver" ] && echo "$_d" >"$SYSPCI/$_d/driver/unbind"
 	echo "$_d" >"/sys/bus/pci/drivers/$_drv/bind"
@@ -99,7 +101,7 @@ bind_by_hand() {
 
 # Undo bind_by_hand: back to the driver the kernel picks, no override.
 unbind_by_hand() {
-	_d=$1
+	local _d=$1
 	echo >"$SYSPCI/$_d/driver_override"
 	[ -L "$SYSPCI/$_d/driver" ] && echo "$_d" >"$SYSPCI/$_d/driver/unbind"
 	echo "$_d" >/sys/bus/pci/drivers_probe

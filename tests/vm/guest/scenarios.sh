@@ -28,7 +28,7 @@ same_state() { [ "$1" = "$2" ]; }
 # audit_compare LABEL [GROUP=STATE ...]: every group agrees with the kernel;
 # the groups named must also be in the state given. Sets $bad, $asked.
 audit_compare() {
-	_label=$1
+	local _label=$1 _own _g _k _line _state _viable _want _s _got
 	shift
 	bad= asked=0
 	_own=$(own_groups)
@@ -36,14 +36,13 @@ audit_compare() {
 	echo "$_own" | sed 's/^/#   /'
 	for _g in $(all_groups); do
 		_k=$(kernel_viable "$_g")
-		# shellcheck disable=SC2046
-		set -- $(echo "$_own" | awk -v g="$_g" '$1 == g') "$@"
-		if [ "$1" != "$_g" ]; then
+		_line=$(echo "$_own" | awk -v g="$_g" '$1 == g')
+		if [ -z "$_line" ]; then
 			bad="$bad group$_g:missing-from-json"
 			continue
 		fi
-		_state=$2 _viable=$3
-		shift 3
+		_state=$(echo "$_line" | cut -d' ' -f2)
+		_viable=$(echo "$_line" | cut -d' ' -f3)
 		log "group $_g kernel=$_k iommu-own=$_state/$_viable"
 		case $_k in
 		viable)

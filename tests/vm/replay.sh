@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "RESULT replay-claim fail not written yet"

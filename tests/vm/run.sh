@@ -1,0 +1,196 @@
+#!/bin/sh
+# The real-kernel suite: boots Debian's kernel under QEMU (TCG) with an
+# emulated IOMMU and several PCI topologies, runs iommu-own's scenarios in the
+# guest, replays some of them on the host, and prints one TAP-like line per
+# result and a last line 'N passed, N failed'. Exit status 1 on any failure,
+# including a scenario that did not report (a crash, a timeout) and a suite
+# that could not run at all (no QEMU, no kernel package).
+#
+# Run through 'make check-vm', which sets:
+#   IOMMU_OWN    the iommu-own binary to test
+#   VFIO_VIABLE  the statically linked helper (tests/vm/vfio-viable.c)
+#   VM_SRCDIR    tests/vm in the source tree
+#   VM_DIR       tests/vm in the build tree (cache/, work/ go there)
+# Optional: VM_RUNS="intel-audit amd" to run only some runs,
+#   VM_TIMEOUT seconds a run may take (default 300),
+#   IOMMU_OWN_VM_KERNEL_PKG to test another Debian kernel package.
+set -u
+
+: "${IOMMU_OWN:?}" "${VFIO_VIABLE:?}" "${VM_SRCDIR:?}" "${VM_DIR:?}"
+TIMEOUT=${VM_TIMEOUT:-300}
+QEMU=${QEMU:-qemu-system-x86_64}
+WORK=$VM_DIR/work
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+
+# Each run: name, IOMMU, the guest scenarios, the results it must report.
+# Results named replay-* are the host's (replay.sh), from the guest's data.
+RUNS='
+intel-audit   intel audit          audit-kernel audit-mixed audit-free audit-user
+intel-moves   intel claim-release  claim-release claim-unclaimable
+intel-busy    intel release-busy   release-busy
+intel-kill    intel kill-recover   kill-recover
+intel-chipset intel chipset        chipset-refused chipset-forced
+intel-replay  intel replay         replay-claim replay-release replay-fail
+amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
+'
+
+passed=0 failed=0 n=0
+report() { # ok|fail TEXT
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		passed=$((passed + 1))
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
+	exit $?
+}
+# The suite cannot run: one failure that says why, never a pass.
+cannot_run() {
+	report fail "the real-kernel suite cannot run: $*"
+	finish
+}
+
+command -v "$QEMU" >/dev/null 2>&1 ||
+	cannot_run "$QEMU not found (scripts/install-deps.sh --vm installs qemu-system-x86)"
+qver=$("$QEMU" --version 2>&1 | head -n 1) ||
+	cannot_run "$QEMU does not start: $qver"
+echo "# $qver"
+
+release=$("$VM_SRCDIR/kernel.sh" "$VM_DIR/cache" 2>"$WORK/kernel.err") || {
+	sed 's/^/# /' "$WORK/kernel.err"
+	cannot_run "the kernel package cannot be had: $(tail -n 1 "$WORK/kernel.err")"
+}
+KROOT=$VM_DIR/cache/root
+KERNEL=$KROOT/boot/vmlinuz-$release
+echo "# kernel $(cat "$VM_DIR/cache/package") ($release)"
+
+INITRD=$WORK/initrd.gz
+"$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "$VM_SRCDIR/guest" "$INITRD" 2>"$WORK/initrd.err" || {
+	sed 's/^/# /' "$WORK/initrd.err"
+	cannot_run "the initramfs could not be built"
+}
+
+# The topology, the same for every run (the guest's scenarios know these
+# addresses, see guest/scenarios.sh):
+#  00:02.0 root port -> 01:00.0 PCIe-to-PCI bridge -> 02:01.0, 02:02.0 e1000
+#  00:03.0 root port -> 03:00.0 e1000e
+#  00:04.0 root port -> 04:00.0 nvme with a drive, SR-IOV capable (1 VF)
+#  00:05.0 root port -> 05:00.0 qemu-xhci
+#  00:06.0 root port -> 06:00.0 e1000e + 06:00.1 ich9-intel-hda (multifunction)
+#  00:07.0 e1000 and 00:1b.0 ich9-intel-hda + hda-duplex on the root complex
+#  00:1f.0/2/3 the ICH9 LPC, SATA and SMBus of q35
+topology() {
+	echo "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2.0"
+	echo "-device pcie-pci-bridge,id=br1,bus=rp1"
+	echo "-device e1000,bus=br1,addr=1,romfile="
+	echo "-device e1000,bus=br1,addr=2,romfile="
+	echo "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3.0"
+	echo "-device e1000e,bus=rp2,romfile="
+	echo "-device pcie-root-port,id=rp3,bus=pcie.0,chassis=3,addr=0x4.0"
+	echo "-drive file=$WORK/nvme.img,if=none,format=raw,id=nvm"
+	echo "-device nvme-subsys,id=nvss,nqn=vmtest"
+	echo "-device nvme,id=nvc,bus=rp3,serial=vmtest,subsys=nvss,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1,max_ioqpairs=4"
+	echo "-device nvme-ns,drive=nvm,bus=nvc,nsid=1"
+	echo "-device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x5.0"
+	echo "-device qemu-xhci,bus=rp4"
+	echo "-device pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x6.0"
+	echo "-device e1000e,bus=rp5,addr=0.0,multifunction=on,romfile="
+	echo "-device ich9-intel-hda,bus=rp5,addr=0.1,id=hda1"
+	echo "-device hda-duplex,bus=hda1.0,audiodev=snd0"
+	echo "-device e1000,bus=pcie.0,addr=0x7,romfile="
+	echo "-device ich9-intel-hda,bus=pcie.0,addr=0x1b,id=hda0"
+	echo "-device hda-duplex,bus=hda0.0,audiodev=snd0"
+	echo "-audiodev none,id=snd0"
+}
+
+# iommu_args intel|amd: the IOMMU device and the kernel's options for it.
+iommu_args() {
+	case $1 in
+	intel)
+		echo "-machine q35,kernel-irqchip=split"
+		echo "-device intel-iommu,intremap=on,caching-mode=on"
+		;;
+	amd)
+		echo "-machine q35,kernel-irqchip=split"
+		echo "-device amd-iommu,intremap=on"
+		;;
+	esac
+}
+iommu_append() {
+	case $1 in
+	intel) echo "intel_iommu=on" ;;
+	amd) echo "amd_iommu=on" ;;
+	esac
+}
+
+truncate -s 64M "$WORK/nvme.img"
+
+# boot NAME IOMMU SCENARIOS: one guest; its console in $WORK/NAME.log, the
+# data of its second serial port in $WORK/NAME.data
+boot() {
+	_name=$1 _iommu=$2 _scen=$3
+	rm -f "$WORK/$_name.log" "$WORK/$_name.data"
+	# shellcheck disable=SC2046
+	timeout --kill-after=10 "$TIMEOUT" "$QEMU" -nodefaults -display none -monitor none -no-reboot \
+		-accel tcg -cpu max -m 1G -smp 2 \
+		$(iommu_args "$_iommu") \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 loglevel=4 panic=-1 $(iommu_append "$_iommu") vmtest=$_scen" \
+		-serial "file:$WORK/$_name.log" -serial "file:$WORK/$_name.data" \
+		$(topology) \
+		</dev/null >"$WORK/$_name.qemu" 2>&1
+}
+
+total_start=$(date +%s)
+echo "$RUNS" | while read -r name iommu scen expect; do
+	[ -n "$name" ] || continue
+	case " ${VM_RUNS:-$name} " in *" $name "*) ;; *) continue ;; esac
+	echo "$name $iommu $scen $expect"
+done >"$WORK/runs"
+
+while read -r name iommu scen expect; do
+	t0=$(date +%s)
+	boot "$name" "$iommu" "$scen"
+	qrc=$?
+	t1=$(date +%s)
+	log=$WORK/$name.log
+	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null || : >"$log.txt"
+	why=
+	if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+		why="timed out after ${TIMEOUT}s"
+	elif [ $qrc != 0 ]; then
+		why="QEMU exited with $qrc: $(grep -v 'has no peer' "$WORK/$name.qemu" | tail -n 2 | tr '\n' ' ')"
+	elif ! grep -q '^VMTEST-BOOTED' "$log.txt"; then
+		why="the guest never reached /init"
+	elif ! grep -q '^VMTEST-END' "$log.txt"; then
+		why="the guest stopped before the end of its scenarios"
+	fi
+	echo "# run $name ($iommu IOMMU, scenarios $scen): $((t1 - t0)) s${why:+, $why}; console in $log.txt"
+	# the host's part of the replay scenarios
+	if [ -s "$WORK/$name.data" ]; then
+		"$VM_SRCDIR/replay.sh" "$WORK/$name.data" "$WORK/$name.replay" >>"$log.txt" 2>&1
+	fi
+	for r in $expect; do
+		line=$(grep "^RESULT $r " "$log.txt" | head -n 1)
+		case $line in
+		"RESULT $r pass "*) report ok "$name: $r: ${line#RESULT "$r" pass }" ;;
+		"RESULT $r fail "*) report fail "$name: $r: ${line#RESULT "$r" fail }" ;;
+		*) report fail "$name: $r: no result${why:+ ($why)}" ;;
+		esac
+	done
+	if [ -n "$why" ] || grep -q '^RESULT [^ ]* fail' "$log.txt"; then
+		echo "# last lines of the console of $name:"
+		grep -v '^RESULT' "$log.txt" | tail -n 15 | sed 's/^/#   /'
+	fi
+done <"$WORK/runs" | tee "$WORK/report"
+passed=$(grep -c '^ok ' "$WORK/report")
+failed=$(grep -c '^not ok ' "$WORK/report")
+echo "# total $(($(date +%s) - total_start)) s"
+finish
