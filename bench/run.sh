@@ -97,38 +97,55 @@ for n in "${sizes[@]}"; do
 	[[ $j == "$n" ]] || die "list --json on $t shows $j devices, not $n"
 done
 
+# measure ARGV...: one timed run; sets wall, rss, st, cpu. openat2(RESOLVE_BENEATH)
+# fails with EAGAIN when a rename happens anywhere on the system while it
+# resolves "..": such a run is retried (at most twice) and counted.
+retries=0
+measure() {
+	local try
+	for try in 1 2 3; do
+		read -r wall rss st cpu < <("$timeit" "$@" 2>"$work/stderr") || die "timeit failed: $*"
+		[[ $st == 2 ]] && grep -q 'Resource temporarily unavailable' "$work/stderr" || break
+		retries=$((retries + 1))
+		sed 's/^/  (retried) /' "$work/stderr" | head -1 >>"$work/retried"
+	done
+	cat "$work/stderr" >&2
+}
+
 # ---- the interleaved timing loop
 data=$work/data
 : >"$data"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 0; r <= runs; r++)); do # round 0: warm-up, not recorded
 	for n in "${sizes[@]}"; do
 		for c in "${cmds[@]}"; do
 			mapfile -t argv < <(cmdline "$c" "${tree[$n]}")
-			read -r wall rss st < <("$timeit" "${argv[@]}")
+			measure "${argv[@]}"
 			# check exits 1 when it finds an error (the trees have mixed groups)
 			[[ $st == 0 || ($c == check-json && $st == 1) ]] || die "${label[$c]} on ${tree[$n]}: exit status $st"
-			((r)) && echo "$n $c $wall $rss" >>"$data"
+			((r)) && echo "$n $c $wall $rss $cpu" >>"$data"
 		done
 	done
 done
 
-# median N CMD / peak N CMD: from the data
+# median FILE N CMD FIELD / peak FILE N CMD: from the data ("N CMD WALL RSS CPU" lines)
 median() {
-	awk -v n="$1" -v c="$2" '$1 == n && $2 == c { print $3 }' "$data" | sort -g |
+	awk -v n="$2" -v c="$3" -v f="$4" '$1 == n && $2 == c { print $f }' "$1" | sort -g |
 		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
 }
 peak() {
-	awk -v n="$1" -v c="$2" '$1 == n && $2 == c && $4 > m { m = $4 } END { print m + 0 }' "$data"
+	awk -v n="$2" -v c="$3" '$1 == n && $2 == c && $4 > m { m = $4 } END { print m + 0 }' "$1"
 }
-declare -A med=() rss=()
+declare -A med=() cpum=() rss=()
 for n in "${sizes[@]}"; do
 	for c in "${cmds[@]}"; do
-		med[$n,$c]=$(median "$n" "$c")
-		rss[$n,$c]=$(peak "$n" "$c")
+		med[$n,$c]=$(median "$data" "$n" "$c" 3)
+		cpum[$n,$c]=$(median "$data" "$n" "$c" 5)
+		rss[$n,$c]=$(peak "$data" "$n" "$c")
 	done
 done
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 verdict() { if le "$1" "$2"; then echo ok; else echo MISS; fi; }
@@ -137,15 +154,18 @@ small=${sizes[0]} big=${sizes[${#sizes[@]} - 1]}
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "iommu-own benchmark: median wall time of $runs runs each, all commands and sizes interleaved"
-echo "host: ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r); trees in $trees ($(stat -f -c %T "$trees"))"
+echo "host: ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r); load average $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+echo "trees: $trees ($(stat -f -c %T "$trees")); $tool"
 echo
-printf '%7s %6s  %-13s %10s %8s %12s\n' devices groups command 'median ms' 'x floor' 'peak RSS MB'
+printf '%7s %6s  %-13s %10s %8s %8s %8s %12s\n' devices groups command 'median ms' 'x floor' 'cpu ms' 'x floor' 'peak RSS MB'
 for n in "${sizes[@]}"; do
 	for c in "${cmds[@]}"; do
-		printf '%7s %6s  %-13s %10s %8s %12s\n' "$n" "${ngroups[$n]}" "${label[$c]}" "$(ms "${med[$n,$c]}")" \
-			"$(ratio "${med[$n,$c]}" "${med[$n,floor]}")" "$(mb "${rss[$n,$c]}")"
+		printf '%7s %6s  %-13s %10s %8s %8s %8s %12s\n' "$n" "${ngroups[$n]}" "${label[$c]}" \
+			"$(ms "${med[$n,$c]}")" "$(ratio "${med[$n,$c]}" "${med[$n,floor]}")" \
+			"$(ms "${cpum[$n,$c]}")" "$(ratio "${cpum[$n,$c]}" "${cpum[$n,floor]}")" "$(mb "${rss[$n,$c]}")"
 	done
 done
+echo "(median ms: wall time; cpu ms: user + system time of the process, median; peak RSS: the largest)"
 if ((big != small)); then
 	echo
 	line="growth $big/$small devices ($(ratio "$big" "$small")x the devices):"
@@ -188,18 +208,18 @@ for n in "${sizes[@]}"; do
 	: >"$work/moves$n"
 	for ((r = 0; r < runs; r++)); do
 		for op in claim release; do
-			read -r wall rss st < <("$timeit" "$tool" --sysroot "$c" "$op" "$g")
+			measure "$tool" --sysroot "$c" "$op" "$g"
 			[[ $st == 0 ]] || die "$op $g on $c: exit status $st"
-			echo "$n $op $wall $rss" >>"$work/moves$n"
+			echo "$n $op $wall $rss $cpu" >>"$work/moves$n"
 		done
 	done
 	# Every claim was released: the copy must be the tree again (but for the state directory).
 	diff -rq --no-dereference -x run "${tree[$n]}" "$c" >/dev/null ||
 		die "$c differs from ${tree[$n]} after claim/release"
 	for op in claim release; do
-		cl[$n,$op,med]=$(awk -v o=$op '$2 == o { print $3 }' "$work/moves$n" | sort -g |
-			awk '{ v[NR] = $1 } END { printf "%.6f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-		cl[$n,$op,rss]=$(awk -v o=$op '$2 == o && $4 > m { m = $4 } END { print m + 0 }' "$work/moves$n")
+		cl[$n,$op,med]=$(median "$work/moves$n" "$n" "$op" 3)
+		cl[$n,$op,cpu]=$(median "$work/moves$n" "$n" "$op" 5)
+		cl[$n,$op,rss]=$(peak "$work/moves$n" "$n" "$op")
 	done
 	rm -rf "$c"
 	moved+=("$n")
@@ -210,15 +230,22 @@ if ((${#moved[@]})); then
 	echo "in $BENCH_TMP ($(stat -f -c %T "$BENCH_TMP")), median of $runs pairs: the tool's own wall time, which"
 	echo "includes the replay engine's file work (it writes the copy's files and links as the kernel would)"
 	echo
-	printf '%7s %5s  %-8s %-15s %5s %6s %10s %12s\n' devices group op 'dry-run o+u+b' made '=192?' 'median ms' 'peak RSS MB'
+	printf '%7s %5s  %-8s %-15s %5s %6s %10s %8s %12s\n' devices group op 'dry-run o+u+b' made '=192?' 'median ms' 'cpu ms' 'peak RSS MB'
 	for n in "${moved[@]}"; do
 		for op in claim release; do
-			printf '%7s %5s  %-8s %-15s %5s %6s %10s %12s\n' "$n" "${accel[$n]}" "$op" "${cl[$n,$op,dry]}" \
-				"${cl[$n,$op,made]}" "${cl[$n,$op,ok]}" "$(ms "${cl[$n,$op,med]}")" "$(mb "${cl[$n,$op,rss]}")"
+			printf '%7s %5s  %-8s %-15s %5s %6s %10s %8s %12s\n' "$n" "${accel[$n]}" "$op" "${cl[$n,$op,dry]}" \
+				"${cl[$n,$op,made]}" "${cl[$n,$op,ok]}" "$(ms "${cl[$n,$op,med]}")" "$(ms "${cl[$n,$op,cpu]}")" \
+				"$(mb "${cl[$n,$op,rss]}")"
 		done
 	done
 	echo "(o+u+b: driver_override, unbind and bind writes printed by --dry-run; made: writes done by the"
 	echo "real run, from its --json report; expected 64 overrides + 64 unbinds + 64 binds = 192)"
+fi
+
+if ((retries)); then
+	echo
+	echo "$retries run(s) retried after a transient EAGAIN from openat2 (a rename elsewhere on the system), e.g.:"
+	head -3 "$work/retried"
 fi
 
 # ---- the targets

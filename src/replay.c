@@ -65,10 +65,9 @@ static struct replay *replay_get(struct ka *ka)
 	_cleanup_free_ char *text = NULL;
 	if (ka_read_at(ka->rootfd, FAULT_FILE, &text) < 0)
 		return rp;
-	char *save = NULL;
 	unsigned lineno = 0;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
+	for (char *next = text, *line; (line = strsep(&next, "\n"));) {
+		lineno++; /* empty lines count too, so warnings name the right line */
 		char op[16], a[64], b[32];
 		int n = sscanf(line, " %15s %63s %31s", op, a, b);
 		if (n <= 0 || op[0] == '#')
