@@ -35,13 +35,8 @@ static error_t claim_parse(int key, char *arg, struct argp_state *state)
 			strv_push(&o->force, xstrdup(c));
 		break;
 	case ARGP_KEY_ARG:
-		if (o->target)
-			argp_error(state, "one GROUP or DEVICE at a time ('%s' is one too many)", arg);
-		o->target = arg;
-		break;
 	case ARGP_KEY_END:
-		if (!o->target)
-			argp_error(state, "name the GROUP or a DEVICE of it to claim");
+		command_one_operand(state, key, &o->target, arg, "GROUP or DEVICE", "to claim");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -58,13 +58,8 @@ static error_t snapshot_parse(int key, char *arg, struct argp_state *state)
 		a->no_serial = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (a->dir)
-			argp_error(state, "one DIR only ('%s' is one too many)", arg);
-		a->dir = arg;
-		break;
 	case ARGP_KEY_END:
-		if (!a->dir)
-			argp_error(state, "name the DIR to write the snapshot to");
+		command_one_operand(state, key, &a->dir, arg, "DIR", "to write the snapshot to");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

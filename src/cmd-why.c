@@ -29,13 +29,8 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 		a->json = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (a->target)
-			argp_error(state, "one GROUP or DEVICE at a time ('%s' is one too many)", arg);
-		a->target = arg;
-		break;
 	case ARGP_KEY_END:
-		if (!a->target)
-			argp_error(state, "name the GROUP or a DEVICE of it to explain");
+		command_one_operand(state, key, &a->target, arg, "GROUP or DEVICE", "to explain");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

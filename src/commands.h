@@ -2,6 +2,8 @@
 /* The command table's view of a run: global options, and each command's entry point. */
 #pragma once
 
+#include <argp.h>
+
 #include "kaccess.h"
 #include "model.h"
 #include "util.h"
@@ -18,6 +20,14 @@ int context_open(struct context *ctx);
 /* Open the sysroot, read the model with flags (MODEL_*), select what the
  * arguments name. Messages are printed; returns a negative errno. */
 int context_load(struct context *ctx, unsigned flags, int argc, char **argv, struct system **ret);
+
+/*
+ * For commands that take exactly one operand, called from their argp parser
+ * with ARGP_KEY_ARG and ARGP_KEY_END: stores it in *slot, or stops with a
+ * usage error naming the extra or missing operand ("GROUP or DEVICE", "to claim").
+ */
+void command_one_operand(struct argp_state *state, int key, const char **slot, const char *arg, const char *what,
+			 const char *purpose);
 
 /* Parse a command's own arguments with argv[0] as "iommu-own CMD". */
 int command_parse(const struct argp *argp, int argc, char **argv, void *input);

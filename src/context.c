@@ -19,6 +19,18 @@ int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 	return r;
 }
 
+void command_one_operand(struct argp_state *state, int key, const char **slot, const char *arg, const char *what,
+			 const char *purpose)
+{
+	if (key == ARGP_KEY_ARG) {
+		if (*slot)
+			argp_error(state, "one %s at a time ('%s' is one too many)", what, arg);
+		*slot = arg;
+	} else if (key == ARGP_KEY_END && !*slot) {
+		argp_error(state, "name the %s %s", what, purpose);
+	}
+}
+
 int context_open(struct context *ctx)
 {
 	if (ctx->ka)
