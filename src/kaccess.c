@@ -21,7 +21,13 @@ int ka_openat2_beneath(int dirfd, const char *rel, int flags)
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	long fd;
+	/* EAGAIN: a rename somewhere raced the walk of "..": the kernel asks to retry. */
+	for (int tries = 0; tries < 16; tries++) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	if (fd < 0)
 		return -errno;
 	return (int)fd;
@@ -172,31 +178,47 @@ static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, ch
 	if (fd < 0)
 		return -errno;
 
-	/* sysfs attributes fit a page: start there and grow for plain files. */
-	size_t cap = 4096;
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	size_t len = 0;
-	for (;;) {
-		/* One read returns a whole sysfs attribute; a short read is the end. */
-		ssize_t k = read(fd, buf + len, cap - len);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+	/* sysfs attributes fit a page: read into the stack, keep only what was read. */
+	char page[4096];
+	ssize_t k;
+	do
+		k = read(fd, page, sizeof(page));
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	size_t len = (size_t)k;
+	_cleanup_free_ char *buf = NULL;
+	if (len == sizeof(page) || (to_eof && len > 0)) {
+		/* A larger plain or proc file: read on to its end, growing the buffer. */
+		size_t cap = sizeof(page) * 4;
+		buf = xmalloc(cap + 1);
+		memcpy(buf, page, len);
+		for (;;) {
+			k = read(fd, buf + len, cap - len);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (k == 0)
+				break;
+			len += (size_t)k;
+			if (len == cap) {
+				if (cap >= max) {
+					char extra;
+					if (read(fd, &extra, 1) != 0)
+						return -EFBIG;
+					break;
+				}
+				cap *= 4;
+				buf = xreallocarray(buf, cap + 1, 1);
+			}
 		}
-		len += (size_t)k;
-		if (k == 0 || (len < cap && !to_eof))
-			break;
-		if (len < cap)
-			continue; /* proc files come in pieces: read to the end */
-		if (cap >= max) {
-			char extra;
-			if (read(fd, &extra, 1) != 0)
-				return -EFBIG;
-			break;
-		}
-		cap *= 4;
-		buf = xreallocarray(buf, cap + 1, 1);
+		if (len > max)
+			return -EFBIG;
+	} else {
+		buf = xmalloc(len + 1);
+		memcpy(buf, page, len);
 	}
 	if (memchr(buf, '\0', len))
 		return -EBADMSG;
