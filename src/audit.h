@@ -24,7 +24,7 @@ struct findings {
 
 /* What the audit needs read (MODEL_* flags). */
 #define AUDIT_MODEL_FLAGS \
-	(MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_RESET | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
+	(MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_RESET_USER | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
 
 struct audit_options {
 	bool all; /* include findings of severity info */

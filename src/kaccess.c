@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -132,27 +133,47 @@ int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
 	return 0;
 }
 
+int ka_open_subdir(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int ka_list_fd(int fd, struct strv *ret)
+{
+	/* getdents64 into one buffer: no DIR allocation per directory listed. */
+	static char buf[32768] __attribute__((aligned(8)));
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 {
+				uint64_t d_ino;
+				int64_t d_off;
+				unsigned short d_reclen;
+				unsigned char d_type;
+				char d_name[];
+			} *de = (void *)(buf + off);
+			off += de->d_reclen;
+			if (de->d_name[0] == '.') /* ".", "..", and no sysfs name starts with a dot */
+				continue;
+			strv_push(ret, xstrdup(de->d_name));
+		}
+	}
+}
+
 int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret)
 {
-	int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return fd;
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
-	if (!d) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
-	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.') /* ".", "..", and no sysfs name starts with a dot */
-			continue;
-		strv_push(ret, xstrdup(de->d_name));
-	}
-	if (errno)
-		return -errno;
-	return 0;
+	return ka_list_fd(fd, ret);
 }
 
 static int read_fd(int fd, char *buf, size_t size)

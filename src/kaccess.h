@@ -35,6 +35,10 @@ const char *ka_strerror(int err);
 int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd);
 /* The names in a directory under the sysroot (no "." or ".."); -ENOENT when absent. */
 int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret);
+/* Open a real subdirectory (never a link) of an open directory: O_PATH or O_RDONLY in flags. */
+int ka_open_subdir(int dirfd, const char *name, int flags);
+/* The names in the directory open as fd (O_RDONLY), read with getdents64. */
+int ka_list_fd(int fd, struct strv *ret);
 
 /*
  * Read a text attribute <dirfd>/<name>: never follows a symlink, refuses

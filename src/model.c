@@ -157,9 +157,11 @@ static int read_param(const struct ka *ka, const char *rel, enum param *ret)
 	return 0;
 }
 
+#define NOIOMMU_PARAM "sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+
 static int load_params(const struct ka *ka, struct system *sys)
 {
-	int r = read_param(ka, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", &sys->noiommu_mode);
+	int r = read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
 	if (r < 0)
 		return r;
 	r = read_param(ka, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", &sys->unsafe_interrupts);
@@ -180,7 +182,18 @@ static int load_params(const struct ka *ka, struct system *sys)
 	return 0;
 }
 
-static int load_device(const struct ka *ka, struct device *d, const char *dir, unsigned flags)
+/* What one model_load() learns as it goes: which drivers create vfio-dev/. */
+struct load_ctx {
+	struct strv vfio_drivers, plain_drivers;
+};
+
+static void load_ctx_free(struct load_ctx *lc)
+{
+	strv_free(&lc->vfio_drivers);
+	strv_free(&lc->plain_drivers);
+}
+
+static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *d, const char *dir, unsigned flags)
 {
 	_cleanup_close_ int dfd = -1;
 	int r = ka_open_dir(ka, dir, &dfd);
@@ -191,8 +204,15 @@ static int load_device(const struct ka *ka, struct device *d, const char *dir, u
 	if (r < 0 && r != -ENOENT)
 		return read_error(ka, dir, "driver", r, NULL);
 
-	if (d->driver && !driver_known(d->driver))
-		d->vfio_dev = ka_exists_at(dfd, "vfio-dev");
+	/* vfio-dev/ comes from the driver's VFIO core: one look per driver name is enough. */
+	if (d->driver && !driver_known(d->driver)) {
+		if (strv_contains(&lc->vfio_drivers, d->driver))
+			d->vfio_dev = true;
+		else if (!strv_contains(&lc->plain_drivers, d->driver)) {
+			d->vfio_dev = ka_exists_at(dfd, "vfio-dev");
+			strv_push(d->vfio_dev ? &lc->vfio_drivers : &lc->plain_drivers, xstrdup(d->driver));
+		}
+	}
 
 	if ((flags & MODEL_IDS) && d->is_pci) {
 		unsigned long v;
@@ -230,7 +250,9 @@ static int load_device(const struct ka *ka, struct device *d, const char *dir, u
 		}
 	}
 
-	if ((flags & MODEL_RESET) && d->is_pci) {
+	bool want_reset = (flags & MODEL_RESET) ||
+			  ((flags & MODEL_RESET_USER) && driver_role(d->driver, d->vfio_dev) == ROLE_USER);
+	if (want_reset && d->is_pci) {
 		_cleanup_free_ char *v = NULL;
 		r = ka_read_at(dfd, "reset_method", &v);
 		if (r < 0 && r != -ENOENT)
@@ -255,70 +277,6 @@ static int parse_regions(const struct ka *ka, const char *dir, char *text, struc
 					  "garbage: expected lines '0xSTART 0xEND TYPE'");
 		g->regions = grow_array(g->regions, &cap, g->nregions + 1, sizeof(*g->regions));
 		g->regions[g->nregions++] = (struct region){ start, end, xstrdup(type) };
-	}
-	return 0;
-}
-
-static int load_group(const struct ka *ka, struct system *sys, size_t npci, struct group *g, unsigned flags)
-{
-	_cleanup_free_ char *dir = xasprintf("sys/kernel/iommu_groups/%lu", g->number);
-	_cleanup_free_ char *devdir = xasprintf("%s/devices", dir);
-	_cleanup_close_ int gfd = -1;
-	int r = ka_open_dir(ka, dir, &gfd);
-	if (r < 0)
-		return read_error(ka, dir, NULL, r, NULL);
-
-	struct strv names = { 0 };
-	r = ka_list_dir(ka, devdir, &names);
-	if (r < 0 && r != -ENOENT) {
-		strv_free(&names);
-		return read_error(ka, devdir, NULL, r, NULL);
-	}
-	for (size_t i = 0; i < names.n && r >= 0; i++) {
-		struct pci_addr a;
-		struct device *d = NULL;
-		if (pci_addr_parse(names.v[i], &a) == 0)
-			d = find_device_in(sys->devices, npci, &a);
-		if (!d) {
-			/* Not on the PCI bus, or missing from a partial capture's bus/pci/devices: it counts too. */
-			d = add_device(sys, names.v[i]);
-			d->is_pci = pci_addr_parse(names.v[i], &d->addr) == 0;
-			_cleanup_free_ char *path = xasprintf("%s/%s", devdir, names.v[i]);
-			r = load_device(ka, d, path, flags);
-		}
-		if (r >= 0 && d->group) {
-			_cleanup_free_ char *p = ka_path(ka, devdir);
-			log_error("%s: device %s is also in group %lu", p, d->name, d->group->number);
-			r = -EINVAL;
-		}
-		if (r >= 0)
-			group_add_device(g, d);
-	}
-	strv_free(&names);
-	if (r < 0)
-		return r;
-
-	r = ka_read_at(gfd, "name", &g->name);
-	if (r < 0 && r != -ENOENT)
-		return read_error(ka, dir, "name", r, NULL);
-	if (g->name && !*g->name) {
-		free(g->name);
-		g->name = NULL;
-	}
-
-	if (flags & MODEL_TYPE) {
-		r = ka_read_at(gfd, "type", &g->type);
-		if (r < 0 && r != -ENOENT)
-			return read_error(ka, dir, "type", r, NULL);
-	}
-
-	if (flags & MODEL_REGIONS) {
-		_cleanup_free_ char *text = NULL;
-		r = ka_read_at(gfd, "reserved_regions", &text);
-		if (r < 0 && r != -ENOENT)
-			return read_error(ka, dir, "reserved_regions", r, NULL);
-		if (text && (r = parse_regions(ka, dir, text, g)) < 0)
-			return r;
 	}
 	return 0;
 }
@@ -358,22 +316,102 @@ static int load_pci_devices(const struct ka *ka, struct system *sys)
 	return 0;
 }
 
-static int load_groups(const struct ka *ka, struct system *sys, unsigned flags)
+static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *lc, size_t npci, int groupsfd,
+		      struct group *g, unsigned flags)
+{
+	_cleanup_free_ char *dir = xasprintf("sys/kernel/iommu_groups/%lu", g->number);
+	_cleanup_free_ char *devdir = xasprintf("%s/devices", dir);
+	char num[32];
+	snprintf(num, sizeof(num), "%lu", g->number);
+	_cleanup_close_ int gfd = ka_open_subdir(groupsfd, num, O_PATH);
+	if (gfd < 0)
+		return read_error(ka, dir, NULL, gfd, NULL);
+
+	struct strv names = { 0 };
+	int r;
+	{
+		_cleanup_close_ int dfd = ka_open_subdir(gfd, "devices", O_RDONLY);
+		r = dfd < 0 ? dfd : ka_list_fd(dfd, &names);
+	}
+	if (r < 0 && r != -ENOENT) {
+		strv_free(&names);
+		return read_error(ka, devdir, NULL, r, NULL);
+	}
+	r = 0;
+	for (size_t i = 0; i < names.n && r >= 0; i++) {
+		struct pci_addr a;
+		struct device *d = NULL;
+		if (pci_addr_parse(names.v[i], &a) == 0)
+			d = find_device_in(sys->devices, npci, &a);
+		if (!d) {
+			/* Not on the PCI bus, or missing from a partial capture's bus/pci/devices: it counts too. */
+			d = add_device(sys, names.v[i]);
+			d->is_pci = pci_addr_parse(names.v[i], &d->addr) == 0;
+			_cleanup_free_ char *path = xasprintf("%s/%s", devdir, names.v[i]);
+			r = load_device(ka, lc, d, path, flags);
+		}
+		if (r >= 0 && d->group) {
+			_cleanup_free_ char *p = ka_path(ka, devdir);
+			log_error("%s: device %s is also in group %lu", p, d->name, d->group->number);
+			r = -EINVAL;
+		}
+		if (r >= 0)
+			group_add_device(g, d);
+	}
+	strv_free(&names);
+	if (r < 0)
+		return r;
+
+	/* Only VFIO's no-IOMMU mode names groups (vfio-noiommu): look only when it is on. */
+	if (sys->noiommu_mode == PARAM_ON) {
+		r = ka_read_at(gfd, "name", &g->name);
+		if (r < 0 && r != -ENOENT)
+			return read_error(ka, dir, "name", r, NULL);
+		if (g->name && !*g->name) {
+			free(g->name);
+			g->name = NULL;
+		}
+	}
+
+	if (flags & MODEL_TYPE) {
+		r = ka_read_at(gfd, "type", &g->type);
+		if (r < 0 && r != -ENOENT)
+			return read_error(ka, dir, "type", r, NULL);
+	}
+
+	if (flags & MODEL_REGIONS) {
+		_cleanup_free_ char *text = NULL;
+		r = ka_read_at(gfd, "reserved_regions", &text);
+		if (r < 0 && r != -ENOENT)
+			return read_error(ka, dir, "reserved_regions", r, NULL);
+		if (text && (r = parse_regions(ka, dir, text, g)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int load_groups(const struct ka *ka, struct system *sys, struct load_ctx *lc, unsigned flags)
 {
 	size_t npci = sys->ndevices; /* sorted; devices found only through groups are appended */
-	struct strv names = { 0 };
-	int r = ka_list_dir(ka, "sys/kernel/iommu_groups", &names);
+	static const char groups_dir[] = "sys/kernel/iommu_groups";
+	_cleanup_close_ int gsfd = -1;
+	int r = ka_open_dir(ka, groups_dir, &gsfd);
 	if (r == -ENOENT)
 		return 0;
+	struct strv names = { 0 };
+	if (r >= 0) {
+		_cleanup_close_ int lfd = ka_open_subdir(gsfd, ".", O_RDONLY);
+		r = lfd < 0 ? lfd : ka_list_fd(lfd, &names);
+	}
 	if (r < 0) {
 		strv_free(&names);
-		return read_error(ka, "sys/kernel/iommu_groups", NULL, r, NULL);
+		return read_error(ka, groups_dir, NULL, r, NULL);
 	}
 	sys->has_groups_dir = true;
 	for (size_t i = 0; i < names.n; i++) {
 		unsigned long n;
 		if (!is_group_number(names.v[i], &n)) {
-			_cleanup_free_ char *p = ka_path(ka, "sys/kernel/iommu_groups");
+			_cleanup_free_ char *p = ka_path(ka, groups_dir);
 			log_error("%s: '%s' is not a group number", p, names.v[i]);
 			strv_free(&names);
 			return -EBADMSG;
@@ -386,7 +424,7 @@ static int load_groups(const struct ka *ka, struct system *sys, unsigned flags)
 	strv_free(&names);
 	qsort(sys->groups, sys->ngroups, sizeof(*sys->groups), group_cmp);
 	for (size_t i = 0; i < sys->ngroups; i++)
-		if ((r = load_group(ka, sys, npci, sys->groups[i], flags)) < 0)
+		if ((r = load_group(ka, sys, lc, npci, gsfd, sys->groups[i], flags)) < 0)
 			return r;
 	return 0;
 }
@@ -398,18 +436,23 @@ int model_load(const struct ka *ka, unsigned flags, struct system **ret)
 	sys->noiommu_mode = sys->unsafe_interrupts = PARAM_ABSENT;
 	int r;
 
-	if ((flags & MODEL_PARAMS) && (r = load_params(ka, sys)) < 0)
+	_cleanup_(load_ctx_free) struct load_ctx lc = { 0 };
+	if (flags & MODEL_PARAMS)
+		r = load_params(ka, sys);
+	else /* always: it says whether groups can have names (vfio-noiommu) */
+		r = read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
+	if (r < 0)
 		return r;
 	if ((r = load_pci_devices(ka, sys)) < 0)
 		return r;
 	size_t npci = sys->ndevices;
-	if ((r = load_groups(ka, sys, flags)) < 0)
+	if ((r = load_groups(ka, sys, &lc, flags)) < 0)
 		return r;
 
 	for (size_t i = 0; i < npci; i++) {
 		struct device *d = sys->devices[i];
 		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
-		if ((r = load_device(ka, d, dir, flags)) < 0)
+		if ((r = load_device(ka, &lc, d, dir, flags)) < 0)
 			return r;
 	}
 	/* Group members found only through their group were appended: sort again (PCI first). */

@@ -21,7 +21,8 @@ enum {
 	MODEL_TYPE = 1 << 4,     /* group domain type */
 	MODEL_REGIONS = 1 << 5,  /* group reserved regions */
 	MODEL_PARAMS = 1 << 6,   /* VFIO module parameters, command line, loaded PCI drivers */
-	MODEL_ALL = (1 << 7) - 1,
+	MODEL_RESET_USER = 1 << 7, /* reset_method of devices on VFIO only */
+	MODEL_ALL = (1 << 8) - 1,
 };
 
 enum group_state {

@@ -510,6 +510,12 @@ static void test_load_group_type_and_name(void **state)
 	add_pci(fx, (struct fakedev){ .name = "0000:02:00.0", .driver = "e1000e", .group = "2" });
 	add_pci(fx, (struct fakedev){ .name = "0000:03:00.0", .driver = "vfio-pci", .group = "3" });
 	add_pci(fx, (struct fakedev){ .name = "0000:04:00.0", .driver = "vfio-pci", .group = "4" });
+	/* Group names are only read when VFIO's no-IOMMU mode is on, the only thing that names groups. */
+	tree_write(fx->root, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "N\n");
+	load_ok(fx, MODEL_ALL);
+	assert_null(grp(fx, 3)->name);
+	assert_int_equal(grp(fx, 3)->state, GROUP_USER);
+	tree_write(fx->root, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y\n");
 	load_ok(fx, MODEL_ALL);
 
 	assert_null(grp(fx, 1)->type);
