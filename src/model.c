@@ -631,3 +631,72 @@ bool binding_eq(const struct binding *a, const struct binding *b)
 {
 	return str_eq_null(a->driver, b->driver) && str_eq_null(a->override, b->override);
 }
+
+int model_load_group(const struct ka *ka, unsigned flags, const char *target, struct system **ret)
+{
+	_cleanup_(model_freep) struct system *sys = xcalloc(1, sizeof(*sys));
+	_cleanup_(load_ctx_free) struct load_ctx lc = { 0 };
+	sys->loaded = flags;
+	sys->noiommu_mode = sys->unsafe_interrupts = PARAM_ABSENT;
+	int r = (flags & MODEL_PARAMS) ? load_params(ka, sys) : read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
+	if (r < 0)
+		return r;
+
+	unsigned long number;
+	struct pci_addr a;
+	if (is_group_number(target, &number)) {
+		/* number set */
+	} else if (pci_addr_parse(target, &a) == 0) {
+		char name[32];
+		pci_addr_format(&a, name, sizeof(name));
+		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", name);
+		_cleanup_close_ int dfd = -1;
+		_cleanup_free_ char *group = NULL;
+		if ((r = ka_open_dir(ka, dir, &dfd)) < 0) {
+			if (r == -ENOENT) {
+				log_error("no PCI device %s", name);
+				return -ENOENT;
+			}
+			return read_error(ka, dir, NULL, r, NULL);
+		}
+		r = ka_link_base_at(dfd, "iommu_group", &group);
+		if (r == -ENOENT) {
+			log_error("%s is in no IOMMU group (is the IOMMU on?): it cannot be given to VFIO safely", name);
+			return -ENXIO;
+		}
+		if (r < 0 || !is_group_number(group, &number))
+			return read_error(ka, dir, "iommu_group", r < 0 ? r : -EBADMSG, NULL);
+	} else {
+		log_error("'%s' is neither an IOMMU group number nor a PCI address "
+			  "(expected N, DDDD:BB:DD.F or BB:DD.F)", target);
+		return -EINVAL;
+	}
+
+	_cleanup_close_ int gsfd = -1;
+	r = ka_open_dir(ka, "sys/kernel/iommu_groups", &gsfd);
+	char num[32];
+	snprintf(num, sizeof(num), "%lu", number);
+	_cleanup_close_ int gfd = r < 0 ? r : ka_open_subdir(gsfd, num, O_PATH);
+	if (gfd < 0) {
+		if (gfd == -ENOENT || gfd == -ENOTDIR) {
+			log_error("no IOMMU group %s", num);
+			return -ENOENT;
+		}
+		return read_error(ka, "sys/kernel/iommu_groups", num, gfd, NULL);
+	}
+	sys->has_groups_dir = true;
+	struct group *g = xcalloc(1, sizeof(*g));
+	g->number = number;
+	g->selected = true;
+	sys->groups = grow_array(sys->groups, &sys->groupcap, 1, sizeof(*sys->groups));
+	sys->groups[sys->ngroups++] = g;
+	if ((r = load_group(ka, sys, &lc, 0, gsfd, g, flags)) < 0)
+		return r;
+	qsort(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
+	qsort(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
+	for (size_t i = 0; i < sys->ndevices; i++)
+		sys->devices[i]->selected = true;
+	model_judge(sys);
+	*ret = TAKE_PTR(sys);
+	return 0;
+}

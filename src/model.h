@@ -97,6 +97,13 @@ struct system {
  */
 int model_load(const struct ka *ka, unsigned flags, struct system **ret);
 void model_free(struct system *sys);
+/*
+ * Read only the group that target names (a group number, or a PCI address
+ * whose group it is), for moves: the system-wide facts (MODEL_PARAMS) and
+ * that group's devices. Errors are printed: -ENOENT for a group or device
+ * that does not exist, -ENXIO for a device in no group, -EINVAL for garbage.
+ */
+int model_load_group(const struct ka *ka, unsigned flags, const char *target, struct system **ret);
 static inline void model_freep(struct system **s)
 {
 	model_free(*s);

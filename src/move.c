@@ -786,24 +786,6 @@ static int open_state(struct context *ctx, const struct move_options *o, bool cr
 	return r;
 }
 
-static struct group *find_target(const struct system *sys, const char *target)
-{
-	struct pci_addr a;
-	unsigned long n;
-	bool digits = *target != '\0';
-	for (const char *c = target; *c; c++)
-		digits &= *c >= '0' && *c <= '9';
-	if (digits && parse_ulong(target, 10, &n) == 0)
-		return model_find_group(sys, n);
-	if (pci_addr_parse(target, &a) == 0) {
-		struct device *d = model_find_device(sys, &a);
-		if (d && !d->group)
-			log_error("%s is in no IOMMU group (is the IOMMU on?): it cannot be given to VFIO safely", d->name);
-		return d ? d->group : NULL;
-	}
-	return NULL;
-}
-
 static int load_modules(struct ka *ka, struct plan *p)
 {
 	for (size_t i = 0; i < p->modules.n; i++) {
@@ -821,30 +803,11 @@ static int load_modules(struct ka *ka, struct plan *p)
 
 static int run_move(struct context *ctx, struct move_options *o, struct state *st, struct plan *p)
 {
+	/* Only the group that moves is read: a move's cost does not grow with the machine. */
 	_cleanup_(model_freep) struct system *sys = NULL;
-	if (context_load(ctx, AUDIT_MODEL_FLAGS, 0, NULL, &sys) < 0)
+	if (model_load_group(ctx->ka, AUDIT_MODEL_FLAGS, o->target, &sys) < 0)
 		return EXIT_USAGE;
-	struct group *g = find_target(sys, o->target);
-	if (!g) {
-		struct pci_addr a;
-		if (pci_addr_parse(o->target, &a) == 0) {
-			char buf[32];
-			pci_addr_format(&a, buf, sizeof(buf));
-			if (!model_find_device(sys, &a))
-				log_error("no PCI device %s", buf);
-		} else {
-			bool digits = *o->target != '\0';
-			for (const char *c = o->target; *c; c++)
-				digits &= *c >= '0' && *c <= '9';
-			if (digits)
-				log_error("no IOMMU group %s", o->target);
-			else
-				log_error("'%s' is neither an IOMMU group number nor a PCI address", o->target);
-		}
-		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < sys->ndevices; i++)
-		sys->devices[i]->selected = sys->devices[i]->group == g;
+	struct group *g = sys->groups[0];
 
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
 	int r = pcidb_new(ctx->pci_ids, &db);
