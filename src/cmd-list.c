@@ -232,20 +232,12 @@ static struct json_object *device_json(struct pcidb *db, const struct device *d)
 	return o;
 }
 
-static struct json_object *devices_json(struct pcidb *db, struct device **devs, size_t n, bool ungrouped)
-{
-	struct json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < n; i++)
-		if (devs[i]->selected && (!ungrouped || !devs[i]->group))
-			json_object_array_add(arr, device_json(db, devs[i]));
-	return arr;
-}
-
 static int print_json(const struct system *sys, struct pcidb *db)
 {
-	_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-	struct json_object *groups = json_object_new_array();
-	json_object_object_add(doc, "groups", groups);
+	/* Streamed group by group: memory stays flat however many groups there are. */
+	struct json_stream js;
+	json_stream_begin(&js);
+	json_stream_array_begin(&js, "groups");
 	for (size_t i = 0; i < sys->ngroups; i++) {
 		const struct group *g = sys->groups[i];
 		if (!g->selected)
@@ -255,11 +247,20 @@ static int print_json(const struct system *sys, struct pcidb *db)
 		json_object_object_add(o, "state", json_object_new_string(group_state_to_string(g->state)));
 		json_object_object_add(o, "viable", json_object_new_boolean(g->viable));
 		json_object_object_add(o, "type", json_string_or_null(g->type));
-		json_object_object_add(o, "devices", devices_json(db, g->devices, g->ndevices, false));
-		json_object_array_add(groups, o);
+		struct json_object *devs = json_object_new_array();
+		for (size_t j = 0; j < g->ndevices; j++)
+			if (g->devices[j]->selected)
+				json_object_array_add(devs, device_json(db, g->devices[j]));
+		json_object_object_add(o, "devices", devs);
+		json_stream_element(&js, o);
 	}
-	json_object_object_add(doc, "ungrouped_devices", devices_json(db, sys->devices, sys->ndevices, true));
-	return output_json(doc);
+	json_stream_array_end(&js);
+	json_stream_array_begin(&js, "ungrouped_devices");
+	for (size_t i = 0; i < sys->ndevices; i++)
+		if (sys->devices[i]->selected && !sys->devices[i]->group)
+			json_stream_element(&js, device_json(db, sys->devices[i]));
+	json_stream_array_end(&js);
+	return json_stream_end(&js);
 }
 
 static int print_table(const struct system *sys, struct outopts *o, struct pcidb *db)

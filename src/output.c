@@ -137,10 +137,11 @@ struct libscols_table *output_table(const struct outopts *o, const struct colinf
 	return t;
 }
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 int output_json(struct json_object *doc)
 {
-	const char *s = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(doc, JSON_FLAGS);
 	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
 		return -EIO;
 	return 0;
@@ -149,4 +150,65 @@ int output_json(struct json_object *doc)
 struct json_object *json_string_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
+}
+
+/* json-c's pretty text of value, every line after the first indented by indent spaces. */
+static void put_indented(FILE *f, struct json_object *value, int indent)
+{
+	const char *s = json_object_to_json_string_ext(value, JSON_FLAGS);
+	for (; *s; s++) {
+		fputc(*s, f);
+		if (*s == '\n')
+			fprintf(f, "%*s", indent, "");
+	}
+}
+
+void json_stream_begin(struct json_stream *js)
+{
+	js->f = stdout;
+	js->first_member = true;
+	fputs("{", js->f);
+}
+
+static void member_key(struct json_stream *js, const char *key)
+{
+	fprintf(js->f, "%s\n  \"%s\": ", js->first_member ? "" : ",", key);
+	js->first_member = false;
+}
+
+void json_stream_member(struct json_stream *js, const char *key, struct json_object *value)
+{
+	member_key(js, key);
+	if (value)
+		put_indented(js->f, value, 2);
+	else
+		fputs("null", js->f);
+	json_object_put(value);
+}
+
+void json_stream_array_begin(struct json_stream *js, const char *key)
+{
+	member_key(js, key);
+	fputs("[", js->f);
+	js->first_element = true;
+}
+
+void json_stream_element(struct json_stream *js, struct json_object *value)
+{
+	fputs(js->first_element ? "\n    " : ",\n    ", js->f);
+	js->first_element = false;
+	put_indented(js->f, value, 4);
+	json_object_put(value);
+}
+
+void json_stream_array_end(struct json_stream *js)
+{
+	/* json-c prints an empty array as "[\n  ]": keep the same text */
+	fputs("\n  ]", js->f);
+}
+
+int json_stream_end(struct json_stream *js)
+{
+	fputs("\n}\n", js->f);
+	return ferror(js->f) ? -EIO : 0;
 }

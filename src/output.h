@@ -52,6 +52,24 @@ static inline void scols_unref_tablep(struct libscols_table **t)
 
 /* Write a JSON document to stdout, pretty-printed, with a final newline. */
 int output_json(struct json_object *doc);
+
+/*
+ * A top-level JSON object written member by member, its arrays element by
+ * element, so that a document about thousands of devices never sits in
+ * memory whole. The text is the same as output_json() would print.
+ */
+struct json_stream {
+	FILE *f;
+	bool first_member, first_element;
+};
+void json_stream_begin(struct json_stream *js);
+/* A member "key": value (value is consumed). */
+void json_stream_member(struct json_stream *js, const char *key, struct json_object *value);
+void json_stream_array_begin(struct json_stream *js, const char *key);
+/* An element of the open array (consumed). */
+void json_stream_element(struct json_stream *js, struct json_object *value);
+void json_stream_array_end(struct json_stream *js);
+int json_stream_end(struct json_stream *js);
 static inline void json_object_putp(struct json_object **o)
 {
 	json_object_put(*o);
