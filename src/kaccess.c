@@ -168,6 +168,27 @@ int ka_list_fd(int fd, struct strv *ret)
 	}
 }
 
+static int openat2_real(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int ka_list_under(int dirfd, const char *rel, struct strv *ret)
+{
+	_cleanup_close_ int fd = openat2_real(dirfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	return ka_list_fd(fd, ret);
+}
+
 int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret)
 {
 	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
@@ -193,11 +214,10 @@ static int read_fd(int fd, char *buf, size_t size)
 	return (int)got;
 }
 
-static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, char **ret)
+/* Read an open file (closed here) as a text attribute. */
+static int read_open_fd(int fd_in, size_t max, bool to_eof, char **ret)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
+	_cleanup_close_ int fd = fd_in;
 
 	/* sysfs attributes fit a page: read into the stack, keep only what was read. */
 	char page[4096];
@@ -249,9 +269,25 @@ static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, ch
 	return 0;
 }
 
+static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, char **ret)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return read_open_fd(fd, max, to_eof, ret);
+}
+
 int ka_read_at(int dirfd, const char *name, char **ret)
 {
 	return read_limited(dirfd, name, ATTR_MAX, false, ret);
+}
+
+int ka_read_under(int dirfd, const char *rel, char **ret)
+{
+	int fd = openat2_real(dirfd, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return read_open_fd(fd, ATTR_MAX, false, ret);
 }
 
 /*

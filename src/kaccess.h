@@ -39,6 +39,13 @@ int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret);
 int ka_open_subdir(int dirfd, const char *name, int flags);
 /* The names in the directory open as fd (O_RDONLY), read with getdents64. */
 int ka_list_fd(int fd, struct strv *ret);
+/*
+ * Below an open directory, through real directories only (no symlink at all
+ * in rel): read a text attribute, or list a directory. For trees of plain
+ * directories such as kernel/iommu_groups, without opening each level.
+ */
+int ka_read_under(int dirfd, const char *rel, char **ret);
+int ka_list_under(int dirfd, const char *rel, struct strv *ret);
 
 /*
  * Read a text attribute <dirfd>/<name>: never follows a symlink, refuses

@@ -321,18 +321,11 @@ static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *
 {
 	_cleanup_free_ char *dir = xasprintf("sys/kernel/iommu_groups/%lu", g->number);
 	_cleanup_free_ char *devdir = xasprintf("%s/devices", dir);
-	char num[32];
-	snprintf(num, sizeof(num), "%lu", g->number);
-	_cleanup_close_ int gfd = ka_open_subdir(groupsfd, num, O_PATH);
-	if (gfd < 0)
-		return read_error(ka, dir, NULL, gfd, NULL);
-
+	/* Paths below the groups directory hold no links: no need to open each level. */
+	char devrel[48], attr[64];
+	snprintf(devrel, sizeof(devrel), "%lu/devices", g->number);
 	struct strv names = { 0 };
-	int r;
-	{
-		_cleanup_close_ int dfd = ka_open_subdir(gfd, "devices", O_RDONLY);
-		r = dfd < 0 ? dfd : ka_list_fd(dfd, &names);
-	}
+	int r = ka_list_under(groupsfd, devrel, &names);
 	if (r < 0 && r != -ENOENT) {
 		strv_free(&names);
 		return read_error(ka, devdir, NULL, r, NULL);
@@ -364,7 +357,8 @@ static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *
 
 	/* Only VFIO's no-IOMMU mode names groups (vfio-noiommu): look only when it is on. */
 	if (sys->noiommu_mode == PARAM_ON) {
-		r = ka_read_at(gfd, "name", &g->name);
+		snprintf(attr, sizeof(attr), "%lu/name", g->number);
+		r = ka_read_under(groupsfd, attr, &g->name);
 		if (r < 0 && r != -ENOENT)
 			return read_error(ka, dir, "name", r, NULL);
 		if (g->name && !*g->name) {
@@ -374,14 +368,16 @@ static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *
 	}
 
 	if (flags & MODEL_TYPE) {
-		r = ka_read_at(gfd, "type", &g->type);
+		snprintf(attr, sizeof(attr), "%lu/type", g->number);
+		r = ka_read_under(groupsfd, attr, &g->type);
 		if (r < 0 && r != -ENOENT)
 			return read_error(ka, dir, "type", r, NULL);
 	}
 
 	if (flags & MODEL_REGIONS) {
 		_cleanup_free_ char *text = NULL;
-		r = ka_read_at(gfd, "reserved_regions", &text);
+		snprintf(attr, sizeof(attr), "%lu/reserved_regions", g->number);
+		r = ka_read_under(groupsfd, attr, &text);
 		if (r < 0 && r != -ENOENT)
 			return read_error(ka, dir, "reserved_regions", r, NULL);
 		if (text && (r = parse_regions(ka, dir, text, g)) < 0)
