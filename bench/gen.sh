@@ -251,7 +251,7 @@ nic() {
 	root_port
 	local n0=$(((nvf + 1) / 2)) n1=$((nvf / 2))
 	local pf0=$D:$SB:00.0 pf1=$D:$SB:00.1
-	local c=(ssv="$ven" ssd=$ssd pcie=ep link=4:16 mf=1 acs=0x0c:0x0c numa=$NUMA rev=0x02 vfdev="$vfid")
+	local c=(ssv="$ven" ssd="$ssd" pcie=ep link=4:16 mf=1 acs=0x0c:0x0c numa="$NUMA" rev=0x02 vfdev="$vfid")
 	dev "$RP" "$pf0" "$ven" "$pfid" 0x020000 "${c[@]}" sriov=$total:$n0 vfoffset=16 irq=$((90 + 2 * (NNIC % 16)))
 	dev "$RP" "$pf1" "$ven" "$pfid" 0x020000 "${c[@]}" sriov=$total:$n1 vfoffset=$((15 + n0)) irq=$((91 + 2 * (NNIC % 16)))
 	bind_to "$pf0" "$pfdrv" "$pfmod"
@@ -259,7 +259,7 @@ nic() {
 	group "$pf0"
 	group "$pf1"
 	local port pf n i rid a pending=1
-	local v=(ssv="$ven" ssd=0x0000 rev=0x02 pcie=ep link=4:16 numa=$NUMA irq=0)
+	local v=(ssv="$ven" ssd=0x0000 rev=0x02 pcie=ep link=4:16 numa="$NUMA" irq=0)
 	rid=16
 	for port in 0 1; do
 		if ((port == 0)); then pf=$pf0 n=$n0; else pf=$pf1 n=$n1; fi

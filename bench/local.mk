@@ -2,11 +2,11 @@
 #
 # Not tests: nothing here is built or run by `make` or `make check`.
 # `make bench` builds the syscall-floor reader and the timer, then runs
-# bench/run.sh, which generates (once, cached in bench/trees/ of the build
-# directory; `make bench-clean` removes them) synthetic sysroots of
-# BENCH_SIZES devices with bench/gen.sh and times iommu-own against the
-# floor. BENCH_RUNS (default 7), BENCH_TREES and BENCH_TMP are passed on
-# from the environment (see bench/run.sh).
+# bench/run.sh, which generates with bench/gen.sh (once: they are cached, by
+# default in /dev/shm/iommu-own-bench-$UID/trees, else bench/trees) synthetic
+# sysroots of BENCH_SIZES devices and times iommu-own against the floor.
+# BENCH_RUNS (default 7), BENCH_TREES and BENCH_TMP are passed on from the
+# environment (see bench/run.sh). `make bench-clean` removes the trees.
 
 BENCH_SIZES = 100 1000 4166
 
@@ -20,11 +20,16 @@ bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
 	IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
 	BENCH_FLOOR='$(abs_top_builddir)/bench/floor$(EXEEXT)' \
 	BENCH_TIMEIT='$(abs_top_builddir)/bench/timeit$(EXEEXT)' \
-	BENCH_TREES="$${BENCH_TREES:-$(abs_top_builddir)/bench/trees}" \
 	bash '$(top_srcdir)/bench/run.sh' $(BENCH_SIZES)
 
+# Only what gen.sh made (dev<N>/ trees and unfinished .gen.*/), wherever they are.
 bench-clean:
-	rm -rf bench/trees bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
+	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
+	@for d in "$${BENCH_TREES:-/dev/shm/iommu-own-bench-$$(id -u)/trees}" bench/trees; do \
+	  test -d "$$d" || continue; \
+	  echo "rm -rf $$d/dev* $$d/.gen.*"; rm -rf "$$d"/dev[0-9]* "$$d"/.gen.*; \
+	  rmdir "$$d" 2>/dev/null || :; \
+	done
 
 clean-local: bench-clean
 

@@ -20,9 +20,11 @@
 #
 # Environment: IOMMU_OWN (default ./iommu-own), BENCH_FLOOR and BENCH_TIMEIT
 # (default ./bench/floor, ./bench/timeit; compiled with $CC into a temporary
-# directory when missing), BENCH_TREES (cache of the trees, default
-# ./bench/trees), BENCH_TMP (where tree copies are claimed; default /dev/shm,
-# a tmpfs like /run, else $TMPDIR or /tmp), BENCH_RUNS (default 7).
+# directory when missing), BENCH_TREES (the cache of the trees, about 100 KB
+# a device; default /dev/shm/iommu-own-bench-$UID/trees when /dev/shm is a
+# tmpfs, as sysfs is in memory and a disk cache can be evicted between runs,
+# else ./bench/trees), BENCH_TMP (where tree copies are claimed; default
+# /dev/shm, a tmpfs like /run, else $TMPDIR or /tmp), BENCH_RUNS (default 7).
 # Every sysroot is a generated tree: nothing reads or writes the host's /sys.
 set -euo pipefail
 
@@ -31,12 +33,17 @@ sizes=("$@")
 ((${#sizes[@]})) || sizes=(100 1000 4166)
 runs=${BENCH_RUNS:-7}
 tool=${IOMMU_OWN:-$PWD/iommu-own}
-trees=${BENCH_TREES:-$PWD/bench/trees}
 floor=${BENCH_FLOOR:-$PWD/bench/floor}
 timeit=${BENCH_TIMEIT:-$PWD/bench/timeit}
-if [[ -z ${BENCH_TMP-} ]]; then
-	if [[ -d /dev/shm && -w /dev/shm ]]; then BENCH_TMP=/dev/shm; else BENCH_TMP=${TMPDIR:-/tmp}; fi
+# tmpfs (like sysfs, never read from disk; a disk cache can be evicted between runs)
+if [[ -d /dev/shm && -w /dev/shm && $(stat -f -c %T /dev/shm) == tmpfs ]]; then
+	shm=/dev/shm
+else
+	shm=''
 fi
+trees=${BENCH_TREES:-${shm:+$shm/iommu-own-bench-$(id -u)/trees}}
+trees=${trees:-$PWD/bench/trees}
+BENCH_TMP=${BENCH_TMP:-${shm:-${TMPDIR:-/tmp}}}
 
 die() {
 	echo "run.sh: $*" >&2
@@ -97,13 +104,14 @@ for n in "${sizes[@]}"; do
 	[[ $j == "$n" ]] || die "list --json on $t shows $j devices, not $n"
 done
 
-# measure ARGV...: one timed run; sets wall, rss, st, cpu. openat2(RESOLVE_BENEATH)
-# fails with EAGAIN when a rename happens anywhere on the system while it
-# resolves "..": such a run is retried (at most twice) and counted.
+# measure ARGV...: one timed run; sets wall, rss, st, cpu (seconds, KiB,
+# exit status, seconds). openat2(RESOLVE_BENEATH) fails with EAGAIN when a
+# rename happens anywhere on the system while it resolves "..": such a run
+# is retried (at most twice) and counted.
 retries=0
 measure() {
-	local try
-	for try in 1 2 3; do
+	local _
+	for _ in 1 2 3; do
 		read -r wall rss st cpu < <("$timeit" "$@" 2>"$work/stderr") || die "timeit failed: $*"
 		[[ $st == 2 ]] && grep -q 'Resource temporarily unavailable' "$work/stderr" || break
 		retries=$((retries + 1))
@@ -136,12 +144,12 @@ median() {
 peak() {
 	awk -v n="$2" -v c="$3" '$1 == n && $2 == c && $4 > m { m = $4 } END { print m + 0 }' "$1"
 }
-declare -A med=() cpum=() rss=()
+declare -A med=() cpum=() peakrss=()
 for n in "${sizes[@]}"; do
 	for c in "${cmds[@]}"; do
 		med[$n,$c]=$(median "$data" "$n" "$c" 3)
 		cpum[$n,$c]=$(median "$data" "$n" "$c" 5)
-		rss[$n,$c]=$(peak "$data" "$n" "$c")
+		peakrss[$n,$c]=$(peak "$data" "$n" "$c")
 	done
 done
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
@@ -151,18 +159,19 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 verdict() { if le "$1" "$2"; then echo ok; else echo MISS; fi; }
 
 small=${sizes[0]} big=${sizes[${#sizes[@]} - 1]}
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+cpumodel=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
 echo
 echo "iommu-own benchmark: median wall time of $runs runs each, all commands and sizes interleaved"
-echo "host: ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r); load average $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
-echo "trees: $trees ($(stat -f -c %T "$trees")); $tool"
+echo "host: ${cpumodel:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r); load average $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after"
+rev=$(git -C "$here/.." describe --always --dirty 2>/dev/null || true)
+echo "trees: $trees ($(stat -f -c %T "$trees")); $tool${rev:+ (source $rev)}"
 echo
 printf '%7s %6s  %-13s %10s %8s %8s %8s %12s\n' devices groups command 'median ms' 'x floor' 'cpu ms' 'x floor' 'peak RSS MB'
 for n in "${sizes[@]}"; do
 	for c in "${cmds[@]}"; do
 		printf '%7s %6s  %-13s %10s %8s %8s %8s %12s\n' "$n" "${ngroups[$n]}" "${label[$c]}" \
 			"$(ms "${med[$n,$c]}")" "$(ratio "${med[$n,$c]}" "${med[$n,floor]}")" \
-			"$(ms "${cpum[$n,$c]}")" "$(ratio "${cpum[$n,$c]}" "${cpum[$n,floor]}")" "$(mb "${rss[$n,$c]}")"
+			"$(ms "${cpum[$n,$c]}")" "$(ratio "${cpum[$n,$c]}" "${cpum[$n,floor]}")" "$(mb "${peakrss[$n,$c]}")"
 	done
 done
 echo "(median ms: wall time; cpu ms: user + system time of the process, median; peak RSS: the largest)"
@@ -183,7 +192,7 @@ count_writes() { # dry-run text on stdin: "OVERRIDES UNBINDS BINDS OTHER"
 		END { printf "%d %d %d %d\n", o, u, b, x }'
 }
 json_writes() { grep -c '"path"' || true; }
-json_result() { sed -n 's/^  "result": "\(.*\)",$/\1/p'; }
+json_result() { grep -o '"result": *"[^"]*"' | head -1 | sed 's/.*"\([^"]*\)"$/\1/'; }
 moved=()
 for n in "${sizes[@]}"; do
 	[[ -n ${accel[$n]-} ]] || continue
@@ -197,7 +206,7 @@ for n in "${sizes[@]}"; do
 		cl[$n,$op,dry]="$o+$u+$b"
 		((x == 0)) || cl[$n,$op,dry]+="+$x"
 		out=$("$tool" --sysroot "$c" "$op" "$g" --json) || die "$op $g on $c failed: $out"
-		[[ $(json_result <<<"$out") == done ]] || die "$op $g on $c: not done"
+		[[ $(json_result <<<"$out") == "done" ]] || die "$op $g on $c: not done"
 		cl[$n,$op,made]=$(json_writes <<<"$out")
 		if ((o == 64 && u == 64 && b == 64 && x == 0 && cl[$n,$op,made] == 192)); then
 			cl[$n,$op,ok]=ok
@@ -262,8 +271,8 @@ if ((big != small)); then
 	done
 fi
 maxrss=0
-for k in "${!rss[@]}"; do
-	if ((rss[$k] > maxrss)); then maxrss=${rss[$k]}; fi
+for k in "${!peakrss[@]}"; do
+	if ((peakrss[$k] > maxrss)); then maxrss=${peakrss[$k]}; fi
 done
 for n in "${moved[@]}"; do
 	for op in claim release; do
