@@ -155,12 +155,13 @@ struct json_object *json_string_or_null(const char *s)
 /* json-c's pretty text of value, every line after the first indented by indent spaces. */
 static void put_indented(FILE *f, struct json_object *value, int indent)
 {
+	static const char spaces[] = "        ";
 	const char *s = json_object_to_json_string_ext(value, JSON_FLAGS);
-	for (; *s; s++) {
-		fputc(*s, f);
-		if (*s == '\n')
-			fprintf(f, "%*s", indent, "");
+	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+		fwrite(s, 1, (size_t)(nl - s) + 1, f);
+		fwrite(spaces, 1, (size_t)indent < sizeof(spaces) - 1 ? (size_t)indent : sizeof(spaces) - 1, f);
 	}
+	fputs(s, f);
 }
 
 void json_stream_begin(struct json_stream *js)
