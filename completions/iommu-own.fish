@@ -90,7 +90,8 @@ function __iommu_own_columns --description 'Complete a comma-separated column li
     end
 end
 
-# Whether the command has its arguments already: claim and release take one.
+# Whether the command has its arguments already: why, claim, release and
+# snapshot take one.
 function __iommu_own_args_given --description 'Count the arguments after the command'
     set -l tokens (commandline -opc)
     set -l cmd (__iommu_own_cmd)
@@ -124,7 +125,7 @@ function __iommu_own_args_given --description 'Count the arguments after the com
     echo $n
 end
 
-function __iommu_own_needs_target --description 'claim or release without its GROUP|DEVICE yet'
+function __iommu_own_needs_target --description 'why, claim, release or snapshot without its argument yet'
     test (__iommu_own_args_given) -eq 0
 end
 
@@ -171,9 +172,11 @@ complete -c iommu-own -s V -l version -d 'Print program version'
 # Commands
 complete -c iommu-own -n __iommu_own_needs_command -a list -d 'Show every IOMMU group, its owner and its devices (default)'
 complete -c iommu-own -n __iommu_own_needs_command -a check -d 'Audit the groups: mixed ownership, missing IOMMU, unsafe settings'
+complete -c iommu-own -n __iommu_own_needs_command -a why -d 'Explain why devices share a group, and what would split it'
 complete -c iommu-own -n __iommu_own_needs_command -a claim -d 'Move a whole group to vfio-pci, all devices or none'
 complete -c iommu-own -n __iommu_own_needs_command -a release -d 'Move a group back to its kernel drivers, all devices or none'
 complete -c iommu-own -n __iommu_own_needs_command -a recover -d 'Finish or roll back an interrupted claim or release'
+complete -c iommu-own -n __iommu_own_needs_command -a snapshot -d 'Capture the PCI and IOMMU state as a replayable sysroot'
 
 # Output options (list, check)
 set -l out '__iommu_own_using_command list check'
@@ -185,16 +188,25 @@ complete -c iommu-own -n $out -l list-columns -d 'List the available columns and
 complete -c iommu-own -n $out -a '(__iommu_own_targets)'
 
 # check
+complete -c iommu-own -n '__iommu_own_using_command check' -l all -d 'Also show findings of severity info (shared-group)'
 complete -c iommu-own -n '__iommu_own_using_command check' -l strict -d 'Exit with status 1 on warnings too'
+
+# why
+complete -c iommu-own -n '__iommu_own_using_command why' -s J -l json -d 'Print JSON (a stable format)'
 
 # Options of claim, release and recover
 set -l move '__iommu_own_using_command claim release recover'
 complete -c iommu-own -n $move -s J -l json -d 'Report in JSON (a stable format)'
 complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the lock, journal and records in DIR'
 complete -c iommu-own -n '__iommu_own_using_command claim release' -l dry-run -d 'Print the writes in order and change nothing'
-complete -c iommu-own -n '__iommu_own_using_command claim release; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
+complete -c iommu-own -n '__iommu_own_using_command why claim release; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
 
 # claim
 set -l vfio_drivers vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio_vfio_pci nvgrace_gpu_vfio_pci qat_vfio_pci xe-vfio-pci ism_vfio_pci
 complete -c iommu-own -n '__iommu_own_using_command claim' -l driver -x -a "$vfio_drivers" -d 'The VFIO driver to use (default vfio-pci)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'
+
+# snapshot
+complete -c iommu-own -n '__iommu_own_using_command snapshot' -l no-config -d 'Leave out config space (why then has less to go on)'
+complete -c iommu-own -n '__iommu_own_using_command snapshot' -l no-serial -d 'Leave out serial numbers (DSN zeroed, MAC addresses not copied)'
+complete -c iommu-own -n '__iommu_own_using_command snapshot; and __iommu_own_needs_target' -x -a '(__fish_complete_directories (commandline -ct))'

@@ -78,9 +78,11 @@ _iommu_own() {
   commands=(
     'list:show every IOMMU group, its owner and its devices (default)'
     'check:audit the groups\: mixed ownership, missing IOMMU, unsafe settings'
+    'why:explain why devices share a group, and what would split it'
     'claim:move a whole group to vfio-pci, all devices or none'
     'release:move a group back to its kernel drivers, all devices or none'
     'recover:finish or roll back an interrupted claim or release'
+    'snapshot:capture the PCI and IOMMU state as a replayable sysroot'
   )
   help=(
     '(- *)'{-\?,--help}'[give this help list]'
@@ -124,8 +126,14 @@ _iommu_own() {
       ;;
     check)
       _arguments -s $output $help \
+        '--all[also show findings of severity info (shared-group)]' \
         '--strict[exit with status 1 on warnings too]' \
         '*:group or device:_iommu_own_targets' && ret=0
+      ;;
+    why)
+      _arguments -s $help \
+        '(-J --json)'{-J,--json}'[print JSON (a stable format)]' \
+        '1:group or device:_iommu_own_targets' && ret=0
       ;;
     claim)
       _arguments -s $move $help \
@@ -141,6 +149,12 @@ _iommu_own() {
       ;;
     recover)
       _arguments -s $move $help && ret=0
+      ;;
+    snapshot)
+      _arguments -s $help \
+        '--no-config[leave out config space (why then has less to go on)]' \
+        '--no-serial[leave out serial numbers (DSN zeroed, MAC addresses not copied)]' \
+        '1:snapshot directory (new or empty):_directories' && ret=0
       ;;
     *)
       _message "unknown command: $_iommu_own_cmd"
