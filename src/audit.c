@@ -187,19 +187,12 @@ static void check_boot_vga(const struct device *d, struct findings *f)
 	strv_push(&x->devices, xstrdup(d->name));
 }
 
-static bool is_bridge(const struct device *d)
-{
-	if (d->header_type >= 0)
-		return d->header_type != 0;
-	return d->has_ids && (d->class >> 16) == 0x06 && ((d->class >> 8) & 0xff) != 0x80;
-}
-
 bool group_spans_slots(const struct group *g)
 {
 	const struct device *first = NULL;
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
-		if (!d->is_pci || is_bridge(d))
+		if (!d->is_pci || device_is_bridge(d))
 			continue;
 		if (!first)
 			first = d;
@@ -216,7 +209,7 @@ static void check_shared(const struct group *g, const struct audit_options *o, s
 		return;
 	struct strv addrs = { 0 };
 	for (size_t i = 0; i < g->ndevices; i++)
-		if (g->devices[i]->is_pci && !is_bridge(g->devices[i]))
+		if (g->devices[i]->is_pci && !device_is_bridge(g->devices[i]))
 			strv_push(&addrs, xstrdup(g->devices[i]->name));
 	_cleanup_free_ char *why = o->why_line ? o->why_line(o->why_ctx, g) : NULL;
 	_cleanup_free_ char *list = strv_join(&addrs, ", ");

@@ -696,3 +696,13 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 	*ret = TAKE_PTR(sys);
 	return 0;
 }
+
+bool device_is_bridge(const struct device *d)
+{
+	if (d->header_type >= 0)
+		return d->header_type != 0;
+	if (!d->has_ids)
+		return false;
+	uint32_t sub = d->class >> 8;
+	return sub == 0x0604 || sub == 0x0609 || sub == 0x0607;
+}

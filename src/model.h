@@ -140,5 +140,11 @@ int model_read_binding(const struct ka *ka, const char *address, struct binding 
 void binding_clear(struct binding *b);
 bool binding_eq(const struct binding *a, const struct binding *b);
 
+/*
+ * Whether a device is a bridge: its config header type when read (1 PCI
+ * bridge, 2 CardBus), else its class (PCI, semi-transparent or CardBus bridge).
+ */
+bool device_is_bridge(const struct device *d);
+
 /* Whether the group has a reserved region of type "direct". */
 bool group_direct_mapped(const struct group *g);

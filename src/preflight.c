@@ -61,9 +61,7 @@ static void refuse(struct refusals *out, const struct strv *force, const char *c
 
 const char *move_skip_reason(const struct device *d)
 {
-	if (d->header_type > 0)
-		return "bridge";
-	if (d->header_type < 0 && d->has_ids && ((d->class >> 8) == 0x0604 || (d->class >> 8) == 0x0609))
+	if (device_is_bridge(d))
 		return "bridge";
 	if (d->driver && driver_name_eq(d->driver, "pcieport"))
 		return "on pcieport";

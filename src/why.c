@@ -14,6 +14,7 @@ static const char *const kind_names[_WHY_MAX] = {
 	[WHY_ACS_DISABLED] = "acs-disabled",
 	[WHY_MULTIFUNCTION] = "multifunction",
 	[WHY_NOT_VISIBLE] = "not-visible",
+	[WHY_UNREADABLE] = "config-unreadable",
 };
 
 const char *why_kind_to_string(enum why_kind k)
@@ -106,15 +107,21 @@ static bool in_group(const struct group *g, const char *addr)
 	return false;
 }
 
-/* Facts for any device of the system (ancestors need not be in the group). */
-static int facts_of(struct pcidb *db, const char *addr, struct pci_facts *f)
+/*
+ * Facts for any device of the system (ancestors need not be in the group).
+ * The config file is checked first: libpci warns about a missing one.
+ */
+static int facts_of(const struct why *w, struct pcidb *db, const char *addr, struct pci_facts *f)
 {
 	struct pci_addr a;
-	if (pci_addr_parse(addr, &a) < 0) {
-		memset(f, 0, sizeof(*f));
-		f->pcie_type = -1;
+	memset(f, 0, sizeof(*f));
+	f->pcie_type = -1;
+	if (pci_addr_parse(addr, &a) < 0)
 		return -EINVAL;
-	}
+	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", addr);
+	_cleanup_close_ int dfd = -1;
+	if (ka_open_dir(w->ka, dir, &dfd) < 0 || !ka_exists_at(dfd, "config"))
+		return -ENOENT;
 	return pcidb_facts(db, &a, f);
 }
 
@@ -131,7 +138,7 @@ static void reasons_for(struct why *w, struct pcidb *db, const struct why_device
 	for (size_t i = 0; i + 1 < wd->path.n; i++) {
 		const char *up = wd->path.v[i];
 		struct pci_facts f;
-		if (facts_of(db, up, &f) < 0 || !f.readable)
+		if (facts_of(w, db, up, &f) < 0 || !f.readable)
 			continue;
 		if (f.header_type == 0) {
 			/* an endpoint with a PCI domain below it: Intel VMD */
@@ -246,6 +253,11 @@ static void describe(struct why *w)
 					     "a GPU and its audio function).");
 			break;
 		}
+		case WHY_UNREADABLE:
+			r->message = xasprintf("%s: the reason cannot be told: config space could not be read (run as "
+					       "root, or take the snapshot without --no-config)", who);
+			add_split(w, "Nothing can be said without config space.");
+			break;
 		case WHY_NOT_VISIBLE:
 		default:
 			r->message = xasprintf("%s: no reason is visible in config space; the kernel aliases them for a "
@@ -261,6 +273,7 @@ int why_explain(const struct ka *ka, struct pcidb *db, const struct system *sys,
 {
 	memset(w, 0, sizeof(*w));
 	w->group = g;
+	w->ka = ka;
 	w->acs_override = sys->cmdline && strstr(sys->cmdline, "pcie_acs_override");
 	w->devices = xcalloc(g->ndevices, sizeof(*w->devices));
 	w->ndevices = g->ndevices;
@@ -283,7 +296,7 @@ int why_explain(const struct ka *ka, struct pcidb *db, const struct system *sys,
 		}
 		if (wd->path.n == 0)
 			strv_push(&wd->path, xstrdup(wd->dev->name));
-		facts_of(db, wd->dev->name, &wd->facts);
+		facts_of(w, db, wd->dev->name, &wd->facts);
 	}
 	if (g->ndevices < 2)
 		return 0;
@@ -317,7 +330,11 @@ int why_explain(const struct ka *ka, struct pcidb *db, const struct system *sys,
 			strv_push(&unexplained.members, xstrdup(g->devices[i]->name));
 	}
 	if (unexplained.members.n) {
-		struct why_reason *r = reason_get(w, WHY_NOT_VISIBLE, NULL);
+		/* Without config space, nothing can be concluded: say so rather than blame a quirk. */
+		bool blind = false;
+		for (size_t i = 0; i < w->ndevices; i++)
+			blind |= w->devices[i].dev->is_pci && !w->devices[i].facts.readable;
+		struct why_reason *r = reason_get(w, blind ? WHY_UNREADABLE : WHY_NOT_VISIBLE, NULL);
 		r->members = unexplained.members;
 	}
 	describe(w);
@@ -347,6 +364,9 @@ char *why_one_line(const struct why *w)
 		}
 		case WHY_MULTIFUNCTION:
 			part = xasprintf("functions of %s without ACS", r->device);
+			break;
+		case WHY_UNREADABLE:
+			part = xstrdup("config space unreadable");
 			break;
 		default:
 			part = xstrdup("a DMA alias not visible in config space");

@@ -18,6 +18,7 @@ enum why_kind {
 	WHY_ACS_DISABLED, /* an upstream port with ACS, some required controls off */
 	WHY_MULTIFUNCTION, /* functions of one device without ACS */
 	WHY_NOT_VISIBLE,  /* nothing in config space: a DMA alias quirk */
+	WHY_UNREADABLE,   /* config space could not be read: the reason cannot be told */
 	_WHY_MAX,
 };
 const char *why_kind_to_string(enum why_kind k);
@@ -38,6 +39,7 @@ struct why_reason {
 };
 
 struct why {
+	const struct ka *ka;
 	const struct group *group;
 	struct why_device *devices;
 	size_t ndevices;
