@@ -4,7 +4,9 @@
  * from --sysroot) as a sysroot that --sysroot replays: PCI device nodes with
  * their attributes and config space, the symlinks exactly as sysfs has them,
  * the drivers, the IOMMU groups, the VFIO module parameters, the kernel
- * release and command line, /dev/vfio, and the kernel's module index.
+ * release and command line, /dev/vfio, the kernel's module index, and what
+ * the refusals read: block and network devices, mounts, swaps, routes, and the
+ * processes holding VFIO files.
  * Reading goes through the kernel-access layer; DIR is an ordinary directory.
  */
 #include "config.h"
@@ -273,6 +275,53 @@ static int copy_device(struct snap *s, const char *devpath)
 	return r;
 }
 
+static int copy_level(struct snap *s, const char *rel, bool links);
+
+/* Block devices under a device (disks, partitions): what the mounted check reads. */
+static int copy_block(struct snap *s, const char *devpath)
+{
+	struct strv blocks = { 0 };
+	if (ka_find_class_devices(s->ka, devpath, "block", &blocks) < 0)
+		return 0;
+	int r = 0;
+	for (size_t i = 0; i < blocks.n && r >= 0; i++) {
+		_cleanup_free_ char *dev = xasprintf("%s/dev", blocks.v[i]);
+		_cleanup_free_ char *sub = xasprintf("%s/subsystem", blocks.v[i]);
+		_cleanup_free_ char *holders = xasprintf("%s/holders", blocks.v[i]);
+		if ((r = out_mkdirs(s, holders)) >= 0 && (r = copy_file(s, dev, 0444, FILE_MAX)) >= 0 &&
+		    (r = copy_link(s, sub)) >= 0)
+			r = copy_level(s, holders, true);
+	}
+	strv_free(&blocks);
+	return r;
+}
+
+/* What the refusals read from /proc: mounts, swaps, routes, addresses, VFIO holders. */
+static int copy_runtime(struct snap *s)
+{
+	static const char *const files[] = { "proc/self/mountinfo", "proc/swaps", "proc/net/route", "proc/net/if_inet6" };
+	int r = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(files) && r >= 0; i++) {
+		_cleanup_free_ char *buf = NULL;
+		size_t len = 0;
+		if (ka_read_raw(s->ka, files[i], INDEX_MAX, &buf, &len) == 0)
+			r = out_file(s, files[i], buf, len);
+	}
+	struct vfio_holder *h = NULL;
+	size_t n = 0;
+	if (r >= 0 && ka_vfio_holders(s->ka, &h, &n) == 0) {
+		for (size_t i = 0; i < n && r >= 0; i++) {
+			_cleanup_free_ char *comm = xasprintf("proc/%ld/comm", h[i].pid);
+			_cleanup_free_ char *fd = xasprintf("proc/%ld/fd/%zu", h[i].pid, 100 + i);
+			_cleanup_free_ char *line = xasprintf("%s\n", h[i].comm);
+			if ((r = out_file(s, comm, line, strlen(line))) >= 0)
+				r = out_link(s, fd, h[i].path);
+		}
+		vfio_holders_free(h, n);
+	}
+	return r;
+}
+
 static int copy_devices(struct snap *s)
 {
 	struct ka_entry *e = NULL;
@@ -292,7 +341,8 @@ static int copy_devices(struct snap *s)
 			s->skipped++;
 			continue;
 		}
-		if ((r = out_link(s, rel, target)) < 0 || (r = copy_device(s, devpath)) < 0)
+		if ((r = out_link(s, rel, target)) < 0 || (r = copy_device(s, devpath)) < 0 ||
+		    (r = copy_block(s, devpath)) < 0)
 			break;
 	}
 	ka_entries_free(e, n);
@@ -483,6 +533,8 @@ int cmd_snapshot(struct context *ctx, int argc, char **argv)
 		r = copy_dev_vfio(&s);
 	if (r >= 0)
 		r = copy_kernel(&s);
+	if (r >= 0)
+		r = copy_runtime(&s);
 	close(s.outfd);
 	strv_free(&s.modules);
 	if (r < 0) {

@@ -52,6 +52,22 @@ dsn() { od -An -tx1 -j 260 -N 8 "$1/sys/devices/pci0000:00/0000:00:1c.0/0000:02:
 check "--no-serial zeroes the Device Serial Number, a plain snapshot keeps it" \
 	[ "$(dsn "$SCRATCH/noserial")" = 0000000000000000 ] && [ "$(dsn "$SCRATCH/serial")" = 1122334455667788 ]
 
+# What the refusals read comes along: a mounted disk, a process holding a group.
+root=$(fresh_copy workstation)
+nvme=$root/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0
+mkdir -p "$nvme/nvme/nvme0/nvme0n1/holders"
+echo 259:0 >"$nvme/nvme/nvme0/nvme0n1/dev"
+ln -s ../../../../../../../../class/block "$nvme/nvme/nvme0/nvme0n1/subsystem"
+mkdir -p "$root/proc/self" "$root/proc/77/fd"
+echo "29 1 259:0 / / rw,relatime shared:1 - ext4 /dev/nvme0n1 rw" >"$root/proc/self/mountinfo"
+ln -s /dev/vfio/1 "$root/proc/77/fd/9"
+echo qemu-system-x86 >"$root/proc/77/comm"
+iommu_own "$root" snapshot "$SCRATCH/runtime" 2>/dev/null
+iommu_own "$SCRATCH/runtime" claim 6 --dry-run >"$SCRATCH/out" 2>&1
+check "a snapshot keeps what the mounted refusal reads" [ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+check "a snapshot keeps the processes that hold VFIO groups" \
+	[ "$(readlink "$SCRATCH/runtime/proc/77/fd/100")" = /dev/vfio/1 ] && grep -qx qemu-system-x86 "$SCRATCH/runtime/proc/77/comm"
+
 mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
 iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
 check "a snapshot into a non-empty directory is refused" [ $? -eq 2 ] && grep -q "not a new or empty directory" "$SCRATCH/err"
