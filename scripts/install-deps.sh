@@ -8,6 +8,15 @@ PACKAGES="
  libsysfs-dev libpci-dev pci.ids libkmod-dev libsmartcols-dev libjson-c-dev
  libcmocka-dev bash-completion mandoc kmod
 "
+# make check-vm: QEMU, a static busybox and cpio for the guest's initramfs;
+# the kernel itself is fetched by tests/vm/kernel.sh with apt-get download.
+VM_PACKAGES="qemu-system-x86 busybox-static cpio"
+VM=
+case ${1:-} in
+--vm) VM=1; PACKAGES="$PACKAGES $VM_PACKAGES" ;;
+"") ;;
+*) echo "usage: install-deps.sh [--vm]" >&2; exit 2 ;;
+esac
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,4 +37,8 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
-echo "install-deps.sh: all build and test dependencies are installed"
+# tests/vm/kernel.sh asks apt which kernel linux-image-amd64 depends on
+if [ -n "$VM" ] && ! apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-'; then
+	$SUDO apt-get update -qq
+fi
+echo "install-deps.sh: all build and test dependencies are installed${VM:+ (and those of make check-vm)}"

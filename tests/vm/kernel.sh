@@ -29,20 +29,25 @@ fi
 
 root="$cache/root"
 if [ "$(cat "$cache/package" 2>/dev/null)" != "$pkg" ] || [ ! -f "$cache/stamp" ]; then
-	rm -rf "$root" "$cache/stamp" "$cache"/*.deb
+	# into new/ first: a failed download leaves the cached kernel as it was
+	rm -rf "$cache/new"
+	mkdir -p "$cache/new"
 	say "downloading $pkg"
 	# as root, apt would drop to the _apt user, who cannot write the cache
 	sandbox=
 	[ "$(id -u)" -ne 0 ] || sandbox="-o APT::Sandbox::User=root"
 	# shellcheck disable=SC2086
-	(cd "$cache" && apt-get $sandbox download "$pkg" >&2) || {
+	(cd "$cache/new" && apt-get $sandbox download "$pkg" >&2) || {
+		rm -rf "$cache/new"
 		say "apt-get download $pkg failed: the kernel package cannot be had"
 		exit 1
 	}
-	deb=$(ls "$cache"/"$pkg"_*.deb 2>/dev/null | head -n 1)
-	[ -n "$deb" ] || { say "no .deb for $pkg in $cache"; exit 1; }
-	dpkg -x "$deb" "$root"
-	rm -f "$deb"
+	deb=$(ls "$cache/new/$pkg"_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || { say "no .deb for $pkg in $cache/new"; exit 1; }
+	dpkg -x "$deb" "$cache/new/root" || { say "dpkg -x $deb failed"; exit 1; }
+	rm -rf "$root" "$cache/stamp"
+	mv "$cache/new/root" "$root"
+	rm -rf "$cache/new"
 	echo "$pkg" >"$cache/package"
 	touch "$cache/stamp"
 fi

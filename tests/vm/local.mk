@@ -1,1 +1,39 @@
 # The real-kernel suite (included from the top Makefile.am): make check-vm
+#
+# Not part of `make check`: it boots Debian's kernel under QEMU (TCG, with an
+# emulated Intel or AMD IOMMU) and moves real devices there; see
+# tests/vm/README. Needs `scripts/install-deps.sh --vm`. The kernel package is
+# downloaded once into tests/vm/cache/ of the build tree; the initramfs, the
+# consoles and the replays go to tests/vm/work/. VM_RUNS, VM_TIMEOUT and
+# IOMMU_OWN_VM_KERNEL_PKG are passed on from the environment.
+
+VM_GUEST_FILES = tests/vm/guest/init tests/vm/guest/lib.sh tests/vm/guest/scenarios.sh
+EXTRA_DIST += \
+	tests/vm/README \
+	tests/vm/run.sh tests/vm/kernel.sh tests/vm/mkinitramfs.sh tests/vm/replay.sh \
+	tests/vm/vfio-viable.c \
+	$(VM_GUEST_FILES)
+
+# The guest's helper, linked statically so that the initramfs needs no more
+# libraries for it (not an automake program: nothing else builds it).
+tests/vm/vfio-viable: $(srcdir)/tests/vm/vfio-viable.c
+	@$(MKDIR_P) tests/vm
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 $(WARN_CFLAGS) -static -o $@ $(srcdir)/tests/vm/vfio-viable.c
+
+check-vm: iommu-own$(EXEEXT) tests/vm/vfio-viable
+	@$(MKDIR_P) tests/vm
+	@IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
+	VFIO_VIABLE='$(abs_top_builddir)/tests/vm/vfio-viable' \
+	VM_SRCDIR='$(abs_top_srcdir)/tests/vm' \
+	VM_DIR='$(abs_top_builddir)/tests/vm' \
+	$(SHELL) '$(abs_top_srcdir)/tests/vm/run.sh'
+
+# The downloaded kernel stays unless asked: check-vm-clean removes it too.
+check-vm-clean:
+	rm -rf tests/vm/vfio-viable tests/vm/work tests/vm/cache
+
+clean-local: check-vm-clean-work
+check-vm-clean-work:
+	rm -rf tests/vm/vfio-viable tests/vm/work
+
+.PHONY: check-vm check-vm-clean check-vm-clean-work

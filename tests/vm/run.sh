@@ -12,26 +12,32 @@
 #   VM_SRCDIR    tests/vm in the source tree
 #   VM_DIR       tests/vm in the build tree (cache/, work/ go there)
 # Optional: VM_RUNS="intel-audit amd" to run only some runs,
-#   VM_TIMEOUT seconds a run may take (default 300),
+#   VM_TIMEOUT seconds one run may take (default 240; the slowest takes
+#   about 100), VM_BUDGET seconds for all of them (default 840: a run that
+#   could not finish within it is not started, and fails),
 #   IOMMU_OWN_VM_KERNEL_PKG to test another Debian kernel package.
 set -u
 
 : "${IOMMU_OWN:?}" "${VFIO_VIABLE:?}" "${VM_SRCDIR:?}" "${VM_DIR:?}"
-TIMEOUT=${VM_TIMEOUT:-300}
+TIMEOUT=${VM_TIMEOUT:-240}
+BUDGET=${VM_BUDGET:-840}
 QEMU=${QEMU:-qemu-system-x86_64}
 WORK=$VM_DIR/work
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
-# Each run: name, IOMMU, the guest scenarios, the results it must report.
+# Each run: name, machine (intel, intel-shpc or amd: see iommu_args), the
+# guest scenarios, the results it must report.
 # Results named replay-* are the host's (replay.sh), from the guest's data.
 RUNS='
 intel-audit   intel audit          audit-kernel audit-mixed audit-free audit-user
 intel-moves   intel claim-release  claim-release claim-unclaimable
-intel-busy    intel release-busy   release-busy
+intel-busy    intel release-busy,why   release-busy why
 intel-kill    intel kill-recover   kill-recover
-intel-chipset intel chipset        chipset-refused chipset-forced
-intel-replay  intel replay         replay-claim replay-release replay-fail
+intel-refuse  intel chipset,in-use chipset-refused chipset-forced refused-mounted refused-mounted-multipath refused-netdev
+intel-modules intel modules        claim-loads-vfio release-norecord release-reloads-module
+intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused kernel-bridge-unbound
+intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail
 amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
 '
 
@@ -63,7 +69,7 @@ qver=$("$QEMU" --version 2>&1 | head -n 1) ||
 	cannot_run "$QEMU does not start: $qver"
 echo "# $qver"
 
-release=$("$VM_SRCDIR/kernel.sh" "$VM_DIR/cache" 2>"$WORK/kernel.err") || {
+release=$(sh "$VM_SRCDIR/kernel.sh" "$VM_DIR/cache" 2>"$WORK/kernel.err") || {
 	sed 's/^/# /' "$WORK/kernel.err"
 	cannot_run "the kernel package cannot be had: $(tail -n 1 "$WORK/kernel.err")"
 }
@@ -72,7 +78,7 @@ KERNEL=$KROOT/boot/vmlinuz-$release
 echo "# kernel $(cat "$VM_DIR/cache/package") ($release)"
 
 INITRD=$WORK/initrd.gz
-"$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "$VM_SRCDIR/guest" "$INITRD" 2>"$WORK/initrd.err" || {
+sh "$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "$VM_SRCDIR/guest" "$INITRD" 2>"$WORK/initrd.err" || {
 	sed 's/^/# /' "$WORK/initrd.err"
 	cannot_run "the initramfs could not be built"
 }
@@ -81,9 +87,11 @@ INITRD=$WORK/initrd.gz
 # addresses, see guest/scenarios.sh):
 #  00:02.0 root port -> 01:00.0 PCIe-to-PCI bridge -> 02:01.0, 02:02.0 e1000
 #  00:03.0 root port -> 03:00.0 e1000e
-#  00:04.0 root port -> 04:00.0 nvme with a drive, SR-IOV capable (1 VF)
+#  00:04.0 root port -> 04:00.0 nvme in an NVMe subsystem (native multipath:
+#                        its disk is the subsystem's), SR-IOV capable (1 VF)
 #  00:05.0 root port -> 05:00.0 qemu-xhci
 #  00:06.0 root port -> 06:00.0 e1000e + 06:00.1 ich9-intel-hda (multifunction)
+#  00:08.0 root port -> 07:00.0 nvme with a drive, alone
 #  00:07.0 e1000 and 00:1b.0 ich9-intel-hda + hda-duplex on the root complex
 #  00:1f.0/2/3 the ICH9 LPC, SATA and SMBus of q35
 topology() {
@@ -104,18 +112,27 @@ topology() {
 	echo "-device e1000e,bus=rp5,addr=0.0,multifunction=on,romfile="
 	echo "-device ich9-intel-hda,bus=rp5,addr=0.1,id=hda1"
 	echo "-device hda-duplex,bus=hda1.0,audiodev=snd0"
+	echo "-device pcie-root-port,id=rp6,bus=pcie.0,chassis=6,addr=0x8.0"
+	echo "-drive file=$WORK/nvme2.img,if=none,format=raw,id=nvm2"
+	echo "-device nvme,bus=rp6,serial=vmtest2,drive=nvm2"
 	echo "-device e1000,bus=pcie.0,addr=0x7,romfile="
 	echo "-device ich9-intel-hda,bus=pcie.0,addr=0x1b,id=hda0"
 	echo "-device hda-duplex,bus=hda0.0,audiodev=snd0"
 	echo "-audiodev none,id=snd0"
 }
 
-# iommu_args intel|amd: the IOMMU device and the kernel's options for it.
+# iommu_args intel|intel-shpc|amd: the IOMMU device and the kernel's
+# options for it. intel-shpc turns ACPI hot-plug of bridges off, so that
+# shpchp takes the PCIe-to-PCI bridge.
 iommu_args() {
 	case $1 in
 	intel)
 		echo "-machine q35,kernel-irqchip=split"
 		echo "-device intel-iommu,intremap=on,caching-mode=on"
+		;;
+	intel-shpc)
+		iommu_args intel
+		echo "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"
 		;;
 	amd)
 		echo "-machine q35,kernel-irqchip=split"
@@ -125,12 +142,12 @@ iommu_args() {
 }
 iommu_append() {
 	case $1 in
-	intel) echo "intel_iommu=on" ;;
-	amd) echo "amd_iommu=on" ;;
+	intel*) echo "intel_iommu=on" ;;
+	amd) echo "nvme_core.admin_timeout=3" ;;
 	esac
 }
 
-truncate -s 64M "$WORK/nvme.img"
+truncate -s 64M "$WORK/nvme.img" "$WORK/nvme2.img"
 
 # boot NAME IOMMU SCENARIOS: one guest; its console in $WORK/NAME.log, the
 # data of its second serial port in $WORK/NAME.data
@@ -154,16 +171,25 @@ echo "$RUNS" | while read -r name iommu scen expect; do
 	case " ${VM_RUNS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	echo "$name $iommu $scen $expect"
 done >"$WORK/runs"
+[ -s "$WORK/runs" ] || cannot_run "VM_RUNS='${VM_RUNS:-}' names no run"
 
 while read -r name iommu scen expect; do
 	t0=$(date +%s)
-	boot "$name" "$iommu" "$scen"
-	qrc=$?
-	t1=$(date +%s)
 	log=$WORK/$name.log
-	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null || : >"$log.txt"
 	why=
-	if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+	if [ $((t0 - total_start + TIMEOUT)) -gt "$BUDGET" ]; then
+		qrc=0
+		why="not run: it could overrun the suite's budget of ${BUDGET}s"
+		: >"$log"
+	else
+		boot "$name" "$iommu" "$scen"
+		qrc=$?
+	fi
+	t1=$(date +%s)
+	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null || : >"$log.txt"
+	if [ -n "$why" ]; then
+		:
+	elif [ $qrc = 124 ] || [ $qrc = 137 ]; then
 		why="timed out after ${TIMEOUT}s"
 	elif [ $qrc != 0 ]; then
 		why="QEMU exited with $qrc: $(grep -v 'has no peer' "$WORK/$name.qemu" | tail -n 2 | tr '\n' ' ')"
@@ -175,7 +201,7 @@ while read -r name iommu scen expect; do
 	echo "# run $name ($iommu IOMMU, scenarios $scen): $((t1 - t0)) s${why:+, $why}; console in $log.txt"
 	# the host's part of the replay scenarios
 	if [ -s "$WORK/$name.data" ]; then
-		"$VM_SRCDIR/replay.sh" "$WORK/$name.data" "$WORK/$name.replay" >>"$log.txt" 2>&1
+		sh "$VM_SRCDIR/replay.sh" "$WORK/$name.data" "$WORK/$name.replay" >>"$log.txt" 2>&1
 	fi
 	for r in $expect; do
 		line=$(grep "^RESULT $r " "$log.txt" | head -n 1)
@@ -187,7 +213,7 @@ while read -r name iommu scen expect; do
 	done
 	if [ -n "$why" ] || grep -q '^RESULT [^ ]* fail' "$log.txt"; then
 		echo "# last lines of the console of $name:"
-		grep -v '^RESULT' "$log.txt" | tail -n 15 | sed 's/^/#   /'
+		grep -v -e '^RESULT' -e '^# dmesg' "$log.txt" | tail -n 15 | sed 's/^/#   /'
 	fi
 done <"$WORK/runs" | tee "$WORK/report"
 passed=$(grep -c '^ok ' "$WORK/report")

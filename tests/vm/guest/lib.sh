@@ -79,6 +79,13 @@ own_groups() {
 		/"viable": / && g != "" { v = $2; sub(/,$/, "", v); print g, s, v; g = "" }'
 }
 
+# The groups that check --json reports as mixed-group, sorted, one a line
+check_mixed() {
+	iommu-own check --json | awk '
+		/"code": / { c = $2; gsub(/[",]/, "", c) }
+		/"group": / && c == "mixed-group" { g = $2; sub(/,$/, "", g); print g; c = "" }' | sort -n
+}
+
 # A group is claimable when it holds an endpoint and no chipset device (host
 # bridge 0600, ISA bridge 0601); bridges and ports alone give nothing to move.
 group_claimable() {
