@@ -296,6 +296,24 @@ static int copy_block(struct snap *s, const char *devpath)
 	return r;
 }
 
+/* NVMe subsystems (native multipath): their controller links and the disks they serve. */
+static int copy_nvme_subsystems(struct snap *s)
+{
+	static const char base[] = "sys/devices/virtual/nvme-subsystem";
+	struct ka_entry *e = NULL;
+	size_t n = 0;
+	if (ka_scan_dir(s->ka, base, &e, &n) < 0)
+		return 0;
+	int r = 0;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		_cleanup_free_ char *sub = xasprintf("%s/%s", base, e[i].name);
+		if ((r = copy_level(s, sub, true)) >= 0)
+			r = copy_block(s, sub);
+	}
+	ka_entries_free(e, n);
+	return r;
+}
+
 /* What the refusals read from /proc: mounts, swaps, routes, addresses, VFIO holders. */
 static int copy_runtime(struct snap *s)
 {
@@ -533,6 +551,8 @@ int cmd_snapshot(struct context *ctx, int argc, char **argv)
 		r = copy_dev_vfio(&s);
 	if (r >= 0)
 		r = copy_kernel(&s);
+	if (r >= 0)
+		r = copy_nvme_subsystems(&s);
 	if (r >= 0)
 		r = copy_runtime(&s);
 	close(s.outfd);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "preflight.h"
 
@@ -74,15 +75,53 @@ static const char *class_kind(uint32_t class)
 {
 	switch (class >> 8) {
 	case 0x0600:
-		return "host bridge";
+		return "a host bridge";
 	case 0x0601:
-		return "ISA/LPC bridge";
+		return "an ISA/LPC bridge";
 	default:
 		return NULL;
 	}
 }
 
 /* "MAJ:MIN" of block devices in use: mounted, swap, or with holders. */
+#define NVME_SUBSYSTEMS "sys/devices/virtual/nvme-subsystem"
+
+/*
+ * With native NVMe multipath the disks a controller serves live under its
+ * NVMe subsystem (sys/devices/virtual/nvme-subsystem/nvme-subsysN/nvmeXnY),
+ * not below the PCI device, which holds only hidden per-path disks: add the
+ * block devices of every subsystem one of whose controllers is below devpath.
+ */
+static void nvme_subsystem_blocks(const struct ka *ka, const char *devpath, struct strv *blocks)
+{
+	struct strv subsystems = { 0 };
+	if (ka_list_dir(ka, NVME_SUBSYSTEMS, &subsystems) < 0)
+		return;
+	size_t plen = strlen(devpath);
+	for (size_t i = 0; i < subsystems.n; i++) {
+		_cleanup_free_ char *sub = xasprintf(NVME_SUBSYSTEMS "/%s", subsystems.v[i]);
+		struct ka_entry *e = NULL;
+		size_t n = 0;
+		bool ours = false;
+		if (ka_scan_dir(ka, sub, &e, &n) < 0)
+			continue;
+		for (size_t j = 0; j < n && !ours; j++) {
+			if (!S_ISLNK(e[j].mode) || strncmp(e[j].name, "nvme", 4) != 0)
+				continue;
+			_cleanup_free_ char *rel = xasprintf("%s/%s", sub, e[j].name);
+			_cleanup_free_ char *target = NULL;
+			if (ka_readlink(ka, rel, &target) < 0)
+				continue;
+			_cleanup_free_ char *ctrl = path_resolve_rel(sub, target);
+			ours = ctrl && strncmp(ctrl, devpath, plen) == 0 && ctrl[plen] == '/';
+		}
+		ka_entries_free(e, n);
+		if (ours)
+			ka_find_class_devices(ka, sub, "block", blocks);
+	}
+	strv_free(&subsystems);
+}
+
 static void check_block(const struct ka *ka, const struct device *d, const char *mountinfo, const char *swaps,
 			const struct strv *force, struct refusals *out)
 {
@@ -90,6 +129,13 @@ static void check_block(const struct ka *ka, const struct device *d, const char 
 	struct strv blocks = { 0 };
 	if (ka_find_class_devices(ka, dir, "block", &blocks) < 0)
 		return;
+	/* The device's real path, to recognise its NVMe controllers from their subsystem's links. */
+	_cleanup_free_ char *target = NULL;
+	if (ka_readlink(ka, dir, &target) == 0) {
+		_cleanup_free_ char *devpath = path_resolve_rel("sys/bus/pci/devices", target);
+		if (devpath)
+			nvme_subsystem_blocks(ka, devpath, &blocks);
+	}
 	for (size_t i = 0; i < blocks.n; i++) {
 		const char *name = strrchr(blocks.v[i], '/') + 1;
 		_cleanup_free_ char *devrel = xasprintf("%s/dev", blocks.v[i]);
@@ -209,7 +255,7 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		const char *kind = d->has_ids ? class_kind(d->class) : NULL;
 		if (kind)
 			refuse(out, force, "chipset", d->name,
-			       "group %lu holds %s, a %s: handing the chipset to a guest can hang the host", g->number,
+			       "group %lu holds %s, %s: handing the chipset to a guest can hang the host", g->number,
 			       d->name, kind);
 		if (move_skip_reason(d)) {
 			if (d->role == ROLE_KERNEL)

@@ -209,33 +209,42 @@ static void describe(struct why *w)
 		struct why_reason *r = &w->reasons[i];
 		qsort(r->members.v, r->members.n, sizeof(*r->members.v), addr_cmp);
 		_cleanup_free_ char *who = strv_join(&r->members, ", ");
+		/* the members other than the device responsible: "X and Y sit behind B" */
+		struct strv rest = { 0 };
+		for (size_t j = 0; j < r->members.n; j++)
+			if (!r->device || !streq(r->members.v[j], r->device))
+				strv_push(&rest, xstrdup(r->members.v[j]));
+		_cleanup_free_ char *others = strv_join(&rest, ", ");
+		bool one = rest.n == 1;
+		strv_free(&rest);
 		_cleanup_free_ char *bits = why_acs_bits(r->missing);
 		switch (r->kind) {
 		case WHY_PCI_BRIDGE:
-			r->message = xasprintf("%s sit behind %s, a PCI bridge: the IOMMU sees every request from behind it "
-					       "with the bridge's requester ID, so it cannot tell them apart",
-					       who, r->device);
+			r->message = xasprintf("%s %s behind %s, a PCI bridge: the IOMMU sees every request from behind it "
+					       "with the bridge's requester ID, so it cannot tell %s",
+					       others, one ? "sits" : "sit", r->device, one ? "it from the bridge" : "them apart");
 			add_split(w, "Nothing splits devices behind a PCI bridge: move the card to a slot on a PCIe root "
 				     "port or switch port.");
 			break;
 		case WHY_VMD:
-			r->message = xasprintf("%s sit behind %s, an Intel VMD controller: it does their DMA on their behalf, "
-					       "so they share its group", who, r->device);
+			r->message = xasprintf("%s %s behind %s, an Intel VMD controller: it does %s DMA on %s behalf, "
+					       "so %s its group", others, one ? "sits" : "sit", r->device, one ? "its" : "their",
+					       one ? "its" : "their", one ? "it shares" : "they share");
 			add_split(w, "Turn VMD off in the firmware (the drives then appear on their own root ports).");
 			break;
 		case WHY_ACS_MISSING:
-			r->message = xasprintf("%s: port %s has no ACS capability, so devices below it can reach each "
-					       "other (and it) by peer-to-peer DMA without the IOMMU seeing it",
-					       who, r->device);
+			r->message = xasprintf("port %s has no ACS capability, so %s below it can reach %s by peer-to-peer "
+					       "DMA without the IOMMU seeing it", r->device, others,
+					       one ? "the port" : "the port and each other");
 			add_split(w, "Use a slot behind a root port or switch port with ACS (on many boards the CPU's root "
 				     "ports have it and the chipset's do not).");
 			add_split(w, "Look for a firmware option that enables ACS, or a kernel that knows this port's "
 				     "ACS quirk.");
 			break;
 		case WHY_ACS_DISABLED:
-			r->message = xasprintf("%s: port %s has ACS but %s %s not enabled, so devices below it are not "
-					       "isolated from each other", who, r->device, bits,
-					       strchr(bits, ' ') ? "are" : "is");
+			r->message = xasprintf("port %s has ACS but %s %s not enabled, so %s below it %s", r->device,
+					       bits, strchr(bits, ' ') ? "are" : "is", others,
+					       one ? "is not isolated from the port" : "are not isolated from the port or each other");
 			add_split(w, "Look for a firmware option that enables ACS (the port has the capability; the "
 				     "firmware left it off).");
 			add_split(w, "Use a slot behind a root port or switch port whose ACS is enabled.");

@@ -269,6 +269,25 @@ check "mounted: a swap partition is refused" [ $? -eq 1 ] && grep -q "used as sw
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
 check "mounted: the same drive unmounted is claimed" [ $? -eq 0 ]
 
+# mounted, native NVMe multipath: the disk lives under its NVMe subsystem, not under the PCI device.
+root=$(fresh_copy workstation)
+nvme=$root/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0
+sub=$root/sys/devices/virtual/nvme-subsystem/nvme-subsys0
+mkdir -p "$nvme/nvme/nvme0/nvme0c0n1" "$sub/nvme0n1/holders"
+ln -s ../../../../../../../class/block "$nvme/nvme/nvme0/nvme0c0n1/subsystem"
+ln -s ../../../pci0000:00/0000:00:1c.0/0000:02:00.0/nvme/nvme0 "$sub/nvme0"
+echo 259:2 >"$sub/nvme0n1/dev"
+ln -s ../../../../../class/block "$sub/nvme0n1/subsystem"
+mkdir -p "$root/proc/self"
+echo "27 1 259:2 / /mnt rw,relatime - ext2 /dev/nvme0n1 rw" >"$root/proc/self/mountinfo"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+check "mounted: a disk served through an NVMe subsystem (multipath) is found and refused" \
+	[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+iommu_own "$root" snapshot "$SCRATCH/mp-snap" 2>/dev/null
+iommu_own "$SCRATCH/mp-snap" claim 6 --dry-run >"$SCRATCH/out" 2>&1
+check "a snapshot keeps the NVMe subsystem, and its replay refuses the same" \
+	[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+
 # netdev-active: the NIC's interface is up with a route
 root=$(fresh_copy workstation)
 nic=$root/sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.0
