@@ -22,9 +22,12 @@ struct findings {
 	size_t count[_SEV_MAX];
 };
 
-/* What the audit needs read (MODEL_* flags). */
+/*
+ * What the audit needs read (MODEL_* flags), and nothing more: the class (VGA
+ * and bridge checks), not vendor and device; not the domain type.
+ */
 #define AUDIT_MODEL_FLAGS \
-	(MODEL_IDS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_RESET_USER | MODEL_TYPE | MODEL_REGIONS | MODEL_PARAMS)
+	(MODEL_CLASS | MODEL_OVERRIDE | MODEL_BOOT_VGA | MODEL_RESET_USER | MODEL_REGIONS | MODEL_PARAMS)
 
 struct audit_options {
 	bool all; /* include findings of severity info */

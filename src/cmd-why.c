@@ -92,7 +92,7 @@ static int print_json(const struct why *w, struct pcidb *db)
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "address", json_object_new_string(wd->dev->name));
 		json_object_object_add(o, "path", strv_json(&wd->path));
-		_cleanup_free_ char *cls = wd->dev->has_ids ? pcidb_class_name(db, wd->dev->class) : NULL;
+		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : NULL;
 		json_object_object_add(o, "class_name", json_string_or_null(cls));
 		json_object_object_add(o, "port_type", json_object_new_string(why_port_type(&wd->facts)));
 		json_object_object_add(o, "multifunction", json_object_new_boolean(wd->facts.multifunction));
@@ -135,7 +135,7 @@ static void print_text(const struct why *w, struct pcidb *db)
 	for (size_t i = 0; i < w->ndevices; i++) {
 		const struct why_device *wd = &w->devices[i];
 		_cleanup_free_ char *path = strv_join(&wd->path, " > ");
-		_cleanup_free_ char *cls = wd->dev->has_ids ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
+		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
 		_cleanup_free_ char *acs = acs_text(&wd->facts);
 		printf("  %s\n      %s, %s%s, %s\n", path, cls, why_port_type(&wd->facts),
 		       wd->facts.multifunction ? " (multifunction)" : "", acs);

@@ -222,10 +222,14 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 		if ((r = read_hex_attr(ka, dfd, dir, "device", 0xffff, &v)) < 0)
 			return r;
 		d->device = (uint16_t)v;
+		d->has_ids = true;
+	}
+	if ((flags & (MODEL_IDS | MODEL_CLASS)) && d->is_pci) {
+		unsigned long v;
 		if ((r = read_hex_attr(ka, dfd, dir, "class", 0xffffff, &v)) < 0)
 			return r;
 		d->class = (uint32_t)v;
-		d->has_ids = true;
+		d->has_class = true;
 	}
 
 	if ((flags & MODEL_OVERRIDE) && d->is_pci) {
@@ -238,7 +242,7 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 			d->driver_override = TAKE_PTR(v);
 	}
 
-	if ((flags & MODEL_BOOT_VGA) && d->has_ids && (d->class >> 8) == 0x0300) {
+	if ((flags & MODEL_BOOT_VGA) && d->has_class && (d->class >> 8) == 0x0300) {
 		_cleanup_free_ char *v = NULL;
 		r = ka_read_at(dfd, "boot_vga", &v);
 		if (r < 0 && r != -ENOENT)
@@ -701,7 +705,7 @@ bool device_is_bridge(const struct device *d)
 {
 	if (d->header_type >= 0)
 		return d->header_type != 0;
-	if (!d->has_ids)
+	if (!d->has_class)
 		return false;
 	uint32_t sub = d->class >> 8;
 	return sub == 0x0604 || sub == 0x0609 || sub == 0x0607;

@@ -22,7 +22,8 @@ enum {
 	MODEL_REGIONS = 1 << 5,  /* group reserved regions */
 	MODEL_PARAMS = 1 << 6,   /* VFIO module parameters, command line, loaded PCI drivers */
 	MODEL_RESET_USER = 1 << 7, /* reset_method of devices on VFIO only */
-	MODEL_ALL = (1 << 8) - 1,
+	MODEL_CLASS = 1 << 8,    /* class alone (MODEL_IDS reads it too) */
+	MODEL_ALL = (1 << 9) - 1,
 };
 
 enum group_state {
@@ -42,7 +43,8 @@ struct device {
 	bool is_pci;
 	struct pci_addr addr;
 	struct group *group; /* NULL: in no IOMMU group */
-	bool has_ids;
+	bool has_ids;   /* vendor, device and class read */
+	bool has_class; /* class read */
 	uint16_t vendor, device;
 	uint32_t class; /* 24 bits: base class, subclass, prog-if */
 	char *driver;   /* NULL: unbound */

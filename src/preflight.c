@@ -252,7 +252,7 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 			       d->name);
 			continue;
 		}
-		const char *kind = d->has_ids ? class_kind(d->class) : NULL;
+		const char *kind = d->has_class ? class_kind(d->class) : NULL;
 		if (kind)
 			refuse(out, force, "chipset", d->name,
 			       "group %lu holds %s, %s: handing the chipset to a guest can hang the host", g->number,

@@ -49,6 +49,7 @@ static struct device *device(struct system *sys, struct group *g, const char *na
 	d->is_pci = true;
 	assert_int_equal(pci_addr_parse(name, &d->addr), 0);
 	d->has_ids = true;
+	d->has_class = true;
 	d->vendor = 0x8086;
 	d->class = 0x020000;
 	d->driver = driver ? strdup(driver) : NULL;
