@@ -15,11 +15,55 @@
 /* The size of libpci's own path buffers (OBJNAMELEN in its lib/sysfs.c). */
 #define LIBPCI_PATH_MAX 1024
 
+/* Names already looked up: a machine has thousands of identical VFs. */
+struct name_cache {
+	uint32_t *keys;
+	char **names;
+	size_t cap, used;
+};
+
 struct pcidb {
 	struct pci_access *pacc;
 	bool config_ready;
+	struct name_cache devices, classes;
 	char buf[256];
 };
+
+static char **cache_slot(struct name_cache *c, uint32_t key)
+{
+	if ((c->used + 1) * 2 > c->cap) {
+		struct name_cache bigger = { 0 };
+		bigger.cap = c->cap ? c->cap * 2 : 64;
+		bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
+		bigger.names = xcalloc(bigger.cap, sizeof(*bigger.names));
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->names[i])
+				continue;
+			size_t j = (c->keys[i] * 2654435761u) & (bigger.cap - 1);
+			while (bigger.names[j])
+				j = (j + 1) & (bigger.cap - 1);
+			bigger.keys[j] = c->keys[i];
+			bigger.names[j] = c->names[i];
+		}
+		bigger.used = c->used;
+		free(c->keys);
+		free(c->names);
+		*c = bigger;
+	}
+	size_t j = (key * 2654435761u) & (c->cap - 1);
+	while (c->names[j] && c->keys[j] != key)
+		j = (j + 1) & (c->cap - 1);
+	c->keys[j] = key;
+	return &c->names[j];
+}
+
+static void cache_free(struct name_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->names[i]);
+	free(c->keys);
+	free(c->names);
+}
 
 static void _printf_(1, 2) __attribute__((noreturn)) pci_error_cb(char *msg, ...)
 {
@@ -70,6 +114,8 @@ void pcidb_free(struct pcidb *db)
 	if (!db)
 		return;
 	pci_cleanup(db->pacc);
+	cache_free(&db->devices);
+	cache_free(&db->classes);
 	free(db);
 }
 
@@ -78,16 +124,26 @@ void pcidb_free(struct pcidb *db)
 
 char *pcidb_device_name(struct pcidb *db, uint16_t vendor, uint16_t device)
 {
-	const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
-					PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
-	return xstrdup(s ? s : "");
+	char **slot = cache_slot(&db->devices, (uint32_t)vendor << 16 | device);
+	if (!*slot) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
+						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
+		*slot = xstrdup(s ? s : "");
+		db->devices.used++;
+	}
+	return xstrdup(*slot);
 }
 
 char *pcidb_class_name(struct pcidb *db, uint32_t class)
 {
-	const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
-					(int)(class >> 8));
-	return xstrdup(s ? s : "");
+	char **slot = cache_slot(&db->classes, class >> 8);
+	if (!*slot) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
+						(int)(class >> 8));
+		*slot = xstrdup(s ? s : "");
+		db->classes.used++;
+	}
+	return xstrdup(*slot);
 }
 
 int pcidb_use_sysroot(struct pcidb *db, const char *sysroot)
