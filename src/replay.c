@@ -355,6 +355,21 @@ static void vfio_detach(struct ka *ka, int devfd, const char *addr, const char *
 	}
 }
 
+/* The device's directory: its path under sys/devices and an open descriptor; -ENODEV when absent. */
+static int open_device(struct ka *ka, const char *addr, char **ret_path, int *ret_fd)
+{
+	_cleanup_free_ char *devpath = NULL;
+	int r = device_path(ka, addr, &devpath);
+	if (r < 0)
+		return r;
+	int fd = open_beneath(ka, devpath, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return -ENODEV;
+	*ret_path = TAKE_PTR(devpath);
+	*ret_fd = fd;
+	return 0;
+}
+
 static int do_override(struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", w->device);
@@ -378,12 +393,10 @@ static int do_unbind(struct ka *ka, const struct ka_write *w)
 	if (drvfd < 0)
 		return drvfd;
 	_cleanup_free_ char *devpath = NULL;
-	int r = device_path(ka, w->device, &devpath);
+	_cleanup_close_ int devfd = -1;
+	int r = open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int devfd = open_beneath(ka, devpath, O_PATH | O_DIRECTORY);
-	if (devfd < 0)
-		return -ENODEV;
 	_cleanup_free_ char *cur = NULL;
 	if (ka_link_base_at(devfd, "driver", &cur) < 0 || !streq(cur, w->driver))
 		return -ENODEV;
@@ -448,24 +461,20 @@ static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *a
 static int do_bind(struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *devpath = NULL;
-	int r = device_path(ka, w->device, &devpath);
+	_cleanup_close_ int devfd = -1;
+	int r = open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int devfd = open_beneath(ka, devpath, O_PATH | O_DIRECTORY);
-	if (devfd < 0)
-		return -ENODEV;
 	return try_bind(ka, devpath, devfd, w->device, w->driver, true);
 }
 
 static int do_probe(struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *devpath = NULL;
-	int r = device_path(ka, w->device, &devpath);
+	_cleanup_close_ int devfd = -1;
+	int r = open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int devfd = open_beneath(ka, devpath, O_PATH | O_DIRECTORY);
-	if (devfd < 0)
-		return -ENODEV;
 	if (ka_exists_at(devfd, "driver"))
 		return 0;
 	_cleanup_free_ char *ov = NULL;
