@@ -1009,7 +1009,7 @@ int move_run(struct context *ctx, struct move_options *o)
 
 /* ---- options shared by claim, release and recover ---- */
 
-enum { OPT_STATE_DIR = 0x300, OPT_DRY_RUN };
+enum { OPT_STATE_DIR = 0x300 };
 
 static const struct argp_option move_common_options[] = {
 	{ "json", 'J', NULL, 0, "Report in JSON (see the man page)", 0 },
