@@ -137,6 +137,82 @@ static int read_hex_attr(const struct ka *ka, int dfd, const char *dir, const ch
 	return 0;
 }
 
+/* 1 to max hexadecimal digits, either case, and nothing else. */
+static int parse_hex_digits(const char *s, size_t len, unsigned max_digits, uint32_t *ret)
+{
+	if (len == 0 || len > max_digits)
+		return -EBADMSG;
+	uint32_t v = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		unsigned x = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+			   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+						  : 16;
+		if (x == 16)
+			return -EBADMSG;
+		v = v << 4 | x;
+	}
+	*ret = v;
+	return 0;
+}
+
+int model_parse_pci_uevent(const char *text, uint16_t *vendor, uint16_t *device, uint32_t *class)
+{
+	bool have_id = false, have_class = false;
+	uint32_t ven = 0, dev = 0, cls = 0;
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n');
+		size_t len = (size_t)(end - line);
+		if (len > 7 && strncmp(line, "PCI_ID=", 7) == 0) {
+			const char *v = line + 7, *colon = memchr(v, ':', (size_t)(end - v));
+			if (have_id || !colon || parse_hex_digits(v, (size_t)(colon - v), 4, &ven) < 0 ||
+			    parse_hex_digits(colon + 1, (size_t)(end - colon - 1), 4, &dev) < 0)
+				return -EBADMSG;
+			have_id = true;
+		} else if (len >= 10 && strncmp(line, "PCI_CLASS=", 10) == 0) {
+			if (have_class || parse_hex_digits(line + 10, len - 10, 6, &cls) < 0)
+				return -EBADMSG;
+			have_class = true;
+		} else if (len == 7 && strncmp(line, "PCI_ID=", 7) == 0) {
+			return -EBADMSG;
+		}
+		line = *end ? end + 1 : end;
+	}
+	if (!have_id && !have_class)
+		return -ENODATA;
+	if (!have_id || !have_class)
+		return -EBADMSG;
+	*vendor = (uint16_t)ven;
+	*device = (uint16_t)dev;
+	*class = cls;
+	return 0;
+}
+
+/*
+ * A PCI device's vendor, device and class from its uevent (what pci_uevent()
+ * prints: PCI_ID=VVVV:DDDD, PCI_CLASS=CCCCCC): one file read instead of three.
+ * 1 when the tree has no such uevent (a capture without it): read the
+ * attributes instead.
+ */
+static int read_uevent_ids(const struct ka *ka, int dfd, const char *dir, struct device *d)
+{
+	_cleanup_free_ char *v = NULL;
+	int r = ka_read_at(dfd, "uevent", &v);
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0)
+		return read_error(ka, dir, "uevent", r, NULL);
+	r = model_parse_pci_uevent(v, &d->vendor, &d->device, &d->class);
+	if (r == -ENODATA)
+		return 1;
+	if (r < 0)
+		return read_error(ka, dir, "uevent", r,
+				  "garbage: expected PCI_ID=VVVV:DDDD and PCI_CLASS=CCCCCC lines");
+	d->has_ids = d->has_class = true;
+	return 0;
+}
+
 /* Y/N (or 1/0) module parameters; absent when the module is not loaded. */
 static int read_param(const struct ka *ka, const char *rel, enum param *ret)
 {
@@ -214,7 +290,9 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 		}
 	}
 
-	if ((flags & MODEL_IDS) && d->is_pci) {
+	if ((flags & MODEL_IDS) && d->is_pci && (r = read_uevent_ids(ka, dfd, dir, d)) != 0) {
+		if (r < 0)
+			return r;
 		unsigned long v;
 		if ((r = read_hex_attr(ka, dfd, dir, "vendor", 0xffff, &v)) < 0)
 			return r;
@@ -224,7 +302,8 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 		d->device = (uint16_t)v;
 		d->has_ids = true;
 	}
-	if ((flags & (MODEL_IDS | MODEL_CLASS)) && d->is_pci) {
+	/* The class alone is one small attribute: cheaper than the uevent. */
+	if ((flags & (MODEL_IDS | MODEL_CLASS)) && d->is_pci && !d->has_class) {
 		unsigned long v;
 		if ((r = read_hex_attr(ka, dfd, dir, "class", 0xffffff, &v)) < 0)
 			return r;

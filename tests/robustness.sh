@@ -20,25 +20,60 @@ expect_error() {
 GPU=sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0
 
 # ---- damaged trees ---------------------------------------------------------------
+# A device's IDs and class come from its uevent when it has PCI_ID and
+# PCI_CLASS lines (one read), else from vendor, device and class: damage each.
 root=$(fresh_copy workstation)
 echo "not a number" >"$root/$GPU/vendor"
-expect_error "garbage in vendor: the file is named" "$root" "$root/sys/bus/pci/devices/0000:01:00.0/vendor: garbage" list
+rm "$root/$GPU/uevent"
+expect_error "garbage in vendor (no uevent): the file is named" "$root" "$root/sys/bus/pci/devices/0000:01:00.0/vendor: garbage" list
 
 root=$(fresh_copy workstation)
 printf '\0\1\2\3' >"$root/$GPU/class"
-expect_error "binary content in class" "$root" "0000:01:00.0/class: not a text attribute" list
+rm "$root/$GPU/uevent"
+expect_error "binary content in class (no uevent)" "$root" "0000:01:00.0/class: not a text attribute" list
+
+root=$(fresh_copy workstation)
+printf '\0\1\2\3' >"$root/$GPU/class"
+expect_error "binary content in class, read alone by check" "$root" "0000:01:00.0/class: not a text attribute" check
 
 root=$(fresh_copy workstation)
 rm "$root/$GPU/driver_override" && mkdir "$root/$GPU/driver_override"
 expect_error "a directory where driver_override should be" "$root" "0000:01:00.0/driver_override: Is a directory" list
 
 root=$(fresh_copy workstation)
-rm "$root/$GPU/vendor" && mkfifo "$root/$GPU/vendor"
-expect_error "a FIFO where vendor should be: no hang" "$root" "0000:01:00.0/vendor: garbage" list
+rm "$root/$GPU/vendor" "$root/$GPU/uevent" && mkfifo "$root/$GPU/vendor"
+expect_error "a FIFO where vendor should be (no uevent): no hang" "$root" "0000:01:00.0/vendor: garbage" list
+
+root=$(fresh_copy workstation)
+rm "$root/$GPU/uevent" && mkfifo "$root/$GPU/uevent"
+timeout 10 "$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" list -n -r -o DEVICE,ID 0000:01:00.0 >"$SCRATCH/out" 2>"$SCRATCH/err"
+expect_rc $? 0 "a FIFO where uevent should be: no hang, read as empty, the attributes used" \
+	grep -qx '0000:01:00.0 10de:1e87' "$SCRATCH/out"
 
 root=$(fresh_copy workstation)
 head -c 70000 /dev/zero | tr '\0' 'x' >"$root/$GPU/device"
-expect_error "an oversized attribute" "$root" "0000:01:00.0/device: file too large" list
+rm "$root/$GPU/uevent"
+expect_error "an oversized attribute (no uevent)" "$root" "0000:01:00.0/device: file too large" list
+
+root=$(fresh_copy workstation)
+head -c 70000 /dev/zero | tr '\0' 'x' >"$root/$GPU/uevent"
+expect_error "an oversized uevent" "$root" "0000:01:00.0/uevent: file too large" list
+
+root=$(fresh_copy workstation)
+sed -i 's/^PCI_ID=.*/PCI_ID=10de:zz/' "$root/$GPU/uevent"
+expect_error "garbage in uevent's PCI_ID" "$root" "0000:01:00.0/uevent: garbage: expected PCI_ID=VVVV:DDDD and PCI_CLASS=CCCCCC" list
+
+root=$(fresh_copy workstation)
+sed -i '/^PCI_CLASS=/d' "$root/$GPU/uevent"
+expect_error "a uevent with PCI_ID but no PCI_CLASS" "$root" "0000:01:00.0/uevent: garbage" list
+
+root=$(fresh_copy workstation)
+printf 'PCI_CLASS=30000\0PCI_ID=10DE:1B80\n' >"$root/$GPU/uevent"
+expect_error "binary content in uevent" "$root" "0000:01:00.0/uevent: not a text attribute" list
+
+root=$(fresh_copy workstation)
+rm "$root/$GPU/uevent" && ln -s /etc/passwd "$root/$GPU/uevent"
+expect_error "a uevent that is a symlink out of the tree" "$root" "0000:01:00.0/uevent: a symlink where a file was expected" list
 
 root=$(fresh_copy workstation)
 rm "$root/sys/bus/pci/devices/0000:01:00.0"
@@ -47,8 +82,8 @@ expect_error "a device link that leads outside the sysroot is never followed" "$
 	"0000:01:00.0: a symlink leads outside the sysroot" list
 
 root=$(fresh_copy workstation)
-rm "$root/$GPU/class" && ln -s /etc/passwd "$root/$GPU/class"
-expect_error "an attribute that is a symlink out of the tree" "$root" "0000:01:00.0/class: a symlink where a file was expected" list
+rm "$root/$GPU/class" "$root/$GPU/uevent" && ln -s /etc/passwd "$root/$GPU/class"
+expect_error "an attribute that is a symlink out of the tree (no uevent)" "$root" "0000:01:00.0/class: a symlink where a file was expected" list
 
 root=$(fresh_copy workstation)
 rm "$root/sys/kernel/iommu_groups/1/devices/0000:01:00.0"
@@ -80,9 +115,9 @@ expect_error "a device in two groups" "$root" "device 0000:01:00.0 is also in gr
 mkdir -p "$SCRATCH/nosys"
 expect_error "a sysroot without sys/" "$SCRATCH/nosys" "no sys/ directory in it" list
 IOMMU_OWN_SYSROOT=$SCRATCH/nosys "$IOMMU_OWN" list >/dev/null 2>"$SCRATCH/err"
-check "IOMMU_OWN_SYSROOT is honoured" [ $? -eq 2 ] && grep -q "$SCRATCH/nosys" "$SCRATCH/err"
+expect_rc $? 2 "IOMMU_OWN_SYSROOT is honoured" grep -q "$SCRATCH/nosys" "$SCRATCH/err"
 "$IOMMU_OWN" --sysroot "$SCRATCH/nosys" --pci-ids "$SCRATCH/none.ids" list >/dev/null 2>"$SCRATCH/err"
-check "a --pci-ids file that does not exist is named" [ $? -eq 2 ] && grep -q -- "--pci-ids $SCRATCH/none.ids" "$SCRATCH/err"
+expect_rc $? 2 "a --pci-ids file that does not exist is named" grep -q -- "--pci-ids $SCRATCH/none.ids" "$SCRATCH/err"
 
 # ---- odd but valid -------------------------------------------------------------
 # A sysroot path far longer than libsysfs's 255-byte buffers: read with openat, never truncated.
@@ -94,8 +129,8 @@ cp -a "$FIXTURES/halfbound/." "$long/"
 "$IOMMU_OWN" --sysroot "$FIXTURES/halfbound" --pci-ids "$IDS" list --json >"$SCRATCH/short.json"
 check "a ${#long}-byte sysroot path reads exactly like a short one" cmp -s "$SCRATCH/long.json" "$SCRATCH/short.json"
 "$IOMMU_OWN" --sysroot "$long" --pci-ids "$IDS" claim 2 >"$SCRATCH/out" 2>&1
-check "a claim replayed under a ${#long}-byte sysroot path" \
-	[ $? -eq 0 ] && [ "$("$IOMMU_OWN" --sysroot "$long" list -r -n -o STATE 2 | sort -u)" = user ]
+[ $? -eq 0 ] && [ "$("$IOMMU_OWN" --sysroot "$long" list -r -n -o STATE 2 | sort -u)" = user ]
+verdict "a claim replayed under a ${#long}-byte sysroot path"
 
 # Hundreds of devices in one group, and group numbers far apart.
 big=$SCRATCH/big
@@ -125,8 +160,8 @@ check "320 devices in one group are all listed" [ "$n" -eq 320 ]
 "$IOMMU_OWN" --sysroot "$big" --pci-ids "$IDS" list -r -n -o GROUP,STATE 4000000 >"$SCRATCH/out"
 check "group 4000000 beside group 7" grep -q '^4000000 free$' "$SCRATCH/out"
 "$IOMMU_OWN" --sysroot "$big" --pci-ids "$IDS" claim 7 >"$SCRATCH/out" 2>&1
-check "a claim of 320 devices in one group goes through" \
-	[ $? -eq 0 ] && [ "$("$IOMMU_OWN" --sysroot "$big" list -r -n -o DRIVER 7 | sort -u)" = vfio-pci ]
+[ $? -eq 0 ] && [ "$("$IOMMU_OWN" --sysroot "$big" list -r -n -o DRIVER 7 | sort -u)" = vfio-pci ]
+verdict "a claim of 320 devices in one group goes through"
 
 # Old kernels: no driver_override (gaps 02:00.1), no group type (gaps 1000).
 out=$("$IOMMU_OWN" --sysroot "$FIXTURES/gaps" --pci-ids "$IDS" list --json 1000)
@@ -135,14 +170,14 @@ out=$("$IOMMU_OWN" --sysroot "$FIXTURES/gaps" --pci-ids "$IDS" list -r -n -o DEV
 check "a device without driver_override is listed, its override empty" [ "$out" = "0000:02:00.1 igb " ]
 root=$(fresh_copy gaps)
 iommu_own "$root" claim 42 >"$SCRATCH/out" 2>&1
-check "claiming a group whose device has no driver_override is refused (no new_id)" \
-	[ $? -eq 1 ] && grep -q "(no-override; cannot be forced)" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "(no-override; cannot be forced)" "$SCRATCH/out"
+verdict "claiming a group whose device has no driver_override is refused (no new_id)"
 
 # A sysroot that holds only sys/ works (no proc/, dev/, run/, lib/).
 root=$(fresh_copy halfbound)
 rm -rf "$root/proc" "$root/dev" "$root/lib"
 "$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" check -r -n -o CODE,GROUP >"$SCRATCH/out" 2>&1
-check "a sysroot with only sys/ is audited" [ $? -eq 1 ] && [ "$(cat "$SCRATCH/out")" = "mixed-group 2" ]
+expect_rc $? 1 "a sysroot with only sys/ is audited" [ "$(cat "$SCRATCH/out")" = "mixed-group 2" ]
 
 # A partial capture: a device listed in its group but missing from bus/pci/devices is still judged.
 root=$(fresh_copy halfbound)

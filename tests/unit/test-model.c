@@ -601,6 +601,90 @@ static void test_load_garbage_vendor(void **state)
 	assert_int_equal(grp(fx, 1)->ndevices, 1);
 }
 
+/* pci_uevent()'s lines: PCI_CLASS=%04X, PCI_ID=%04X:%04X. */
+static void test_parse_pci_uevent(void **state)
+{
+	(void)state;
+	uint16_t v = 0, d = 0;
+	uint32_t c = 0;
+	assert_int_equal(model_parse_pci_uevent("DRIVER=ahci\nPCI_CLASS=10601\nPCI_ID=8086:A1D2\n"
+						"PCI_SUBSYS_ID=1043:8694\nPCI_SLOT_NAME=0000:00:17.0\n",
+						&v, &d, &c),
+			 0);
+	assert_int_equal(v, 0x8086);
+	assert_int_equal(d, 0xa1d2);
+	assert_int_equal(c, 0x010601);
+	/* Any order, lower case, no final newline, a 24-bit class. */
+	assert_int_equal(model_parse_pci_uevent("PCI_ID=10de:1b80\nPCI_CLASS=ff0000", &v, &d, &c), 0);
+	assert_int_equal(v, 0x10de);
+	assert_int_equal(d, 0x1b80);
+	assert_int_equal(c, 0xff0000);
+	/* Neither line (an empty capture, a non-PCI device): read the attributes. */
+	assert_int_equal(model_parse_pci_uevent("", &v, &d, &c), -ENODATA);
+	assert_int_equal(model_parse_pci_uevent("DRIVER=e1000e\nMODALIAS=pci:v00008086\n", &v, &d, &c), -ENODATA);
+	/* One of them, repeated, or malformed: garbage. */
+	static const char *const bad[] = {
+		"PCI_ID=8086:10d3\n",
+		"PCI_CLASS=20000\n",
+		"PCI_ID=8086:10d3\nPCI_CLASS=20000\nPCI_ID=8086:10d3\n",
+		"PCI_ID=\nPCI_CLASS=20000\n",
+		"PCI_ID=8086\nPCI_CLASS=20000\n",
+		"PCI_ID=18086:10d3\nPCI_CLASS=20000\n",
+		"PCI_ID=8086:10d3 \nPCI_CLASS=20000\n",
+		"PCI_ID=8086:\nPCI_CLASS=20000\n",
+		"PCI_ID=8086:10d3\nPCI_CLASS=\n",
+		"PCI_ID=8086:10d3\nPCI_CLASS=1000000\n",
+		"PCI_ID=8086:10d3\nPCI_CLASS=0x20000\n",
+		"PCI_ID=808g:10d3\nPCI_CLASS=20000\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (model_parse_pci_uevent(bad[i], &v, &d, &c) != -EBADMSG)
+			fail_msg("accepted: %s", bad[i]);
+}
+
+/* The IDs come from uevent when it has them (one read), else from the attributes. */
+static void test_load_ids_from_uevent(void **state)
+{
+	struct fx *fx = *state;
+	add_group(fx, "1", NULL, NULL, NULL);
+	add_pci(fx, (struct fakedev){ .name = "0000:01:00.0", .group = "1", .vendor = "0xzzzz\n" });
+	add_pci(fx, (struct fakedev){ .name = "0000:02:00.0", .group = "1" });
+	const char *d1 = "sys/devices/pci0000:01/0000:01:00.0", *d2 = "sys/devices/pci0000:02/0000:02:00.0";
+	char *p = xfmt("%s/uevent", d1);
+	tree_write(fx->root, p, "PCI_CLASS=30000\nPCI_ID=10DE:1B80\nPCI_SLOT_NAME=0000:01:00.0\n");
+	free(p);
+	/* A capture with an empty uevent: the attributes it has are read. */
+	p = xfmt("%s/uevent", d2);
+	tree_write(fx->root, p, "");
+	free(p);
+	load_ok(fx, MODEL_IDS);
+	struct device *a = dev(fx, "0000:01:00.0"), *b = dev(fx, "0000:02:00.0");
+	assert_true(a->has_ids && a->has_class);
+	assert_int_equal(a->vendor, 0x10de);
+	assert_int_equal(a->device, 0x1b80);
+	assert_int_equal(a->class, 0x030000);
+	assert_true(b->has_ids && b->has_class);
+	assert_int_equal(b->vendor, 0x8086);
+	assert_int_equal(b->device, 0x10d3);
+	assert_int_equal(b->class, 0x020000);
+
+	/* The class alone is still read from class. */
+	p = xfmt("%s/class", d1);
+	tree_write(fx->root, p, "0x040300\n");
+	free(p);
+	load_ok(fx, MODEL_CLASS);
+	a = dev(fx, "0000:01:00.0");
+	assert_false(a->has_ids);
+	assert_int_equal(a->class, 0x040300);
+
+	/* Garbage in uevent is named, never silently replaced by the attributes. */
+	p = xfmt("%s/uevent", d2);
+	tree_write(fx->root, p, "PCI_CLASS=20000\nPCI_ID=8086\n");
+	free(p);
+	assert_int_equal(load(fx, MODEL_IDS), -EBADMSG);
+	assert_null(fx->sys);
+}
+
 static void test_load_vendor_out_of_range(void **state)
 {
 	struct fx *fx = *state;
@@ -958,6 +1042,8 @@ int main(void)
 		T(test_load_reserved_regions),
 		T(test_load_garbage_regions),
 		T(test_load_garbage_vendor),
+		cmocka_unit_test(test_parse_pci_uevent),
+		T(test_load_ids_from_uevent),
 		T(test_load_vendor_out_of_range),
 		T(test_load_binary_vendor),
 		T(test_load_link_escapes),
