@@ -27,6 +27,15 @@ check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
 	shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
+expect_rc() { # expect_rc RC WANT DESCRIPTION COMMAND...: ok when RC is WANT and the command succeeds
+	local rc=$1 want=$2 d=$3
+	shift 3
+	if [ "$rc" -eq "$want" ] && "$@"; then ok "$d"; else not_ok "$d (exit $rc, expected $want)"; fi
+}
+verdict() { # verdict DESCRIPTION: ok when the command just before succeeded
+	local rc=$?
+	if [ "$rc" -eq 0 ]; then ok "$1"; else not_ok "$1 (status $rc)"; fi
+}
 tap_done() {
 	echo "1..$tap_n"
 	rm -rf "$SCRATCH"

@@ -124,8 +124,8 @@ else
 	not_ok "a rollback that fails too exits 3, lists the devices, keeps the journal (rc $rc)" "$(cat "$SCRATCH/out")"
 fi
 iommu_own "$root" claim 3 >"$SCRATCH/out" 2>&1
-check "a move with an interrupted one pending is refused and names recover" \
-	[ $? -eq 1 ] && grep -q "run 'iommu-own recover'" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "run 'iommu-own recover'" "$SCRATCH/out"
+verdict "a move with an interrupted one pending is refused and names recover"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && same_tree "$root" "$FIXTURES/halfbound" && [ ! -e "$root/run/iommu-own/journal.json" ]; then
@@ -245,8 +245,8 @@ refusal "claim takes one group" workstation 2 "one too many" claim 1 3
 
 root=$(fresh_copy workstation)
 iommu_own "$root" claim 1 --force=boot-vga >"$SCRATCH/out" 2>&1
-check "--force=boot-vga claims the boot GPU, with a warning" \
-	[ $? -eq 0 ] && grep -q "overridden by --force" "$SCRATCH/out"
+[ $? -eq 0 ] && grep -q "overridden by --force" "$SCRATCH/out"
+verdict "--force=boot-vga claims the boot GPU, with a warning"
 
 # mounted: a partition of the NVMe drive is in mountinfo
 root=$(fresh_copy workstation)
@@ -259,12 +259,12 @@ ln -s ../../../../../../../../../class/block "$nvme/nvme/nvme0/nvme0n1/nvme0n1p2
 mkdir -p "$root/proc/self"
 echo "29 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw" >"$root/proc/self/mountinfo"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
-check "mounted: a drive with a mounted partition is refused" \
-	[ $? -eq 1 ] && grep -q "nvme0n1p2 is mounted" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "nvme0n1p2 is mounted" "$SCRATCH/out"
+verdict "mounted: a drive with a mounted partition is refused"
 : >"$root/proc/self/mountinfo"
 printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/nvme0n1p2 partition\t1\t0\t-2\n' >"$root/proc/swaps"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
-check "mounted: a swap partition is refused" [ $? -eq 1 ] && grep -q "used as swap" "$SCRATCH/out"
+expect_rc $? 1 "mounted: a swap partition is refused" grep -q "used as swap" "$SCRATCH/out"
 : >"$root/proc/swaps"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
 check "mounted: the same drive unmounted is claimed" [ $? -eq 0 ]
@@ -281,12 +281,12 @@ ln -s ../../../../../class/block "$sub/nvme0n1/subsystem"
 mkdir -p "$root/proc/self"
 echo "27 1 259:2 / /mnt rw,relatime - ext2 /dev/nvme0n1 rw" >"$root/proc/self/mountinfo"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
-check "mounted: a disk served through an NVMe subsystem (multipath) is found and refused" \
-	[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+verdict "mounted: a disk served through an NVMe subsystem (multipath) is found and refused"
 iommu_own "$root" snapshot "$SCRATCH/mp-snap" 2>/dev/null
 iommu_own "$SCRATCH/mp-snap" claim 6 --dry-run >"$SCRATCH/out" 2>&1
-check "a snapshot keeps the NVMe subsystem, and its replay refuses the same" \
-	[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+verdict "a snapshot keeps the NVMe subsystem, and its replay refuses the same"
 
 # netdev-active: the NIC's interface is up with a route
 root=$(fresh_copy workstation)
@@ -298,8 +298,8 @@ ln -s ../../../../../../class/net "$nic/net/eno1/subsystem"
 mkdir -p "$root/proc/net"
 printf 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\neno1\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n' >"$root/proc/net/route"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
-check "netdev-active: an interface that is up with routes is refused" \
-	[ $? -eq 1 ] && grep -q "eno1 is up with routes" "$SCRATCH/out"
+[ $? -eq 1 ] && grep -q "eno1 is up with routes" "$SCRATCH/out"
+verdict "netdev-active: an interface that is up with routes is refused"
 iommu_own "$root" claim 8 --force=netdev-active >"$SCRATCH/out" 2>&1
 check "netdev-active: --force overrides it" [ $? -eq 0 ]
 
@@ -320,64 +320,64 @@ iommu_own "$root" release 13 --force=in-use >"$SCRATCH/out" 2>&1
 check "in-use cannot be forced" [ $? -eq 2 ]
 rm -rf "$root/proc/4242"
 iommu_own "$root" release 13 >"$SCRATCH/out" 2>&1
-check "in-use: once the process is gone, release goes through" \
-	[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 13)" = iavf ]
+[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 13)" = iavf ]
+verdict "in-use: once the process is gone, release goes through"
 
 # ---- the state directory and the journal --------------------------------------------
 root=$(fresh_copy workstation)
 mkdir -p "$root/run" "$SCRATCH/elsewhere"
 ln -s "$SCRATCH/elsewhere" "$root/run/iommu-own"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
-check "a state directory that is a symlink is refused, nothing changes" \
-	[ $? -eq 2 ] && grep -q "is a symlink" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+[ $? -eq 2 ] && grep -q "is a symlink" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+verdict "a state directory that is a symlink is refused, nothing changes"
 
 root=$(fresh_copy workstation)
 mkdir -p -m 0777 "$root/run/iommu-own"
 chmod 0777 "$root/run/iommu-own"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
-check "a state directory writable by others is refused" [ $? -eq 2 ] && grep -q "writable by others" "$SCRATCH/out"
+expect_rc $? 2 "a state directory writable by others is refused" grep -q "writable by others" "$SCRATCH/out"
 
 root=$(fresh_copy workstation)
 mkdir -p -m 0700 "$root/run/iommu-own"
 echo '{"format": "iommu-own-journal", "version": 1, "operation": "cla' >"$root/run/iommu-own/journal.json"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
-check "a corrupt journal: claim stops with exit 2" [ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out"
+expect_rc $? 2 "a corrupt journal: claim stops with exit 2" grep -q "corrupt" "$SCRATCH/out"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-check "a corrupt journal: recover stops with exit 2, the tree unchanged" \
-	[ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+[ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+verdict "a corrupt journal: recover stops with exit 2, the tree unchanged"
 
 echo '{"format": "someone-elses-journal", "steps": []}' >"$root/run/iommu-own/journal.json"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-check "a foreign journal: recover refuses it with exit 2" \
-	[ $? -eq 2 ] && grep -q "not an iommu-own journal" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+[ $? -eq 2 ] && grep -q "not an iommu-own journal" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
+verdict "a foreign journal: recover refuses it with exit 2"
 
 echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"sysroot":"/somewhere/else","devices":[]}' \
 	>"$root/run/iommu-own/journal.json"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-check "a journal of another sysroot is refused" [ $? -eq 2 ] && grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out"
+expect_rc $? 2 "a journal of another sysroot is refused" grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out"
 
 root=$(fresh_copy workstation)
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-check "recover with nothing to recover exits 0" [ $? -eq 0 ] && grep -q "nothing to recover" "$SCRATCH/out"
+expect_rc $? 0 "recover with nothing to recover exits 0" grep -q "nothing to recover" "$SCRATCH/out"
 
 # --dry-run writes nothing at all, not even the state directory.
 root=$(fresh_copy workstation)
 iommu_own "$root" claim 8 --dry-run >"$SCRATCH/out" 2>&1
-check "--dry-run changes nothing and creates no state directory" \
-	[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation" && [ ! -e "$root/run" ]
+[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation" && [ ! -e "$root/run" ]
+verdict "--dry-run changes nothing and creates no state directory"
 
 # release without a record: the override is cleared and the kernel's choice (by modalias) binds.
 root=$(fresh_copy halfbound)
 iommu_own "$root" release 2 >"$SCRATCH/out" 2>&1
-check "release without a record loads the modalias module and lets the kernel choose" \
-	[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 0000:01:00.0)" = nouveau ] &&
+[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 0000:01:00.0)" = nouveau ] &&
 	[ -d "$root/sys/bus/pci/drivers/nouveau" ]
+verdict "release without a record loads the modalias module and lets the kernel choose"
 
 # Two claims of different groups, then each release restores its own record.
 root=$(fresh_copy workstation)
 iommu_own "$root" claim 6 >/dev/null 2>&1 && iommu_own "$root" claim 8 >/dev/null 2>&1 &&
 	iommu_own "$root" release 6 >/dev/null 2>&1 && iommu_own "$root" release 8 >/dev/null 2>&1
-check "claims of two groups and their releases leave the tree as it started" \
-	[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
+[ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
+verdict "claims of two groups and their releases leave the tree as it started"
 
 tap_done

@@ -64,12 +64,12 @@ ln -s /dev/vfio/1 "$root/proc/77/fd/9"
 echo qemu-system-x86 >"$root/proc/77/comm"
 iommu_own "$root" snapshot "$SCRATCH/runtime" 2>/dev/null
 iommu_own "$SCRATCH/runtime" claim 6 --dry-run >"$SCRATCH/out" 2>&1
-check "a snapshot keeps what the mounted refusal reads" [ $? -eq 1 ] && grep -q "nvme0n1 is mounted" "$SCRATCH/out"
+expect_rc $? 1 "a snapshot keeps what the mounted refusal reads" grep -q "nvme0n1 is mounted" "$SCRATCH/out"
 check "a snapshot keeps the processes that hold VFIO groups" \
 	[ "$(readlink "$SCRATCH/runtime/proc/77/fd/100")" = /dev/vfio/1 ] && grep -qx qemu-system-x86 "$SCRATCH/runtime/proc/77/comm"
 
 mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
 iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
-check "a snapshot into a non-empty directory is refused" [ $? -eq 2 ] && grep -q "not a new or empty directory" "$SCRATCH/err"
+expect_rc $? 2 "a snapshot into a non-empty directory is refused" grep -q "not a new or empty directory" "$SCRATCH/err"
 
 tap_done
