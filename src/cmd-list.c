@@ -201,34 +201,38 @@ static void table_add_group(struct libscols_table *t, const struct outopts *o, s
 	}
 }
 
+/* "%04x" of a 16-bit value. */
+static struct json_object *json_hex4(unsigned v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char buf[5] = { digits[v >> 12 & 15], digits[v >> 8 & 15], digits[v >> 4 & 15], digits[v & 15], '\0' };
+	return json_object_new_string_len(buf, 4);
+}
+
 static struct json_object *device_json(struct pcidb *db, const struct device *d)
 {
 	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "address", json_object_new_string(d->name));
+	json_add(o, "address", json_object_new_string(d->name));
 	if (d->has_ids) {
-		char buf[16];
-		snprintf(buf, sizeof(buf), "%04x", d->vendor);
-		json_object_object_add(o, "vendor_id", json_object_new_string(buf));
-		snprintf(buf, sizeof(buf), "%04x", d->device);
-		json_object_object_add(o, "device_id", json_object_new_string(buf));
-		snprintf(buf, sizeof(buf), "%04x", d->class >> 8);
-		json_object_object_add(o, "class", json_object_new_string(buf));
+		json_add(o, "vendor_id", json_hex4(d->vendor));
+		json_add(o, "device_id", json_hex4(d->device));
+		json_add(o, "class", json_hex4(d->class >> 8));
 		_cleanup_free_ char *cn = pcidb_class_name(db, d->class);
 		_cleanup_free_ char *nm = pcidb_device_name(db, d->vendor, d->device);
-		json_object_object_add(o, "class_name", json_object_new_string(cn));
-		json_object_object_add(o, "name", json_object_new_string(nm));
+		json_add(o, "class_name", json_object_new_string(cn));
+		json_add(o, "name", json_object_new_string(nm));
 	} else {
 		/* A device that is not on the PCI bus has no IDs. */
-		json_object_object_add(o, "vendor_id", NULL);
-		json_object_object_add(o, "device_id", NULL);
-		json_object_object_add(o, "class", NULL);
-		json_object_object_add(o, "class_name", NULL);
-		json_object_object_add(o, "name", NULL);
+		json_add(o, "vendor_id", NULL);
+		json_add(o, "device_id", NULL);
+		json_add(o, "class", NULL);
+		json_add(o, "class_name", NULL);
+		json_add(o, "name", NULL);
 	}
-	json_object_object_add(o, "driver", json_string_or_null(d->driver));
-	json_object_object_add(o, "driver_override", json_string_or_null(d->driver_override));
-	json_object_object_add(o, "role", json_object_new_string(role_to_string(d->role)));
-	json_object_object_add(o, "reset_method", json_string_or_null(d->reset_method));
+	json_add(o, "driver", json_string_or_null(d->driver));
+	json_add(o, "driver_override", json_string_or_null(d->driver_override));
+	json_add(o, "role", json_object_new_string(role_to_string(d->role)));
+	json_add(o, "reset_method", json_string_or_null(d->reset_method));
 	return o;
 }
 
@@ -243,15 +247,15 @@ static int print_json(const struct system *sys, struct pcidb *db)
 		if (!g->selected)
 			continue;
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "group", json_object_new_uint64(g->number));
-		json_object_object_add(o, "state", json_object_new_string(group_state_to_string(g->state)));
-		json_object_object_add(o, "viable", json_object_new_boolean(g->viable));
-		json_object_object_add(o, "type", json_string_or_null(g->type));
+		json_add(o, "group", json_object_new_uint64(g->number));
+		json_add(o, "state", json_object_new_string(group_state_to_string(g->state)));
+		json_add(o, "viable", json_object_new_boolean(g->viable));
+		json_add(o, "type", json_string_or_null(g->type));
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < g->ndevices; j++)
 			if (g->devices[j]->selected)
 				json_object_array_add(devs, device_json(db, g->devices[j]));
-		json_object_object_add(o, "devices", devs);
+		json_add(o, "devices", devs);
 		json_stream_element(&js, o);
 	}
 	json_stream_array_end(&js);

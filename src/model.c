@@ -402,11 +402,12 @@ static int load_pci_devices(const struct ka *ka, struct system *sys)
 static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *lc, size_t npci, int groupsfd,
 		      struct group *g, unsigned flags)
 {
-	_cleanup_free_ char *dir = xasprintf("sys/kernel/iommu_groups/%lu", g->number);
-	_cleanup_free_ char *devdir = xasprintf("%s/devices", dir);
+	char dir[64], devdir[72];
+	snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%lu", g->number);
+	snprintf(devdir, sizeof(devdir), "%s/devices", dir);
 	/* Paths below the groups directory hold no links: no need to open each level. */
-	char devrel[48], attr[64];
-	snprintf(devrel, sizeof(devrel), "%lu/devices", g->number);
+	const char *devrel = devdir + sizeof("sys/kernel/iommu_groups/") - 1;
+	char attr[64];
 	struct strv names = { 0 };
 	int r = ka_list_under(groupsfd, devrel, &names);
 	if (r < 0 && r != -ENOENT) {

@@ -152,22 +152,39 @@ struct json_object *json_string_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-/* json-c's pretty text of value, every line after the first indented by indent spaces. */
-static void put_indented(FILE *f, struct json_object *value, int indent)
+/* json-c's pretty text of value, every line after the first indented by indent spaces: one write. */
+static void put_indented(struct json_stream *js, struct json_object *value, size_t indent)
 {
-	static const char spaces[] = "        ";
-	const char *s = json_object_to_json_string_ext(value, JSON_FLAGS);
-	for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
-		fwrite(s, 1, (size_t)(nl - s) + 1, f);
-		fwrite(spaces, 1, (size_t)indent < sizeof(spaces) - 1 ? (size_t)indent : sizeof(spaces) - 1, f);
+	size_t len;
+	const char *s = json_object_to_json_string_length(value, JSON_FLAGS, &len);
+	const char *end = s + len;
+	size_t lines = 0;
+	for (const char *p = s; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	size_t need = len + lines * indent;
+	if (need > js->cap) {
+		js->cap = need * 2;
+		free(js->buf);
+		js->buf = xmalloc(js->cap);
 	}
-	fputs(s, f);
+	char *o = js->buf;
+	for (const char *p = s; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+		if (nl) {
+			memset(o, ' ', indent);
+			o += indent;
+		}
+	}
+	fwrite(js->buf, 1, (size_t)(o - js->buf), js->f);
 }
 
 void json_stream_begin(struct json_stream *js)
 {
-	js->f = stdout;
-	js->first_member = true;
+	*js = (struct json_stream){ .f = stdout, .first_member = true };
 	fputs("{", js->f);
 }
 
@@ -181,7 +198,7 @@ void json_stream_member(struct json_stream *js, const char *key, struct json_obj
 {
 	member_key(js, key);
 	if (value)
-		put_indented(js->f, value, 2);
+		put_indented(js, value, 2);
 	else
 		fputs("null", js->f);
 	json_object_put(value);
@@ -198,7 +215,7 @@ void json_stream_element(struct json_stream *js, struct json_object *value)
 {
 	fputs(js->first_element ? "\n    " : ",\n    ", js->f);
 	js->first_element = false;
-	put_indented(js->f, value, 4);
+	put_indented(js, value, 4);
 	json_object_put(value);
 }
 
@@ -211,5 +228,8 @@ void json_stream_array_end(struct json_stream *js)
 int json_stream_end(struct json_stream *js)
 {
 	fputs("\n}\n", js->f);
+	free(js->buf);
+	js->buf = NULL;
+	js->cap = 0;
 	return ferror(js->f) ? -EIO : 0;
 }

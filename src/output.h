@@ -61,6 +61,8 @@ int output_json(struct json_object *doc);
 struct json_stream {
 	FILE *f;
 	bool first_member, first_element;
+	char *buf; /* an element's indented text, reused */
+	size_t cap;
 };
 void json_stream_begin(struct json_stream *js);
 /* A member "key": value (value is consumed). */
@@ -73,6 +75,11 @@ int json_stream_end(struct json_stream *js);
 static inline void json_object_putp(struct json_object **o)
 {
 	json_object_put(*o);
+}
+/* Add a member whose key is a string literal not yet in o (no copy, no lookup). */
+static inline void json_add(struct json_object *o, const char *literal_key, struct json_object *value)
+{
+	json_object_object_add_ex(o, literal_key, value, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 /* json-c helpers: a string or null. */
 struct json_object *json_string_or_null(const char *s);
