@@ -71,6 +71,21 @@ audit_compare() {
 	done
 }
 
+# ids_compare: each PCI device's vendor:device and class as iommu-own shows
+# them (read from uevent) against the kernel's vendor, device and class
+# attributes; prints the devices that differ.
+ids_compare() {
+	local _d _want _wc
+	iommu-own list -r -n -o DEVICE,ID >/tmp/ids.own
+	iommu-own list --json | awk -F'"' '$2 == "address" { a = $4 } $2 == "class" { print a, $4 }' >/tmp/class.own
+	for _d in $(ls "$SYSPCI"); do
+		_want="$_d $(cut -c3-6 "$SYSPCI/$_d/vendor"):$(cut -c3-6 "$SYSPCI/$_d/device")"
+		grep -qx "$_want" /tmp/ids.own || echo "$_d:id"
+		_wc="$_d $(cut -c3-6 "$SYSPCI/$_d/class")"
+		grep -qx "$_wc" /tmp/class.own || echo "$_d:class"
+	done
+}
+
 audit_result() {
 	if [ -z "$bad" ]; then
 		result "$1" pass "$asked groups asked of the kernel, all agree $2"
@@ -89,7 +104,10 @@ scenario_audit() {
 	audit_compare boot "$_gb=kernel" "$_gm=kernel"
 	_cm=$(check_mixed | tr '\n' ' ')
 	[ -z "$_cm" ] || bad="$bad check-mixed-group:[$_cm]"
-	audit_result audit-kernel "(as booted: no VFIO file, none claimed)"
+	_ids=$(ids_compare | tr '\n' ' ')
+	[ -z "$_ids" ] || bad="$bad ids-differ-from-attributes:[$_ids]"
+	[ "$(wc -l </tmp/ids.own)" -ge 10 ] || bad="$bad only-$(wc -l </tmp/ids.own)-devices-listed"
+	audit_result audit-kernel "(as booted: no VFIO file, none claimed; IDs and class of every device as in its attributes)"
 
 	# mixed: one NIC behind the bridge and the audio function on vfio-pci by hand
 	# (and the SMBus function of the chipset group, beside LPC and SATA)
