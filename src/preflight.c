@@ -229,6 +229,45 @@ static void check_net(const struct ka *ka, const struct device *d, const char *r
 	strv_free(&nets);
 }
 
+/*
+ * Processes holding the group's VFIO file (/dev/vfio/N, or /dev/vfio/noiommu-N
+ * in no-IOMMU mode) or the VFIO cdev of a device that leaves its VFIO driver:
+ * that unbind would block in the kernel until they let go. leaving[j] says
+ * whether device j leaves; NULL: every device.
+ */
+static int check_holders(const struct ka *ka, const struct group *g, const bool *leaving, const struct strv *force,
+			 struct refusals *out)
+{
+	struct vfio_holder *h = NULL;
+	size_t n = 0;
+	int r = ka_vfio_holders(ka, &h, &n);
+	if (r < 0)
+		return r;
+	char gpath[48], npath[48];
+	snprintf(gpath, sizeof(gpath), "/dev/vfio/%lu", g->number);
+	snprintf(npath, sizeof(npath), "/dev/vfio/noiommu-%lu", g->number);
+	for (size_t i = 0; i < n; i++) {
+		const char *who = h[i].comm && *h[i].comm ? h[i].comm : "?";
+		if (streq(h[i].path, gpath) || streq(h[i].path, npath)) {
+			refuse(out, force, "in-use", NULL, "process %ld (%s) holds %s open", h[i].pid, who, h[i].path);
+			continue;
+		}
+		/* /dev/vfio/devices/vfioX: the device's vfio-dev/vfioX */
+		const char *x = strncmp(h[i].path, "/dev/vfio/devices/", 18) == 0 ? h[i].path + 18 : NULL;
+		for (size_t j = 0; x && j < g->ndevices; j++) {
+			if (leaving && !leaving[j])
+				continue;
+			_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/vfio-dev/%s", g->devices[j]->name, x);
+			_cleanup_close_ int fd = -1;
+			if (ka_open_dir(ka, rel, &fd) == 0)
+				refuse(out, force, "in-use", g->devices[j]->name, "process %ld (%s) holds %s (%s) open",
+				       h[i].pid, who, h[i].path, g->devices[j]->name);
+		}
+	}
+	vfio_holders_free(h, n);
+	return 0;
+}
+
 int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
 		    struct refusals *out)
 {
@@ -239,6 +278,10 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 	ka_read_big(ka, "proc/net/if_inet6", 64 << 20, &inet6);
 	/* skip the header line of route */
 	const char *route_body = route && strchr(route, '\n') ? strchr(route, '\n') + 1 : NULL;
+
+	/* A device moving from one VFIO driver to another (--driver) is unbound from the first. */
+	_cleanup_free_ bool *leaving = xcalloc(g->ndevices ? g->ndevices : 1, sizeof(*leaving));
+	bool any_leaving = false;
 
 	if (group_direct_mapped(g))
 		refuse(out, force, "direct-mapped", NULL,
@@ -283,41 +326,20 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		if (d->role != ROLE_USER) {
 			check_block(ka, d, mountinfo, swaps, force, out);
 			check_net(ka, d, route_body, inet6, force, out);
+		} else if (d->driver && !streq(d->driver, driver)) {
+			leaving[i] = any_leaving = true;
 		}
 	}
-	return 0;
+	return any_leaving ? check_holders(ka, g, leaving, force, out) : 0;
 }
 
 int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out)
 {
-	struct vfio_holder *h = NULL;
-	size_t n = 0;
-	int r = ka_vfio_holders(ka, &h, &n);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *gpath = xasprintf("/dev/vfio/%lu", g->number);
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		if (!d->is_pci)
 			refuse(out, force, "non-pci", d->name, "%s is not a PCI device: iommu-own moves only PCI devices",
 			       d->name);
 	}
-	for (size_t i = 0; i < n; i++) {
-		const char *who = h[i].comm && *h[i].comm ? h[i].comm : "?";
-		if (streq(h[i].path, gpath)) {
-			refuse(out, force, "in-use", NULL, "process %ld (%s) holds %s open", h[i].pid, who, gpath);
-			continue;
-		}
-		/* /dev/vfio/devices/vfioX: the device's vfio-dev/vfioX */
-		const char *x = strncmp(h[i].path, "/dev/vfio/devices/", 18) == 0 ? h[i].path + 18 : NULL;
-		for (size_t j = 0; x && j < g->ndevices; j++) {
-			_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/vfio-dev/%s", g->devices[j]->name, x);
-			_cleanup_close_ int fd = -1;
-			if (ka_open_dir(ka, rel, &fd) == 0)
-				refuse(out, force, "in-use", g->devices[j]->name, "process %ld (%s) holds %s (%s) open",
-				       h[i].pid, who, h[i].path, g->devices[j]->name);
-		}
-	}
-	vfio_holders_free(h, n);
-	return 0;
+	return check_holders(ka, g, NULL, force, out);
 }

@@ -323,6 +323,39 @@ iommu_own "$root" release 13 >"$SCRATCH/out" 2>&1
 [ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 13)" = iavf ]
 verdict "in-use: once the process is gone, release goes through"
 
+# in-use, claim: a group moving from vfio-pci to a variant driver is unbound from
+# vfio-pci first, which blocks while a process holds it
+root=$(fresh_copy passthrough)
+mkdir -p "$root/sys/bus/pci/drivers/mlx5_vfio_pci"
+: >"$root/sys/bus/pci/drivers/mlx5_vfio_pci/bind"
+: >"$root/sys/bus/pci/drivers/mlx5_vfio_pci/unbind"
+cp -a "$root" "$SCRATCH/pt-before"
+mkdir -p "$root/proc/4242/fd"
+ln -s /dev/vfio/4 "$root/proc/4242/fd/7"
+iommu_own "$root" claim 4 --driver=mlx5_vfio_pci >"$SCRATCH/out" 2>&1
+[ $? -eq 1 ] && grep -q "process 4242 (?) holds /dev/vfio/4 open (in-use; cannot be forced)" "$SCRATCH/out" &&
+	rm -r "$root/proc/4242" && same_tree "$root" "$SCRATCH/pt-before"
+verdict "in-use: claim --driver of a held vfio-pci group is refused before any write"
+rm -rf "$root/proc/4242"
+mkdir -p "$root/proc/4242/fd"
+ln -s /dev/vfio/2 "$root/proc/4242/fd/7"
+iommu_own "$root" claim 4 --driver=mlx5_vfio_pci --dry-run >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "in-use: a process holding another group does not stop the claim" \
+	grep -q "mlx5_vfio_pci" "$SCRATCH/out"
+iommu_own "$root" claim 2 >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "in-use: claiming a held group that is already claimed moves nothing and is allowed" \
+	grep -q "nothing to do" "$SCRATCH/out"
+
+# in-use in no-IOMMU mode: the group's file is /dev/vfio/noiommu-N
+root=$(fresh_copy noiommu-mode)
+mkdir -p "$root/proc/99/fd"
+ln -s /dev/vfio/noiommu-0 "$root/proc/99/fd/3"
+echo dpdk-testpmd >"$root/proc/99/comm"
+iommu_own "$root" release 0 >"$SCRATCH/out" 2>&1
+[ $? -eq 1 ] && grep -q "process 99 (dpdk-testpmd) holds /dev/vfio/noiommu-0 open" "$SCRATCH/out" &&
+	rm -r "$root/proc/99" && same_tree "$root" "$FIXTURES/noiommu-mode"
+verdict "in-use: release of a no-IOMMU group held through /dev/vfio/noiommu-N is refused"
+
 # ---- the state directory and the journal --------------------------------------------
 root=$(fresh_copy workstation)
 mkdir -p "$root/run" "$SCRATCH/elsewhere"
