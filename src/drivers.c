@@ -106,8 +106,8 @@ enum role driver_role(const char *driver, bool vfio_dev)
 	return ROLE_KERNEL;
 }
 
-bool driver_is_vfio_pci(const char *name)
+const char *driver_vfio_pci_name(const char *name)
 {
 	const struct driver_info *d = lookup(name);
-	return d && d->pci && d->role == ROLE_USER;
+	return d && d->pci && d->role == ROLE_USER ? d->name : NULL;
 }

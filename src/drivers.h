@@ -26,8 +26,12 @@ void drivers_reset_extra(void);
  * device has a vfio-dev/ directory, which every VFIO driver creates (6.1+).
  */
 enum role driver_role(const char *driver, bool vfio_dev);
-/* Whether name is vfio-pci or a known VFIO PCI variant driver. */
-bool driver_is_vfio_pci(const char *name);
+/*
+ * The kernel's spelling of vfio-pci or a known VFIO PCI variant driver, given
+ * its name with '-' and '_' mixed as modules allow ("vfio_pci" gives
+ * "vfio-pci"); NULL when name is none of them.
+ */
+const char *driver_vfio_pci_name(const char *name);
 /* Whether the built-in table knows the driver (so no vfio-dev/ check is needed). */
 bool driver_known(const char *name);
 /* Driver names compare with '-' and '_' folded, as module names do. */

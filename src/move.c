@@ -972,10 +972,15 @@ int move_run(struct context *ctx, struct move_options *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (o->kind == MOVE_CLAIM && !driver_is_vfio_pci(o->driver)) {
-		log_error("--driver: '%s' is not a VFIO PCI driver (vfio-pci or a variant such as mlx5_vfio_pci)",
-			  o->driver);
-		return EXIT_USAGE;
+	if (o->kind == MOVE_CLAIM) {
+		/* The name the kernel knows: driver_override must match it exactly. */
+		const char *name = driver_vfio_pci_name(o->driver);
+		if (!name) {
+			log_error("--driver: '%s' is not a VFIO PCI driver (vfio-pci or a variant such as mlx5_vfio_pci)",
+				  o->driver);
+			return EXIT_USAGE;
+		}
+		o->driver = name;
 	}
 
 	struct state st;

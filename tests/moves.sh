@@ -356,6 +356,13 @@ iommu_own "$root" release 0 >"$SCRATCH/out" 2>&1
 	rm -r "$root/proc/99" && same_tree "$root" "$FIXTURES/noiommu-mode"
 verdict "in-use: release of a no-IOMMU group held through /dev/vfio/noiommu-N is refused"
 
+# --driver in the module's spelling: driver_override gets the driver's own name
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 6 --driver=vfio_pci >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o OVERRIDE,DRIVER 6)" = "vfio-pci vfio-pci" ] &&
+	[ ! -e "$root/sys/bus/pci/drivers/vfio_pci" ]
+verdict "--driver=vfio_pci claims for vfio-pci, the name the kernel matches overrides against"
+
 # ---- the state directory and the journal --------------------------------------------
 root=$(fresh_copy workstation)
 mkdir -p "$root/run" "$SCRATCH/elsewhere"

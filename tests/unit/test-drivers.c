@@ -110,7 +110,7 @@ static void test_dma_safe_extra(void **state)
 	expect_role("e1000e", false, ROLE_KERNEL);
 	expect_role("vfio-pci", false, ROLE_USER);
 	/* A neutral extra is no VFIO driver. */
-	assert_false(driver_is_vfio_pci("acme-dma-safe"));
+	assert_null(driver_vfio_pci_name("acme-dma-safe"));
 
 	/* Adding twice (either spelling) and resetting once undoes it. */
 	drivers_add_dma_safe("acme_dma_safe");
@@ -142,24 +142,24 @@ static void test_driver_known(void **state)
 static void test_is_vfio_pci(void **state)
 {
 	(void)state;
-	assert_true(driver_is_vfio_pci("vfio-pci"));
-	assert_true(driver_is_vfio_pci("vfio_pci"));
-	assert_true(driver_is_vfio_pci("mlx5_vfio_pci"));
-	assert_true(driver_is_vfio_pci("hisi_acc_vfio_pci"));
-	assert_true(driver_is_vfio_pci("nvgrace_gpu_vfio_pci"));
-	assert_true(driver_is_vfio_pci("xe-vfio-pci"));
-	assert_true(driver_is_vfio_pci("xe_vfio_pci"));
-	assert_true(driver_is_vfio_pci("ism_vfio_pci"));
+	assert_string_equal(driver_vfio_pci_name("vfio-pci"), "vfio-pci");
+	assert_string_equal(driver_vfio_pci_name("vfio_pci"), "vfio-pci");
+	assert_string_equal(driver_vfio_pci_name("mlx5_vfio_pci"), "mlx5_vfio_pci");
+	assert_string_equal(driver_vfio_pci_name("hisi_acc_vfio_pci"), "hisi_acc_vfio_pci");
+	assert_string_equal(driver_vfio_pci_name("nvgrace_gpu_vfio_pci"), "nvgrace_gpu_vfio_pci");
+	assert_string_equal(driver_vfio_pci_name("xe-vfio-pci"), "xe-vfio-pci");
+	assert_string_equal(driver_vfio_pci_name("xe_vfio_pci"), "xe-vfio-pci");
+	assert_string_equal(driver_vfio_pci_name("ism_vfio_pci"), "ism_vfio_pci");
 
-	assert_false(driver_is_vfio_pci("pci-stub"));
-	assert_false(driver_is_vfio_pci("pcieport"));
-	assert_false(driver_is_vfio_pci("vfio-platform"));
-	assert_false(driver_is_vfio_pci("vfio-amba"));
-	assert_false(driver_is_vfio_pci("vfio-fsl-mc"));
-	assert_false(driver_is_vfio_pci("vfio-cdx"));
-	assert_false(driver_is_vfio_pci("e1000e"));
-	assert_false(driver_is_vfio_pci("vfio"));
-	assert_false(driver_is_vfio_pci(""));
+	assert_null(driver_vfio_pci_name("pci-stub"));
+	assert_null(driver_vfio_pci_name("pcieport"));
+	assert_null(driver_vfio_pci_name("vfio-platform"));
+	assert_null(driver_vfio_pci_name("vfio-amba"));
+	assert_null(driver_vfio_pci_name("vfio-fsl-mc"));
+	assert_null(driver_vfio_pci_name("vfio-cdx"));
+	assert_null(driver_vfio_pci_name("e1000e"));
+	assert_null(driver_vfio_pci_name("vfio"));
+	assert_null(driver_vfio_pci_name(""));
 }
 
 static void test_name_eq(void **state)
