@@ -776,7 +776,9 @@ static int open_state(struct context *ctx, const struct move_options *o, bool cr
 {
 	_cleanup_free_ char *def = state_default_path(ka_root(ctx->ka));
 	const char *path = o->state_dir ? o->state_dir : def;
-	int r = state_open(st, path, create);
+	bool in_tree = !o->state_dir && !streq(def, "/run/iommu-own");
+	int r = in_tree ? state_open_beneath(st, ka_rootfd(ctx->ka), "run/iommu-own", path, create)
+			: state_open(st, path, create);
 	if (r == -ENOENT && !create) {
 		st->dirfd = st->lockfd = -1;
 		return 0;

@@ -34,40 +34,113 @@ static int mkdir_parents(const char *path)
 	return 0;
 }
 
+/*
+ * The directory name in dirfd, made first (mode) when create is set, opened
+ * without following a symlink there: -ELOOP when it is one.
+ */
+static int open_component(int dirfd, const char *name, mode_t mode, bool create)
+{
+	if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int r = -errno;
+	struct stat s;
+	if ((r == -ENOTDIR || r == -ELOOP) && fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISLNK(s.st_mode) ? -ELOOP : -ENOTDIR;
+	return r;
+}
+
+/* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
+static int open_beneath(int dirfd, const char *rel, bool create)
+{
+	_cleanup_free_ char *p = xstrdup(rel);
+	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	char *save = NULL;
+	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (streq(c, "..") || streq(c, "."))
+			return -EINVAL;
+		bool last = !save || !*save;
+		int next = open_component(fd, c, last ? 0700 : 0755, create);
+		if (next < 0)
+			return next;
+		close(fd);
+		fd = next;
+	}
+	return TAKE_FD(fd);
+}
+
+/* path as given (its parents may be links), but not its last component. */
+static int open_path(const char *path, bool create)
+{
+	if (create) {
+		int r = mkdir_parents(path);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = path;
+	_cleanup_close_ int pfd = -1;
+	if (slash) {
+		name = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		pfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+	}
+	return open_component(slash ? pfd : AT_FDCWD, name, 0700, create);
+}
+
+static int state_open_fd(struct state *st, int fd, const char *display)
+{
+	if (fd == -ELOOP) {
+		log_error("state directory %s is a symlink, or lies behind one: refusing to use it", display);
+		return fd;
+	}
+	if (fd == -ENOTDIR) {
+		log_error("state directory %s is not a directory", display);
+		return fd;
+	}
+	if (fd < 0)
+		return fd;
+	_cleanup_close_ int dfd = fd;
+	struct stat s;
+	if (fstat(dfd, &s) < 0)
+		return -errno;
+	if (s.st_uid != geteuid() || (s.st_mode & 022)) {
+		log_error("state directory %s is writable by others or not owned by this user: refusing to use it",
+			  display);
+		return -EPERM;
+	}
+	st->dirfd = TAKE_FD(dfd);
+	st->path = xstrdup(display);
+	return 0;
+}
+
 int state_open(struct state *st, const char *path, bool create)
 {
 	memset(st, 0, sizeof(*st));
 	st->dirfd = st->lockfd = -1;
-	struct stat s;
-	if (lstat(path, &s) < 0) {
-		if (errno != ENOENT || !create)
-			return -errno;
-		int r = mkdir_parents(path);
-		if (r < 0)
-			return r;
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		if (lstat(path, &s) < 0)
-			return -errno;
-	}
-	if (S_ISLNK(s.st_mode)) {
-		log_error("state directory %s is a symlink: refusing to use it", path);
-		return -ELOOP;
-	}
-	if (!S_ISDIR(s.st_mode)) {
-		log_error("state directory %s is not a directory", path);
-		return -ENOTDIR;
-	}
-	if (s.st_uid != geteuid() || (s.st_mode & 022)) {
-		log_error("state directory %s is writable by others or not owned by this user: refusing to use it",
-			  path);
-		return -EPERM;
-	}
-	st->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->dirfd < 0)
-		return -errno;
-	st->path = xstrdup(path);
-	return 0;
+	_cleanup_free_ char *p = xstrdup(path);
+	for (size_t n = strlen(p); n > 1 && p[n - 1] == '/';)
+		p[--n] = '\0';
+	if (!*p)
+		return -EINVAL;
+	return state_open_fd(st, open_path(p, create), path);
+}
+
+int state_open_beneath(struct state *st, int rootfd, const char *rel, const char *display, bool create)
+{
+	memset(st, 0, sizeof(*st));
+	st->dirfd = st->lockfd = -1;
+	return state_open_fd(st, open_beneath(rootfd, rel, create), display);
 }
 
 void state_close(struct state *st)
@@ -114,13 +187,27 @@ int state_write(struct state *st, const char *name, struct json_object *doc)
 	if (fd < 0)
 		return -errno;
 	size_t len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		int r = errno ? -errno : -EIO;
+	int r = 0;
+	for (size_t done = 0; done < len + 1 && r == 0;) {
+		/* the text, then a newline */
+		const char *from = done < len ? text + done : "\n";
+		size_t n = done < len ? len - done : 1;
+		ssize_t k = write(fd, from, n);
+		if (k < 0 && errno != EINTR)
+			r = -errno;
+		else if (k == 0)
+			r = -EIO;
+		else if (k > 0)
+			done += (size_t)k;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(st->dirfd, tmp, st->dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
 		unlinkat(st->dirfd, tmp, 0);
 		return r;
 	}
-	if (renameat(st->dirfd, tmp, st->dirfd, name) < 0)
-		return -errno;
 	if (fsync(st->dirfd) < 0)
 		return -errno;
 	return 0;

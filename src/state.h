@@ -17,8 +17,19 @@ struct state {
 	int lockfd;
 };
 
-/* Open (create = make it if missing, 0700) and check the state directory. */
+/*
+ * Open (create = make it if missing, 0700; its parents 0755) and check the
+ * state directory: a directory, not a symlink, owned by this user and
+ * writable by nobody else (checked on what was opened). Links in path's
+ * parents are followed: it is the user's own choice (--state-dir).
+ */
 int state_open(struct state *st, const char *path, bool create);
+/*
+ * The same for rel below rootfd (a sysroot), where no component may be a
+ * symlink or "..": the state of a tree stays in the tree. display names it
+ * in messages.
+ */
+int state_open_beneath(struct state *st, int rootfd, const char *rel, const char *display, bool create);
 void state_close(struct state *st);
 /* The default: <sysroot>/run/iommu-own ("/run/iommu-own" for "/"). */
 char *state_default_path(const char *sysroot);

@@ -371,6 +371,25 @@ iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
 [ $? -eq 2 ] && grep -q "is a symlink" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
 verdict "a state directory that is a symlink is refused, nothing changes"
 
+# The default state directory stays inside the tree: run/ a link elsewhere
+# (to the host's /run, say) is refused, never written through.
+root=$(fresh_copy workstation)
+mkdir -p "$SCRATCH/outside"
+ln -s "$SCRATCH/outside" "$root/run"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+[ $? -eq 2 ] && grep -q "run/iommu-own is a symlink, or lies behind one" "$SCRATCH/out" &&
+	[ -z "$(ls -A "$SCRATCH/outside")" ] && rm "$root/run" && same_tree "$root" "$FIXTURES/workstation"
+verdict "a sysroot whose run/ is a symlink out of the tree: refused, nothing written there or in the tree"
+
+# --state-dir is the user's own path: links among its parents are followed.
+root=$(fresh_copy workstation)
+mkdir -p "$SCRATCH/real-state"
+ln -s "$SCRATCH/real-state" "$SCRATCH/state-link"
+iommu_own "$root" claim 6 --state-dir "$SCRATCH/state-link/st/" >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && [ -f "$SCRATCH/real-state/st/group-6.json" ] &&
+	[ "$(stat -c %a "$SCRATCH/real-state/st")" = 700 ]
+verdict "--state-dir with a link among its parents and a trailing slash: created 0700, used"
+
 root=$(fresh_copy workstation)
 mkdir -p -m 0777 "$root/run/iommu-own"
 chmod 0777 "$root/run/iommu-own"
