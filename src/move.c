@@ -509,8 +509,28 @@ static char *record_name(unsigned long group)
 	return xasprintf("group-%lu.json", group);
 }
 
+static struct json_object *read_record(struct state *st, unsigned long group);
+
+static struct json_object *record_entry(const struct mdev *m)
+{
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "address", json_object_new_string(m->address));
+	json_object_object_add(d, "driver", json_string_or_null(m->before.driver));
+	json_object_object_add(d, "driver_override", json_string_or_null(m->before.override));
+	json_object_object_add(d, "module", json_string_or_null(m->module));
+	return d;
+}
+
+/*
+ * The record of a claim: each device's driver, override and module from
+ * before the group was first claimed. A claim of a group already claimed
+ * (another VFIO driver, or devices added) keeps what the earlier record says
+ * of devices that were on VFIO already: their drivers before are the host's.
+ */
 static int write_record(struct state *st, const struct plan *p)
 {
+	_cleanup_(json_object_putp) struct json_object *prev = read_record(st, p->group);
+	const char *prev_driver = json_str(prev, "driver");
 	struct json_object *r = json_object_new_object();
 	json_object_object_add(r, "format", json_object_new_string(RECORD_FORMAT));
 	json_object_object_add(r, "version", json_object_new_int(FORMAT_VERSION));
@@ -519,14 +539,13 @@ static int write_record(struct state *st, const struct plan *p)
 	struct json_object *devs = json_object_new_array();
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mdev *m = &p->devs[i];
-		if (!m->moves)
-			continue;
-		struct json_object *d = json_object_new_object();
-		json_object_object_add(d, "address", json_object_new_string(m->address));
-		json_object_object_add(d, "driver", json_string_or_null(m->before.driver));
-		json_object_object_add(d, "driver_override", json_string_or_null(m->before.override));
-		json_object_object_add(d, "module", json_string_or_null(m->module));
-		json_object_array_add(devs, d);
+		struct json_object *old = record_device(prev, m->address);
+		const char *was = m->before.driver;
+		bool was_vfio = was && (driver_role(was, false) == ROLE_USER || (prev_driver && streq(was, prev_driver)));
+		if (old && (!m->moves || was_vfio))
+			json_object_array_add(devs, json_object_get(old));
+		else if (m->moves)
+			json_object_array_add(devs, record_entry(m));
 	}
 	json_object_object_add(r, "devices", devs);
 	_cleanup_free_ char *name = record_name(p->group);

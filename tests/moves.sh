@@ -363,6 +363,19 @@ iommu_own "$root" claim 6 --driver=vfio_pci >"$SCRATCH/out" 2>&1
 	[ ! -e "$root/sys/bus/pci/drivers/vfio_pci" ]
 verdict "--driver=vfio_pci claims for vfio-pci, the name the kernel matches overrides against"
 
+# Claimed twice (vfio-pci, then a variant driver): the record keeps the host's
+# driver from before the first claim, and release goes back to it.
+root=$(fresh_copy workstation)
+mkdir -p "$root/sys/bus/pci/drivers/mlx5_vfio_pci"
+: >"$root/sys/bus/pci/drivers/mlx5_vfio_pci/bind"
+: >"$root/sys/bus/pci/drivers/mlx5_vfio_pci/unbind"
+iommu_own "$root" claim 6 >/dev/null 2>&1 && iommu_own "$root" claim 6 --driver=mlx5_vfio_pci >/dev/null 2>&1 &&
+	iommu_own "$root" release 6 --dry-run >"$SCRATCH/out" 2>&1 &&
+	grep -q "drivers/nvme/bind \"0000:02:00.0\"" "$SCRATCH/out" &&
+	iommu_own "$root" release 6 >/dev/null 2>&1 &&
+	[ "$(iommu_own "$root" list -r -n -o DRIVER 6)" = nvme ]
+verdict "a second claim (another VFIO driver) keeps the recorded host driver; release restores it"
+
 # ---- the state directory and the journal --------------------------------------------
 root=$(fresh_copy workstation)
 mkdir -p "$root/run" "$SCRATCH/elsewhere"
