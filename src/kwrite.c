@@ -63,6 +63,7 @@ static int live_write(struct ka *ka, const char *rel, const char *value)
 	/* libsysfs copies paths into 256-byte buffers and truncates silently. */
 	if (strlen(path) >= SYSFS_PATH_MAX)
 		return -ENAMETOOLONG;
+	errno = 0;
 	struct sysfs_attribute *attr = sysfs_open_attribute(path);
 	if (!attr)
 		return errno ? -errno : -EIO;

@@ -3,6 +3,7 @@
 
 #include <argp.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "audit.h"
@@ -193,6 +194,16 @@ static const char *json_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/*
+ * Whether a driver or module name from a journal or record can be used as a
+ * path component (drivers/<name>/bind): not empty, ".", "..", nor with a
+ * slash, and shorter than NAME_MAX. NULL (no driver) is fine.
+ */
+static bool safe_name(const char *s)
+{
+	return !s || (*s && !streq(s, ".") && !streq(s, "..") && !strchr(s, '/') && strlen(s) < NAME_MAX);
+}
+
 static void plan_release(struct ka *ka, const struct group *g, struct json_object *record, struct plan *p)
 {
 	size_t cap = 0;
@@ -211,6 +222,11 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 		m->moves = true;
 		struct json_object *rec = record_device(record, d->name);
 		const char *rdrv = json_str(rec, "driver");
+		if (rec && (!safe_name(rdrv) || !safe_name(json_str(rec, "module")))) {
+			log_warning("ignoring the record of %s: it names a driver or module that is no name", d->name);
+			rec = NULL;
+			rdrv = NULL;
+		}
 		/* Back to the recorded driver, unless it was VFIO already (back to VFIO is no release). */
 		if (rec && !(rdrv && driver_role(rdrv, false) == ROLE_USER)) {
 			m->want.driver = xstrdup_or_null(rdrv);
@@ -417,15 +433,23 @@ static char *boot_id(const struct ka *ka)
 	return id;
 }
 
+/* The sysroot as an absolute path without links, so a journal names it one way only. */
+static char *canonical_root(const char *root)
+{
+	char *c = realpath(root, NULL);
+	return c ? c : xstrdup(root);
+}
+
 static struct json_object *journal_json(const struct ka *ka, const struct plan *p)
 {
+	_cleanup_free_ char *root = canonical_root(ka_root(ka));
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "format", json_object_new_string(JOURNAL_FORMAT));
 	json_object_object_add(j, "version", json_object_new_int(FORMAT_VERSION));
 	json_object_object_add(j, "operation", json_object_new_string(kind_names[p->kind]));
 	json_object_object_add(j, "group", json_object_new_uint64(p->group));
 	json_object_object_add(j, "driver", json_string_or_null(p->driver));
-	json_object_object_add(j, "sysroot", json_object_new_string(ka_root(ka)));
+	json_object_object_add(j, "sysroot", json_object_new_string(root));
 	_cleanup_free_ char *bid = boot_id(ka);
 	json_object_object_add(j, "boot_id", json_string_or_null(bid));
 	struct json_object *devs = json_object_new_array();
@@ -464,7 +488,8 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 			  st->path, JOURNAL, FORMAT_VERSION);
 		return -EBADMSG;
 	}
-	if (!root || !streq(root, ka_root(ka))) {
+	_cleanup_free_ char *mine = canonical_root(ka_root(ka)), *theirs = root ? canonical_root(root) : NULL;
+	if (!theirs || !streq(theirs, mine)) {
 		log_error("%s/%s: the journal belongs to sysroot %s, not %s: refusing to act on it", st->path,
 			  JOURNAL, root ? root : "(none)", ka_root(ka));
 		return -EBADMSG;
@@ -500,6 +525,15 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 		m->expect_driver = jbool(d, "expect_driver");
 		binding_from_json(b, &m->before);
 		binding_from_json(w, &m->want);
+		if (!safe_name(m->module) || !safe_name(m->before.driver) || !safe_name(m->want.driver)) {
+			log_error("%s/%s: corrupt journal (device %s names a driver or module that is no name): "
+				  "inspect the devices, then remove it", st->path, JOURNAL, addr);
+			return -EBADMSG;
+		}
+	}
+	if (!safe_name(p->driver)) {
+		log_error("%s/%s: corrupt journal (driver): inspect the devices, then remove it", st->path, JOURNAL);
+		return -EBADMSG;
 	}
 	return 0;
 }

@@ -428,6 +428,35 @@ echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"s
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 expect_rc $? 2 "a journal of another sysroot is refused" grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out"
 
+# Driver and module names from a journal or a record become path components.
+root=$(fresh_copy workstation)
+mkdir -p -m 0700 "$root/run/iommu-own"
+echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":6,"sysroot":"'"$root"'","driver":"vfio-pci",
+ "devices":[{"address":"0000:02:00.0","moves":true,"module":"nvme","before":{"driver":"../../../../etc","driver_override":null},
+ "want":{"driver":"vfio-pci","driver_override":"vfio-pci"}}]}' >"$root/run/iommu-own/journal.json"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+[ $? -eq 2 ] && grep -q "corrupt journal (device 0000:02:00.0 names a driver or module that is no name)" "$SCRATCH/out" &&
+	rm -r "$root/run" && same_tree "$root" "$FIXTURES/workstation"
+verdict "a journal naming a driver '../../../../etc' is refused as corrupt, nothing written"
+
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 6 >/dev/null 2>&1
+sed -i 's|"driver":"nvme"|"driver":"../nvme"|' "$root/run/iommu-own/group-6.json"
+iommu_own "$root" release 6 --dry-run >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && grep -q "ignoring the record of 0000:02:00.0" "$SCRATCH/out" &&
+	grep -q "bus/pci/drivers_probe \"0000:02:00.0\"" "$SCRATCH/out" && ! grep -q '\.\./nvme' "$SCRATCH/out"
+verdict "a record naming a driver '../nvme' is ignored with a warning: the kernel chooses"
+
+# A journal names its sysroot canonically: recover finds it whichever way the tree is named.
+root=$(fresh_copy workstation)
+echo "kill 2" >"$root/replay-faults"
+(cd "$(dirname "$root")" && IOMMU_OWN_FORBID_LIVE=1 "$IOMMU_OWN" --sysroot "./$(basename "$root")/" claim 6 >/dev/null 2>&1)
+rm -f "$root/replay-faults"
+[ -e "$root/run/iommu-own/journal.json" ] && grep -q '"sysroot":"/' "$root/run/iommu-own/journal.json" &&
+	iommu_own "$root" recover >"$SCRATCH/out" 2>&1 && grep -q "rolled back the interrupted claim of group 6" "$SCRATCH/out" &&
+	[ ! -e "$root/run/iommu-own/journal.json" ] && same_tree "$root" "$FIXTURES/workstation"
+verdict "a move killed under a relative sysroot is recovered under the absolute one"
+
 root=$(fresh_copy workstation)
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 expect_rc $? 0 "recover with nothing to recover exits 0" grep -q "nothing to recover" "$SCRATCH/out"
