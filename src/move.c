@@ -827,7 +827,8 @@ static int check_journal(struct state *st)
 
 static int open_state(struct context *ctx, const struct move_options *o, bool create, struct state *st)
 {
-	_cleanup_free_ char *def = state_default_path(ka_root(ctx->ka));
+	/* One kernel, one lock: a root whose sys is the live sysfs shares /run/iommu-own. */
+	_cleanup_free_ char *def = state_default_path(ka_is_live(ctx->ka) ? "/" : ka_root(ctx->ka));
 	const char *path = o->state_dir ? o->state_dir : def;
 	bool in_tree = !o->state_dir && !streq(def, "/run/iommu-own");
 	int r = in_tree ? state_open_beneath(st, ka_rootfd(ctx->ka), "run/iommu-own", path, create)

@@ -221,8 +221,21 @@ scenario_claim_release() {
 		_done="$_done $_g"
 	done
 	[ -n "$_done" ] || _bad="$_bad nothing-claimed"
+
+	# Another root whose sys is the live sysfs: one kernel, one lock and record
+	# (/run/iommu-own), whichever root a command names.
+	_g=$(dev_group $RP_NIC)
+	mkdir -p /mnt/r/sys /mnt/r/proc
+	mount -t sysfs sysfs /mnt/r/sys && mount -t proc proc /mnt/r/proc
+	run iommu-own --sysroot /mnt/r claim "$_g"
+	[ $rc = 0 ] || _bad="$_bad other-root:claim-exit-$rc"
+	[ -f /run/iommu-own/group-$_g.json ] || _bad="$_bad other-root:no-record-in-/run/iommu-own"
+	[ ! -e /mnt/r/run ] || _bad="$_bad other-root:state-under-the-root"
+	run iommu-own release "$_g"
+	[ $rc = 0 ] && [ "$(dev_driver $RP_NIC)" = e1000e ] || _bad="$_bad other-root:release-exit-$rc-driver-$(dev_driver $RP_NIC)"
+	umount /mnt/r/proc /mnt/r/sys
 	if [ -z "$_bad" ]; then
-		result claim-release pass "groups$_done claimed (kernel: viable) and released back, overrides of $RP_NIC and $RC_NIC included"
+		result claim-release pass "groups$_done claimed (kernel: viable) and released back, overrides of $RP_NIC and $RC_NIC included; a claim under another root of the same kernel shares its state"
 	else
 		result claim-release fail "$_bad"
 	fi
