@@ -837,7 +837,7 @@ static int open_state(struct context *ctx, const struct move_options *o, bool cr
 		st->dirfd = st->lockfd = -1;
 		return 0;
 	}
-	if (r < 0 && r != -ELOOP && r != -ENOTDIR && r != -EPERM)
+	if (r == -ENOENT)
 		log_error("state directory %s: %s", path, strerror(-r));
 	return r;
 }

@@ -108,8 +108,12 @@ static int state_open_fd(struct state *st, int fd, const char *display)
 		log_error("state directory %s is not a directory", display);
 		return fd;
 	}
-	if (fd < 0)
+	if (fd < 0) {
+		/* A missing directory is the caller's to judge (nothing to recover, say). */
+		if (fd != -ENOENT)
+			log_error("state directory %s: %s", display, strerror(-fd));
 		return fd;
+	}
 	_cleanup_close_ int dfd = fd;
 	struct stat s;
 	if (fstat(dfd, &s) < 0)

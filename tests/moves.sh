@@ -404,6 +404,13 @@ iommu_own "$root" claim 6 --state-dir "$SCRATCH/state-link/st/" >"$SCRATCH/out" 
 verdict "--state-dir with a link among its parents and a trailing slash: created 0700, used"
 
 root=$(fresh_copy workstation)
+: >"$SCRATCH/a-file"
+iommu_own "$root" claim 6 --state-dir "$SCRATCH/a-file/st" >"$SCRATCH/out" 2>&1
+[ $? -eq 2 ] && grep -q "state directory $SCRATCH/a-file/st is not a directory" "$SCRATCH/out" &&
+	same_tree "$root" "$FIXTURES/workstation"
+verdict "a state directory that cannot be made is named with the reason, nothing changes"
+
+root=$(fresh_copy workstation)
 mkdir -p -m 0777 "$root/run/iommu-own"
 chmod 0777 "$root/run/iommu-own"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
