@@ -3,6 +3,8 @@
 #pragma once
 
 #include <libkmod.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "kaccess.h"
 
@@ -19,6 +21,8 @@ struct ka {
 };
 
 int ka_openat2_beneath(int dirfd, const char *rel, int flags);
+/* openat2(2) with the caller's RESOLVE_* flags (and mode, for O_CREAT); retries EAGAIN. */
+int ka_openat2_how(int dirfd, const char *rel, int flags, mode_t mode, uint64_t resolve);
 /* Whether <root>/sys is (still) a sysfs mount. */
 bool ka_sys_is_sysfs(const struct ka *ka);
 

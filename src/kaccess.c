@@ -18,9 +18,15 @@
 
 int ka_openat2_beneath(int dirfd, const char *rel, int flags)
 {
+	return ka_openat2_how(dirfd, rel, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+int ka_openat2_how(int dirfd, const char *rel, int flags, mode_t mode, uint64_t resolve)
+{
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = resolve,
 	};
 	long fd;
 	/* EAGAIN: a rename somewhere raced the walk of "..": the kernel asks to retry. */

@@ -3,7 +3,9 @@
  * The replay engine: what the kernel does when driver_override, bind, unbind
  * and drivers_probe are written, applied to the files of a captured tree
  * (shared/reference/kernel-rules.md). Only used when <sysroot>/sys is not a
- * sysfs mount; every write re-checks that.
+ * sysfs mount; every write re-checks that. It changes only the tree's own
+ * files: regular files, looked at before they are opened, on paths that
+ * cross no mount point inside the tree.
  *
  * Faults are injected by <sysroot>/replay-faults, one rule a line, each
  * firing at most once per run, in order:
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +142,43 @@ void replay_after_write(struct ka *ka, unsigned nth)
 
 /* ---- the tree ---- */
 
+/*
+ * Every path the replay engine changes is resolved beneath the root and on
+ * the tree's own filesystem: a filesystem mounted inside the tree (a sysfs, a
+ * devtmpfs, a bind mount) is never written and never has names removed.
+ */
+#define CHANGE_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+/* Whether rel, refused with EXDEV, resolves beneath the root once mounts may be crossed. */
+static bool crosses_mount(struct ka *ka, const char *rel)
+{
+	int fd = ka_openat2_beneath(ka->rootfd, rel, O_PATH);
+	if (fd >= 0)
+		close(fd);
+	return fd != -EXDEV;
+}
+
+/* Name the file behind a refusal (the command layer only sees the errno); returns err. */
+static int refused(struct ka *ka, const char *rel, int err)
+{
+	_cleanup_free_ char *path = NULL;
+	if (err == -EXDEV) {
+		path = ka_path(ka, rel);
+		if (crosses_mount(ka, rel))
+			log_error("%s: on a filesystem mounted inside the tree: the replay engine changes "
+				  "only the tree's own files",
+				  path);
+		else
+			log_error("%s: a symlink leads outside the tree", path);
+	} else if (err == -EPERM) {
+		path = ka_path(ka, rel);
+		log_error("%s: not a regular file (a FIFO, device node, socket or symlink): the replay engine "
+			  "changes only plain files",
+			  path);
+	}
+	return err;
+}
+
 /* "sys/devices/.../<addr>" for a device, from its bus/pci/devices link. */
 static int device_path(struct ka *ka, const char *addr, char **ret)
 {
@@ -155,18 +195,61 @@ static int device_path(struct ka *ka, const char *addr, char **ret)
 	return 0;
 }
 
+/* A directory of the tree, to change what is in it. */
 static int open_beneath(struct ka *ka, const char *rel, int flags)
 {
-	return ka_openat2_beneath(ka->rootfd, rel, flags);
+	int fd = ka_openat2_how(ka->rootfd, rel, flags, 0, CHANGE_RESOLVE);
+	return fd == -EXDEV ? refused(ka, rel, fd) : fd;
 }
 
-static int write_file_at(int dirfd, const char *name, const char *content, bool create)
+/* A directory right inside dirfd, not a link, not a mount point. */
+static int open_child(int dirfd, const char *name, int flags)
+{
+	return ka_openat2_how(dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW, 0,
+			      RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV);
+}
+
+/*
+ * Whether rel is a plain file of the tree, looked at without opening it (a
+ * FIFO would block, a device node would be the host's): 0 with its identity,
+ * -ENOENT when absent, -EPERM when something else is there, -EXDEV across a mount.
+ */
+static int plain_file(struct ka *ka, const char *rel, struct stat *ret)
+{
+	_cleanup_close_ int fd = ka_openat2_how(ka->rootfd, rel, O_PATH | O_NOFOLLOW, 0, CHANGE_RESOLVE);
+	if (fd < 0)
+		return fd == -ENOENT ? fd : refused(ka, rel, fd);
+	if (fstat(fd, ret) < 0)
+		return -errno;
+	return S_ISREG(ret->st_mode) ? 0 : refused(ka, rel, -EPERM);
+}
+
+/* Open a plain file of the tree for writing (created when asked), never anything else. */
+static int open_plain(struct ka *ka, const char *rel, bool create)
+{
+	struct stat before, st;
+	int r = plain_file(ka, rel, &before);
+	if (r < 0 && !(r == -ENOENT && create))
+		return r;
+	bool existed = r == 0;
+	int flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | (create ? O_CREAT : 0);
+	_cleanup_close_ int fd = ka_openat2_how(ka->rootfd, rel, flags, 0644, CHANGE_RESOLVE);
+	if (fd < 0)
+		return refused(ka, rel, fd);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* Replaced in between: refuse rather than write whatever it is now. */
+	if (!S_ISREG(st.st_mode) || (existed && (st.st_dev != before.st_dev || st.st_ino != before.st_ino)))
+		return refused(ka, rel, -EPERM);
+	return TAKE_FD(fd);
+}
+
+static int write_file(struct ka *ka, const char *rel, const char *content, bool create)
 {
 	/* Opened without O_TRUNC: nothing changes until it is known not to be sysfs. */
-	int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
-	_cleanup_close_ int fd = openat(dirfd, name, flags, 0644);
+	_cleanup_close_ int fd = open_plain(ka, rel, create);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* A real sysfs mounted inside a captured tree is never written as a plain file. */
 	struct statfs sfs;
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type == SYSFS_MAGIC)
@@ -179,12 +262,12 @@ static int write_file_at(int dirfd, const char *name, const char *content, bool 
 	return 0;
 }
 
-/* Remove a directory tree below dirfd/name (the tree's own files only). */
+/* Remove a directory tree below dirfd/name (the tree's own files only, on its own filesystem). */
 static int remove_tree_at(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_child(dirfd, name, O_RDONLY);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -211,14 +294,32 @@ static char *device_group(int devfd)
 	return g;
 }
 
-/* Whether any process under <sysroot>/proc holds /dev/vfio/<group>. */
+/* The group's file in /dev/vfio: N, or noiommu-N for a group of VFIO's no-IOMMU mode. */
+static char *group_node(struct ka *ka, const char *group)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/kernel/iommu_groups/%s/name", group);
+	_cleanup_free_ char *name = NULL;
+	if (ka_read(ka, rel, &name) == 0 && streq(name, "vfio-noiommu"))
+		return xasprintf("noiommu-%s", group);
+	return xstrdup(group);
+}
+
+/* "dev/vfio/<node>", the group's file in the tree. */
+static char *group_node_rel(struct ka *ka, const char *group)
+{
+	_cleanup_free_ char *node = group_node(ka, group);
+	return xasprintf("dev/vfio/%s", node);
+}
+
+/* Whether any process under <sysroot>/proc holds the group's file, /dev/vfio/N or /dev/vfio/noiommu-N. */
 static bool group_held(struct ka *ka, const char *group)
 {
 	struct vfio_holder *h = NULL;
 	size_t n = 0;
 	if (ka_vfio_holders(ka, &h, &n) < 0)
 		return false;
-	_cleanup_free_ char *path = xasprintf("/dev/vfio/%s", group);
+	_cleanup_free_ char *node = group_node(ka, group);
+	_cleanup_free_ char *path = xasprintf("/dev/vfio/%s", node);
 	bool held = false;
 	for (size_t i = 0; i < n; i++)
 		held |= streq(h[i].path, path);
@@ -281,20 +382,19 @@ static unsigned vfio_dev_index(struct ka *ka)
 	return idx;
 }
 
+/* What a VFIO driver's probe adds: vfio-dev/vfioX, its link in sys/class/vfio-dev, the group's file. */
 static void vfio_attach(struct ka *ka, int devfd, const char *devpath, const char *group)
 {
 	unsigned idx = vfio_dev_index(ka);
 	char name[32];
 	snprintf(name, sizeof(name), "vfio%u", idx);
 	mkdirat(devfd, "vfio-dev", 0755);
-	_cleanup_close_ int vfd = openat(devfd, "vfio-dev", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int vfd = open_child(devfd, "vfio-dev", O_PATH);
 	if (vfd >= 0 && mkdirat(vfd, name, 0755) == 0) {
-		_cleanup_close_ int nfd = openat(vfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd >= 0) {
-			char dev[32];
-			snprintf(dev, sizeof(dev), "%u:%u\n", 511, idx);
-			write_file_at(nfd, "dev", dev, true);
-		}
+		_cleanup_free_ char *rel = xasprintf("%s/vfio-dev/%s/dev", devpath, name);
+		char dev[32];
+		snprintf(dev, sizeof(dev), "%u:%u\n", 511, idx);
+		write_file(ka, rel, dev, true);
 	}
 	_cleanup_close_ int cfd = open_beneath(ka, "sys/class/vfio-dev", O_PATH | O_DIRECTORY);
 	if (cfd >= 0) {
@@ -303,10 +403,32 @@ static void vfio_attach(struct ka *ka, int devfd, const char *devpath, const cha
 		symlinkat(rel, cfd, name);
 	}
 	if (group) {
-		_cleanup_close_ int vdir = open_beneath(ka, "dev/vfio", O_PATH | O_DIRECTORY);
-		if (vdir >= 0)
-			write_file_at(vdir, group, "", true);
+		_cleanup_free_ char *rel = group_node_rel(ka, group);
+		write_file(ka, rel, "", true); /* -ENOENT: a tree without dev/vfio */
 	}
+}
+
+/*
+ * Whether the files a VFIO probe or remove changes may be changed, checked
+ * before anything is: the device's vfio-dev/, sys/class/vfio-dev and the
+ * group's file lie on the tree's own filesystem where they exist, and the
+ * group's file is a plain file.
+ */
+static int vfio_files_usable(struct ka *ka, const char *devpath, const char *group)
+{
+	_cleanup_free_ char *own = xasprintf("%s/vfio-dev", devpath);
+	_cleanup_close_ int vfd = open_beneath(ka, own, O_PATH | O_DIRECTORY);
+	if (vfd < 0 && vfd != -ENOENT)
+		return vfd;
+	_cleanup_close_ int cfd = open_beneath(ka, "sys/class/vfio-dev", O_PATH | O_DIRECTORY);
+	if (cfd < 0 && cfd != -ENOENT)
+		return cfd;
+	if (!group)
+		return 0;
+	_cleanup_free_ char *rel = group_node_rel(ka, group);
+	struct stat st;
+	int r = plain_file(ka, rel, &st);
+	return r == -ENOENT ? 0 : r;
 }
 
 static bool group_has_vfio_device(struct ka *ka, const char *group, const char *except)
@@ -329,30 +451,28 @@ static bool group_has_vfio_device(struct ka *ka, const char *group, const char *
 	return any;
 }
 
+/* What removing a VFIO driver takes away; the group's file goes with the group's last VFIO device. */
 static void vfio_detach(struct ka *ka, int devfd, const char *addr, const char *group)
 {
 	struct strv names = { 0 };
-	_cleanup_close_ int vfd = openat(devfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (vfd >= 0) {
-		_cleanup_closedir_ DIR *d = fdopendir(vfd);
-		if (d) {
-			vfd = -1;
-			struct dirent *de;
-			while ((de = readdir(d)))
-				if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-					strv_push(&names, xstrdup(de->d_name));
-		}
-	}
+	_cleanup_close_ int vfd = open_child(devfd, "vfio-dev", O_RDONLY);
+	if (vfd >= 0)
+		ka_list_fd(vfd, &names);
 	_cleanup_close_ int cfd = open_beneath(ka, "sys/class/vfio-dev", O_PATH | O_DIRECTORY);
 	for (size_t i = 0; cfd >= 0 && i < names.n; i++)
 		unlinkat(cfd, names.v[i], 0);
 	strv_free(&names);
 	remove_tree_at(devfd, "vfio-dev");
-	if (group && !group_has_vfio_device(ka, group, addr)) {
-		_cleanup_close_ int vdir = open_beneath(ka, "dev/vfio", O_PATH | O_DIRECTORY);
-		if (vdir >= 0)
-			unlinkat(vdir, group, 0);
-	}
+	if (!group || group_has_vfio_device(ka, group, addr))
+		return;
+	_cleanup_free_ char *rel = group_node_rel(ka, group);
+	struct stat st;
+	if (plain_file(ka, rel, &st) < 0)
+		return;
+	_cleanup_close_ int vdir = open_beneath(ka, "dev/vfio", O_PATH | O_DIRECTORY);
+	_cleanup_free_ char *node = group_node(ka, group);
+	if (vdir >= 0)
+		unlinkat(vdir, node, 0);
 }
 
 /* The device's directory: its path under sys/devices and an open descriptor; -ENODEV when absent. */
@@ -364,7 +484,7 @@ static int open_device(struct ka *ka, const char *addr, char **ret_path, int *re
 		return r;
 	int fd = open_beneath(ka, devpath, O_PATH | O_DIRECTORY);
 	if (fd < 0)
-		return -ENODEV;
+		return fd == -EXDEV ? fd : -ENODEV;
 	*ret_path = TAKE_PTR(devpath);
 	*ret_fd = fd;
 	return 0;
@@ -383,7 +503,8 @@ static int do_override(struct ka *ka, const struct ka_write *w)
 	if (!ka_exists_at(devfd, "driver_override"))
 		return -ENOENT;
 	_cleanup_free_ char *content = len ? xasprintf("%.*s\n", (int)len, v) : xstrdup("(null)\n");
-	return write_file_at(devfd, "driver_override", content, false);
+	_cleanup_free_ char *rel = xasprintf("%s/driver_override", dir);
+	return write_file(ka, rel, content, false);
 }
 
 static int do_unbind(struct ka *ka, const struct ka_write *w)
@@ -405,6 +526,8 @@ static int do_unbind(struct ka *ka, const struct ka_write *w)
 	/* The kernel blocks until user space lets go; a replay cannot wait forever. */
 	if (vfio && group && group_held(ka, group))
 		return -EBUSY;
+	if (vfio && (r = vfio_files_usable(ka, devpath, group)) < 0)
+		return r;
 	if (unlinkat(devfd, "driver", 0) < 0)
 		return -errno;
 	unlinkat(drvfd, w->device, 0);
@@ -413,29 +536,55 @@ static int do_unbind(struct ka *ka, const struct ka_write *w)
 	return 0;
 }
 
-/* The kernel's bind of driver to the device: match, then probe. */
-static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *addr, const char *driver,
-		    bool explicit_bind)
+/*
+ * pci_device_can_probe(): a VF is probed, by any path (drivers_probe, a
+ * module's load, an explicit bind), only while its PF's sriov_drivers_autoprobe
+ * is 1 or the VF has a driver_override.
+ */
+static bool can_probe(struct ka *ka, int devfd, bool overridden)
+{
+	_cleanup_free_ char *pf = NULL;
+	if (overridden || ka_link_base_at(devfd, "physfn", &pf) < 0)
+		return true;
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
+	_cleanup_free_ char *v = NULL;
+	unsigned long on;
+	if (ka_read(ka, rel, &v) < 0 || parse_ulong(v, 10, &on) < 0)
+		return true; /* a capture without the file: the kernel's default, 1 */
+	return on != 0;
+}
+
+/* Whether driver matches the device: driver_override decides alone when set; VFIO drivers match no other way. */
+static bool driver_matches(struct ka *ka, int devfd, int drvfd, const char *driver, const char *override)
+{
+	if (override)
+		return streq(override, driver);
+	return driver_role(driver, false) != ROLE_USER && driver_matches_alias(ka, devfd, drvfd, driver);
+}
+
+/* The kernel's bind of driver to the device (bind_store, then really_probe): match, then probe. */
+static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *addr, const char *driver)
 {
 	_cleanup_free_ char *drvdir = xasprintf("sys/bus/pci/drivers/%s", driver);
 	_cleanup_close_ int drvfd = open_beneath(ka, drvdir, O_PATH | O_DIRECTORY);
 	if (drvfd < 0)
 		return drvfd;
+
+	/* Match first: a driver that does not match fails with ENODEV, bound device or not. */
+	_cleanup_free_ char *ov = NULL;
+	bool overridden = ka_read_at(devfd, "driver_override", &ov) == 0 && *ov && !streq(ov, "(null)");
+	if (!driver_matches(ka, devfd, drvfd, driver, overridden ? ov : NULL))
+		return -ENODEV;
 	if (ka_exists_at(devfd, "driver"))
 		return -EBUSY;
-
-	/* Match: driver_override decides alone when set; VFIO drivers match no other way. */
-	_cleanup_free_ char *ov = NULL;
-	if (ka_read_at(devfd, "driver_override", &ov) == 0 && *ov && !streq(ov, "(null)")) {
-		if (!streq(ov, driver))
-			return -ENODEV;
-	} else if (driver_role(driver, false) == ROLE_USER || !driver_matches_alias(ka, devfd, drvfd, driver)) {
-		return -ENODEV;
-	}
 
 	/* Probe. */
 	_cleanup_free_ char *group = device_group(devfd);
 	enum role role = driver_role(driver, false);
+	if (role == ROLE_KERNEL && group && group_held(ka, group))
+		return -EBUSY; /* pci_dma_configure: user space owns the group */
+	if (!can_probe(ka, devfd, overridden))
+		return -ENODEV;
 	if (role == ROLE_USER) {
 		if (header_type(devfd) != 0)
 			return -EINVAL;
@@ -443,10 +592,10 @@ static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *a
 		unsigned long nvf;
 		if (ka_read_at(devfd, "sriov_numvfs", &vfs) == 0 && parse_ulong(vfs, 10, &nvf) == 0 && nvf > 0)
 			return -EBUSY;
-	} else if (role == ROLE_KERNEL && group && group_held(ka, group)) {
-		return -EBUSY; /* pci_dma_configure: user space owns the group */
+		int r = vfio_files_usable(ka, devpath, group);
+		if (r < 0)
+			return r;
 	}
-	(void)explicit_bind;
 
 	_cleanup_free_ char *to_drv = path_relative(devpath, drvdir);
 	if (symlinkat(to_drv, devfd, "driver") < 0)
@@ -465,7 +614,7 @@ static int do_bind(struct ka *ka, const struct ka_write *w)
 	int r = open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	return try_bind(ka, devpath, devfd, w->device, w->driver, true);
+	return try_bind(ka, devpath, devfd, w->device, w->driver);
 }
 
 static int do_probe(struct ka *ka, const struct ka_write *w)
@@ -479,7 +628,7 @@ static int do_probe(struct ka *ka, const struct ka_write *w)
 		return 0;
 	_cleanup_free_ char *ov = NULL;
 	if (ka_read_at(devfd, "driver_override", &ov) == 0 && *ov && !streq(ov, "(null)")) {
-		try_bind(ka, devpath, devfd, w->device, ov, false);
+		try_bind(ka, devpath, devfd, w->device, ov);
 		return 0;
 	}
 	/* Every loaded driver, in name order, until one binds; success either way. */
@@ -487,7 +636,7 @@ static int do_probe(struct ka *ka, const struct ka_write *w)
 	if (ka_list_dir(ka, "sys/bus/pci/drivers", &drivers) == 0) {
 		qsort(drivers.v, drivers.n, sizeof(*drivers.v), strv_cmp);
 		for (size_t i = 0; i < drivers.n; i++)
-			if (try_bind(ka, devpath, devfd, w->device, drivers.v[i], false) == 0)
+			if (try_bind(ka, devpath, devfd, w->device, drivers.v[i]) == 0)
 				break;
 	}
 	strv_free(&drivers);
@@ -552,27 +701,31 @@ int replay_load_driver(struct ka *ka, const char *driver, const char *module)
 		return drvs;
 	if (mkdirat(drvs, driver, 0755) < 0)
 		return -errno;
-	_cleanup_close_ int dfd = openat(drvs, driver, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int dfd = open_child(drvs, driver, O_PATH);
 	if (dfd < 0)
-		return -errno;
+		return dfd;
 	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		if ((r = write_file_at(dfd, files[i], "", true)) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *rel = xasprintf("%s/%s", drvdir, files[i]);
+		if ((r = write_file(ka, rel, "", true)) < 0)
 			return r;
+	}
 	/* The loaded module, as sysfs shows it: sys/module/<module>/ and the links both ways. */
 	_cleanup_close_ int mods_fd = open_beneath(ka, "sys/module", O_PATH | O_DIRECTORY);
 	if (mods_fd < 0)
 		return mods_fd;
 	mkdirat(mods_fd, module, 0755);
-	_cleanup_close_ int mfd = openat(mods_fd, module, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int mfd = open_child(mods_fd, module, O_PATH);
 	if (mfd < 0)
-		return -errno;
+		return mfd;
 	if (!ka_exists_at(mfd, "uevent")) {
-		write_file_at(mfd, "uevent", "", true);
-		write_file_at(mfd, "initstate", "live\n", true);
+		_cleanup_free_ char *uevent = xasprintf("sys/module/%s/uevent", module);
+		_cleanup_free_ char *initstate = xasprintf("sys/module/%s/initstate", module);
+		write_file(ka, uevent, "", true);
+		write_file(ka, initstate, "live\n", true);
 	}
 	mkdirat(mfd, "drivers", 0755);
-	_cleanup_close_ int mdfd = openat(mfd, "drivers", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int mdfd = open_child(mfd, "drivers", O_PATH);
 	if (mdfd >= 0) {
 		_cleanup_free_ char *link = xasprintf("pci:%s", driver);
 		_cleanup_free_ char *to_drv = xasprintf("../../../bus/pci/drivers/%s", driver);
@@ -587,9 +740,9 @@ int replay_load_driver(struct ka *ka, const char *driver, const char *module)
 		_cleanup_close_ int devfd = open_beneath(ka, "dev", O_PATH | O_DIRECTORY);
 		if (devfd >= 0) {
 			mkdirat(devfd, "vfio", 0755);
-			_cleanup_close_ int vfd = openat(devfd, "vfio", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int vfd = open_child(devfd, "vfio", O_PATH);
 			if (vfd >= 0 && !ka_exists_at(vfd, "vfio"))
-				write_file_at(vfd, "vfio", "", true);
+				write_file(ka, "dev/vfio/vfio", "", true);
 		}
 	}
 	return 0;

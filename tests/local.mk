@@ -4,6 +4,7 @@ SCRIPT_TESTS += \
 	tests/cli.sh \
 	tests/robustness.sh \
 	tests/moves.sh \
+	tests/replay-engine.sh \
 	tests/snapshot.sh \
 	tests/docs.sh
 

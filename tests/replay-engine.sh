@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The replay engine's own rules (src/replay.c), seen through claim and
+# release on copies of the fixtures: it writes only plain files of the tree
+# and never across a mount inside it, it knows the group file of VFIO's
+# no-IOMMU mode, it honours sriov_drivers_autoprobe, and a bind matches the
+# driver before it looks at the device's current driver. Every case checks
+# the tree itself, not just the exit status.
+. "$TOP_SRCDIR/tests/lib.sh"
+
+# wait_for COMMAND...: poll until the command succeeds (10 s at most).
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+unbound() { [ ! -e "$1/driver" ] && [ ! -L "$1/driver" ]; }
+override_cleared() { [ "$(cat "$1/driver_override" 2>/dev/null)" = "(null)" ]; }
+# A module that a move loaded stays loaded, as with the kernel: its driver's module link is not compared.
+kstate() { tree_state "$1" | grep -v '^sys/bus/pci/drivers/[^/]*/module '; }
+same_state() { diff <(kstate "$1") <(kstate "$2") >/dev/null; }
+# Guards against a hang: a claim that blocks on a FIFO never ends by itself.
+run() { # run ROOT ARGS...: the tool, killed after 10 s (status 124)
+	local root=$1
+	shift
+	timeout 10 "$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" "$@"
+}
+
+NVME=sys/bus/pci/devices/0000:02:00.0
+
+# ---- 1. only plain files, never across a mount ----------------------------------
+
+# A FIFO as the group's file: opening it for writing would block for ever.
+root=$(fresh_copy workstation)
+rm -f "$root/dev/vfio/6"
+mkfifo "$root/dev/vfio/6"
+run "$root" claim 6 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "dev/vfio/6: not a regular file" "$SCRATCH/out" && [ -p "$root/dev/vfio/6" ] &&
+	rm "$root/dev/vfio/6" && same_state "$root" "$FIXTURES/workstation"
+verdict "plain files: a FIFO at /dev/vfio/N fails the claim, named, and it rolls back (exit $rc)"
+
+# The same FIFO with a reader: it would open, and used to be skipped silently.
+root=$(fresh_copy workstation)
+rm -f "$root/dev/vfio/6"
+mkfifo "$root/dev/vfio/6"
+exec 3<>"$root/dev/vfio/6"
+run "$root" claim 6 >"$SCRATCH/out" 2>&1
+rc=$?
+exec 3>&-
+[ $rc -eq 1 ] && grep -q "dev/vfio/6: not a regular file" "$SCRATCH/out" &&
+	rm "$root/dev/vfio/6" && same_state "$root" "$FIXTURES/workstation"
+verdict "plain files: a FIFO at /dev/vfio/N that has a reader fails the claim too (exit $rc)"
+
+# A FIFO as driver_override: the very first write.
+root=$(fresh_copy workstation)
+rm "$root/$NVME/driver_override"
+mkfifo "$root/$NVME/driver_override"
+run "$root" claim 6 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "0000:02:00.0/driver_override: not a regular file" "$SCRATCH/out" &&
+	grep -q "setting driver_override of 0000:02:00.0 failed: .*(EPERM)" "$SCRATCH/out" &&
+	[ -p "$root/$NVME/driver_override" ] && [ "$(readlink "$root/$NVME/driver")" = ../../../../bus/pci/drivers/nvme ] &&
+	[ ! -e "$root/dev/vfio/6" ]
+verdict "plain files: a FIFO as driver_override fails the claim before anything changed (exit $rc)"
+
+# A character device node: it would be the host's device, opened.
+root=$(fresh_copy workstation)
+rm -f "$root/dev/vfio/6"
+if mknod "$root/dev/vfio/6" c 1 3 2>/dev/null; then
+	run "$root" claim 6 >"$SCRATCH/out" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "dev/vfio/6: not a regular file" "$SCRATCH/out" && [ -c "$root/dev/vfio/6" ] &&
+		rm "$root/dev/vfio/6" && same_state "$root" "$FIXTURES/workstation"
+	verdict "plain files: a device node at /dev/vfio/N is never opened, the claim rolls back (exit $rc)"
+else
+	ok "plain files: a device node at /dev/vfio/N # SKIP mknod not permitted"
+fi
+
+# A filesystem mounted inside the tree (a tmpfs standing in for a devtmpfs),
+# in a private mount namespace: neither written nor emptied.
+if unshare -rm true 2>/dev/null; then
+	root=$(fresh_copy workstation)
+	unshare -rm bash -c '
+		root=$1 out=$2
+		shift 2
+		mount -t tmpfs none "$root/dev/vfio" && : >"$root/dev/vfio/vfio" || exit 99
+		timeout 10 "$@" --sysroot "$root" claim 6 >"$out" 2>&1
+		echo "rc=$?"
+		ls "$root/dev/vfio"
+	' _ "$root" "$SCRATCH/claim.out" "$IOMMU_OWN" --pci-ids "$IDS" >"$SCRATCH/ns" 2>&1
+	[ "$(cat "$SCRATCH/ns")" = "$(printf 'rc=1\nvfio')" ] &&
+		grep -q "dev/vfio/6: on a filesystem mounted inside the tree" "$SCRATCH/claim.out" &&
+		grep -q "(EXDEV)" "$SCRATCH/claim.out" && same_state "$root" "$FIXTURES/workstation"
+	verdict "mounts: a claim that would create /dev/vfio/N on a mount inside the tree is refused"
+
+	root=$(fresh_copy passthrough)
+	unshare -rm bash -c '
+		root=$1 out=$2
+		shift 2
+		mount -t tmpfs none "$root/dev/vfio" && : >"$root/dev/vfio/vfio" && : >"$root/dev/vfio/2" &&
+			: >"$root/dev/vfio/4" || exit 99
+		timeout 10 "$@" --sysroot "$root" release 4 >"$out" 2>&1
+		echo "rc=$?"
+		ls "$root/dev/vfio" | tr "\n" " "
+	' _ "$root" "$SCRATCH/release.out" "$IOMMU_OWN" --pci-ids "$IDS" >"$SCRATCH/ns" 2>&1
+	[ "$(cat "$SCRATCH/ns")" = "$(printf 'rc=1\n2 4 vfio ')" ] &&
+		grep -q "on a filesystem mounted inside the tree" "$SCRATCH/release.out" &&
+		same_state "$root" "$FIXTURES/passthrough"
+	verdict "mounts: a release never removes /dev/vfio/N from a mount inside the tree"
+else
+	ok "mounts: a claim that would create /dev/vfio/N on a mount inside the tree # SKIP no user namespaces"
+	ok "mounts: a release never removes /dev/vfio/N from a mount inside the tree # SKIP no user namespaces"
+fi
+
+# ---- 2. VFIO's no-IOMMU mode: the group's file is /dev/vfio/noiommu-N ------------
+
+# The file comes and goes under its own name.
+root=$(fresh_copy noiommu-mode)
+run "$root" release 0 >"$SCRATCH/out" 2>&1 && [ ! -e "$root/dev/vfio/noiommu-0" ] && [ ! -e "$root/dev/vfio/0" ] &&
+	run "$root" claim 0 >>"$SCRATCH/out" 2>&1 && [ -f "$root/dev/vfio/noiommu-0" ] && [ ! -e "$root/dev/vfio/0" ] &&
+	same_state "$root" "$FIXTURES/noiommu-mode"
+verdict "no-IOMMU: release removes /dev/vfio/noiommu-N and claim brings it back, never /dev/vfio/N"
+
+# A holder that appears after the checks (during a delay after the first
+# write): the replay's unbind must see it, as the kernel would block on it.
+root=$(fresh_copy noiommu-mode)
+DEV=$root/sys/bus/pci/devices/0000:02:00.0
+echo 'delay 1 4000' >"$root/replay-faults"
+run "$root" release 0 >"$SCRATCH/out" 2>&1 &
+pid=$!
+if wait_for override_cleared "$DEV"; then
+	mkdir -p "$root/proc/99/fd"
+	ln -s /dev/vfio/noiommu-0 "$root/proc/99/fd/3"
+fi
+wait $pid
+rc=$?
+[ $rc -eq 1 ] && grep -q "unbind of 0000:02:00.0 from vfio-pci failed: .*(EBUSY)" "$SCRATCH/out" &&
+	rm -r "$root/proc/99" && same_state "$root" "$FIXTURES/noiommu-mode"
+verdict "no-IOMMU: unbind from VFIO is refused while a process holds /dev/vfio/noiommu-N (exit $rc)"
+
+# ---- 3. sriov_drivers_autoprobe=0: a VF without override is not probed ----------
+
+PF=sys/bus/pci/devices/0000:3b:00.0
+root=$(fresh_copy sriov)
+echo 0 >"$root/$PF/sriov_drivers_autoprobe"
+run "$root" release 13 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "0000:3b:02.4 is on (no driver) after the writes" "$SCRATCH/out" &&
+	echo 1 >"$root/$PF/sriov_drivers_autoprobe" && same_state "$root" "$FIXTURES/sriov"
+verdict "autoprobe: drivers_probe leaves a VF unbound when its PF says 0; release rolls back (exit $rc)"
+
+# With driver_override, the VF probes all the same (the claim stages one).
+root=$(fresh_copy sriov)
+echo 0 >"$root/$PF/sriov_drivers_autoprobe"
+run "$root" claim 9 >"$SCRATCH/out" 2>&1 &&
+	[ "$(basename "$(readlink "$root/sys/bus/pci/devices/0000:3b:02.0/driver")")" = vfio-pci ]
+verdict "autoprobe: a VF with driver_override binds although its PF says 0"
+
+# pci_device_probe() refuses every probe of such a VF, an explicit bind too.
+root=$(fresh_copy sriov)
+run "$root" claim 9 >"$SCRATCH/out" 2>&1
+cp -a "$root" "$SCRATCH/sriov-claimed"
+echo 0 >"$root/$PF/sriov_drivers_autoprobe"
+run "$root" release 9 >>"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "bind of 0000:3b:02.0 to iavf failed: .*(ENODEV)" "$SCRATCH/out" &&
+	same_state "$root" "$SCRATCH/sriov-claimed"
+verdict "autoprobe: an explicit bind of a VF without override fails with ENODEV when its PF says 0 (exit $rc)"
+
+# ---- 4. bind: the driver must match before a bound device is EBUSY ----------------
+
+# While the claim waits after its unbind, something else puts the NVMe back
+# on nvme and clears the override: vfio-pci then does not match it (ENODEV).
+root=$(fresh_copy workstation)
+echo 'delay 2 4000' >"$root/replay-faults"
+run "$root" claim 6 >"$SCRATCH/out" 2>&1 &
+pid=$!
+if wait_for unbound "$root/$NVME"; then
+	echo '(null)' >"$root/$NVME/driver_override"
+	ln -s ../../../../bus/pci/drivers/nvme "$root/$NVME/driver"
+	ln -s ../../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0 "$root/sys/bus/pci/drivers/nvme/0000:02:00.0"
+fi
+wait $pid
+rc=$?
+[ $rc -eq 1 ] && grep -q "bind of 0000:02:00.0 to vfio-pci failed: .*(ENODEV)" "$SCRATCH/out" &&
+	same_state "$root" "$FIXTURES/workstation"
+verdict "bind order: a driver that does not match a bound device fails with ENODEV, not EBUSY (exit $rc)"
+
+tap_done
