@@ -57,6 +57,7 @@ struct mdev {
 	struct binding want;   /* the end state */
 	bool kernel_choice;    /* release: whatever driver the kernel picks (not VFIO) */
 	bool expect_driver;    /* kernel_choice: a module matches, so some driver must bind */
+	bool no_autoprobe;     /* a VF whose PF has sriov_drivers_autoprobe 0: binds only through an override */
 	bool moves;
 	const char *skip;      /* why it is left alone */
 	struct binding after;  /* as re-read at the end */
@@ -131,6 +132,18 @@ static struct pwrite *add_write(struct plan *p, enum ka_op op, const char *devic
 
 /* ---- planning ---- */
 
+/*
+ * A VF whose PF's sriov_drivers_autoprobe is 0: the kernel probes it, even
+ * through drivers/<drv>/bind, only when its driver_override is set
+ * (pci_device_can_probe()).
+ */
+static bool vf_without_autoprobe(const struct ka *ka, const char *address)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/physfn/sriov_drivers_autoprobe", address);
+	_cleanup_free_ char *v = NULL;
+	return ka_read(ka, rel, &v) == 0 && streq(v, "0");
+}
+
 static struct mdev *add_mdev(struct plan *p, size_t *cap, const struct device *d)
 {
 	p->devs = grow_array(p->devs, cap, p->n + 1, sizeof(*p->devs));
@@ -142,6 +155,11 @@ static struct mdev *add_mdev(struct plan *p, size_t *cap, const struct device *d
 	return m;
 }
 
+static void plan_device_autoprobe(const struct ka *ka, struct mdev *m)
+{
+	m->no_autoprobe = vf_without_autoprobe(ka, m->address);
+}
+
 static void plan_claim(const struct ka *ka, const struct group *g, const char *driver, struct plan *p)
 {
 	size_t cap = 0;
@@ -151,6 +169,7 @@ static void plan_claim(const struct ka *ka, const struct group *g, const char *d
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		struct mdev *m = add_mdev(p, &cap, d);
+		plan_device_autoprobe(ka, m);
 		m->skip = d->is_pci ? move_skip_reason(d) : "not a PCI device";
 		if (m->skip) {
 			m->want.driver = xstrdup_or_null(d->driver);
@@ -213,6 +232,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		struct mdev *m = add_mdev(p, &cap, d);
+		plan_device_autoprobe(ka, m);
 		if (!d->is_pci || d->role != ROLE_USER) {
 			m->skip = !d->is_pci ? "not a PCI device" : "not on VFIO";
 			m->want.driver = xstrdup_or_null(d->driver);
@@ -242,6 +262,8 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 		}
 		/* No record: clear the override and let the kernel choose, its module loaded first. */
 		m->kernel_choice = true;
+		if (m->no_autoprobe)
+			continue; /* the kernel leaves such a VF unbound: nothing to load or expect */
 		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/modalias", d->name);
 		_cleanup_free_ char *alias = NULL;
 		struct strv mods = { 0 };
@@ -265,8 +287,11 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
  * names vfio-pci can only be rebuilt that way, as the kernel would refuse the
  * bind).
  */
-static const char *staging_override(const struct binding *want)
+static const char *staging_override(const struct mdev *m, const struct binding *want)
 {
+	/* A VF that cannot autoprobe binds only with an override: name the driver. */
+	if (m->no_autoprobe && want->driver)
+		return want->driver;
 	if (!want->override || !want->driver || streq(want->override, want->driver))
 		return want->override;
 	return NULL;
@@ -277,7 +302,7 @@ static void plan_writes(struct plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		struct mdev *m = &p->devs[i];
-		const char *stage = staging_override(&m->want);
+		const char *stage = staging_override(m, &m->want);
 		if (m->moves && !str_eq_null(m->before.override, stage))
 			add_write(p, KA_OVERRIDE, m->address, NULL, stage ? stage : "\n", false);
 	}
@@ -297,8 +322,8 @@ static void plan_writes(struct plan *p)
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct mdev *m = &p->devs[i];
-		if (m->moves && !str_eq_null(staging_override(&m->want), m->want.override))
-			add_write(p, KA_OVERRIDE, m->address, NULL, m->want.override, false);
+		if (m->moves && !str_eq_null(staging_override(m, &m->want), m->want.override))
+			add_write(p, KA_OVERRIDE, m->address, NULL, m->want.override ? m->want.override : "\n", false);
 	}
 }
 
@@ -369,7 +394,7 @@ static bool execute(struct ka *ka, struct plan *p)
 static bool converge(struct ka *ka, struct plan *p, struct mdev *m)
 {
 	const struct binding *want = &m->before;
-	const char *stage = staging_override(want);
+	const char *stage = staging_override(m, want);
 	struct binding cur;
 	if (model_read_binding(ka, m->address, &cur) < 0)
 		return false;
@@ -385,7 +410,7 @@ static bool converge(struct ka *ka, struct plan *p, struct mdev *m)
 			do_write(ka, add_write(p, KA_PROBE, m->address, NULL, NULL, true));
 	}
 	if (!str_eq_null(stage, want->override))
-		do_write(ka, add_write(p, KA_OVERRIDE, m->address, NULL, want->override, true));
+		do_write(ka, add_write(p, KA_OVERRIDE, m->address, NULL, want->override ? want->override : "\n", true));
 	binding_clear(&cur);
 	binding_clear(&m->after);
 	if (model_read_binding(ka, m->address, &m->after) < 0)
@@ -463,6 +488,7 @@ static struct json_object *journal_json(const struct ka *ka, const struct plan *
 		json_object_object_add(d, "want", binding_json(&m->want));
 		json_object_object_add(d, "kernel_choice", json_object_new_boolean(m->kernel_choice));
 		json_object_object_add(d, "expect_driver", json_object_new_boolean(m->expect_driver));
+		json_object_object_add(d, "no_autoprobe", json_object_new_boolean(m->no_autoprobe));
 		json_object_array_add(devs, d);
 	}
 	json_object_object_add(j, "devices", devs);
@@ -523,6 +549,7 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 		m->moves = jbool(d, "moves");
 		m->kernel_choice = jbool(d, "kernel_choice");
 		m->expect_driver = jbool(d, "expect_driver");
+		m->no_autoprobe = jbool(d, "no_autoprobe");
 		binding_from_json(b, &m->before);
 		binding_from_json(w, &m->want);
 		if (!safe_name(m->module) || !safe_name(m->before.driver) || !safe_name(m->want.driver)) {
@@ -750,7 +777,9 @@ static void report_text(const struct ka *ka, const struct plan *p, enum result r
 		if (res == RESULT_DONE || res == RESULT_FINISHED)
 			fprintf(out, "  %s  %s -> %s (override %s)%s\n", m->address, binding_text(&m->before),
 				binding_text(&m->after), ov,
-				m->kernel_choice && !m->after.driver ? ": no kernel driver matches it" : "");
+				!m->kernel_choice || m->after.driver ? ""
+				: m->no_autoprobe ? ": a VF whose PF has sriov_drivers_autoprobe 0 is not probed"
+						  : ": no kernel driver matches it");
 		else if (m->ok)
 			fprintf(out, "  %s  back on %s (override %s)\n", m->address, binding_text(&m->after), ov);
 		else

@@ -144,30 +144,71 @@ verdict "no-IOMMU: unbind from VFIO is refused while a process holds /dev/vfio/n
 # ---- 3. sriov_drivers_autoprobe=0: a VF without override is not probed ----------
 
 PF=sys/bus/pci/devices/0000:3b:00.0
+VF9=sys/bus/pci/devices/0000:3b:02.0
+# Released without a record: drivers_probe leaves such a VF unbound, and
+# release takes that as the kernel's choice.
 root=$(fresh_copy sriov)
 echo 0 >"$root/$PF/sriov_drivers_autoprobe"
 run "$root" release 13 >"$SCRATCH/out" 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q "0000:3b:02.4 is on (no driver) after the writes" "$SCRATCH/out" &&
-	echo 1 >"$root/$PF/sriov_drivers_autoprobe" && same_state "$root" "$FIXTURES/sriov"
-verdict "autoprobe: drivers_probe leaves a VF unbound when its PF says 0; release rolls back (exit $rc)"
+[ $rc -eq 0 ] && grep -q "vfio-pci -> (no driver) (override unset): a VF whose PF has sriov_drivers_autoprobe 0 is not probed" "$SCRATCH/out" &&
+	[ ! -e "$root/sys/bus/pci/devices/0000:3b:02.4/driver" ] &&
+	[ "$(cat "$root/sys/bus/pci/devices/0000:3b:02.4/driver_override")" = "(null)" ]
+verdict "autoprobe: drivers_probe leaves a VF unbound when its PF says 0; release ends there (exit $rc)"
 
 # With driver_override, the VF probes all the same (the claim stages one).
 root=$(fresh_copy sriov)
 echo 0 >"$root/$PF/sriov_drivers_autoprobe"
 run "$root" claim 9 >"$SCRATCH/out" 2>&1 &&
-	[ "$(basename "$(readlink "$root/sys/bus/pci/devices/0000:3b:02.0/driver")")" = vfio-pci ]
+	[ "$(basename "$(readlink "$root/$VF9/driver")")" = vfio-pci ]
 verdict "autoprobe: a VF with driver_override binds although its PF says 0"
 
-# pci_device_probe() refuses every probe of such a VF, an explicit bind too.
+# Released with a record (iavf): the bind needs an override, so release stages
+# one naming iavf and clears it once bound.
 root=$(fresh_copy sriov)
 run "$root" claim 9 >"$SCRATCH/out" 2>&1
-cp -a "$root" "$SCRATCH/sriov-claimed"
 echo 0 >"$root/$PF/sriov_drivers_autoprobe"
-run "$root" release 9 >>"$SCRATCH/out" 2>&1
+cp -a "$root" "$SCRATCH/sriov-claimed"
+run "$root" release 9 --dry-run >"$SCRATCH/out" 2>&1
+grep -A3 "driver_override \"iavf\"" "$SCRATCH/out" | grep -q "drivers/iavf/bind" &&
+	tail -1 "$SCRATCH/out" | grep -q "0000:3b:02.0/driver_override \"\\\\n\"" &&
+	run "$root" release 9 >"$SCRATCH/out" 2>&1 &&
+	[ "$(basename "$(readlink "$root/$VF9/driver")")" = iavf ] && [ "$(cat "$root/$VF9/driver_override")" = "(null)" ]
+verdict "autoprobe: release of a recorded VF stages an override naming its driver, binds, clears it"
+
+# pci_device_probe() refuses every probe of such a VF, an explicit bind too.
+# A claim killed after its unbind left the VF unbound; recover rolls back to
+# iavf. With the journal's no_autoprobe it stages an override and succeeds;
+# a journal without it (as an older version wrote) binds without one: ENODEV,
+# the VF stays unbound, and recover says so (exit 3).
+interrupted_claim() { # interrupted_claim ROOT NO_AUTOPROBE
+	local root=$1
+	# the fixture's VF is on iavf: as after the claim's override and unbind
+	rm -f "$root/$VF9/driver" "$root/sys/bus/pci/drivers/iavf/0000:3b:02.0"
+	echo '(null)' >"$root/$VF9/driver_override"
+	mkdir -p -m 0700 "$root/run/iommu-own"
+	cat >"$root/run/iommu-own/journal.json" <<JSON
+{"format":"iommu-own-journal","version":1,"operation":"claim","group":9,"sysroot":"$root","driver":"vfio-pci",
+ "devices":[{"address":"0000:3b:02.0","moves":true,"module":"iavf","no_autoprobe":$2,
+  "before":{"driver":"iavf","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"}}]}
+JSON
+}
+root=$(fresh_copy sriov)
+echo 0 >"$root/$PF/sriov_drivers_autoprobe"
+interrupted_claim "$root" true
+run "$root" recover >"$SCRATCH/out" 2>&1
 rc=$?
-[ $rc -eq 1 ] && grep -q "bind of 0000:3b:02.0 to iavf failed: .*(ENODEV)" "$SCRATCH/out" &&
-	same_state "$root" "$SCRATCH/sriov-claimed"
+[ $rc -eq 0 ] && grep -q "rolled back the interrupted claim" "$SCRATCH/out" &&
+	[ "$(basename "$(readlink "$root/$VF9/driver")")" = iavf ] && [ "$(cat "$root/$VF9/driver_override")" = "(null)" ]
+verdict "autoprobe: recover rolls such a VF back to iavf through a staged override (exit $rc)"
+
+root=$(fresh_copy sriov)
+echo 0 >"$root/$PF/sriov_drivers_autoprobe"
+interrupted_claim "$root" false
+run "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 3 ] && grep -q "0000:3b:02.0  NOW ON (no driver) (override unset), was on iavf" "$SCRATCH/out" &&
+	[ ! -e "$root/$VF9/driver" ] && [ -e "$root/run/iommu-own/journal.json" ]
 verdict "autoprobe: an explicit bind of a VF without override fails with ENODEV when its PF says 0 (exit $rc)"
 
 # ---- 4. bind: the driver must match before a bound device is EBUSY ----------------
