@@ -58,7 +58,7 @@ cp "$ids" "$stage/usr/share/misc/pci.ids"
 # modules: each wanted one with everything modules.dep says it needs
 mdir=$kroot/lib/modules/$release
 [ -f "$mdir/modules.dep" ] || die "no $mdir/modules.dep (run depmod -b)"
-WANT="vfio vfio_iommu_type1 vfio_pci pci_stub e1000 e1000e nvme xhci_pci snd_hda_intel
+WANT="vfio vfio_iommu_type1 vfio_pci pci_stub pci_pf_stub e1000 e1000e nvme xhci_pci snd_hda_intel
  snd_hda_codec_generic ahci i2c_i801 lpc_ich crc64_rocksoft_generic crct10dif_generic crc32c_generic ext4"
 files=$(awk -v want="$WANT" '
 	BEGIN { n = split(want, w, /[ \n]+/); for (i = 1; i <= n; i++) if (w[i] != "") need[w[i]] = 1 }

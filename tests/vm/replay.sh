@@ -14,7 +14,7 @@ set -u
 
 data=$1 work=$2
 : "${IOMMU_OWN:?}"
-OPS="claim release norecord multifunction fail"
+OPS="claim release norecord multifunction fail vf-claim vf-release vf-norecord"
 
 fail_all() {
 	for op in $OPS; do echo "RESULT replay-$op fail $*"; done

@@ -37,7 +37,7 @@ intel-kill    intel kill-recover   kill-recover
 intel-refuse  intel chipset,in-use chipset-refused chipset-forced refused-mounted refused-mounted-multipath refused-netdev
 intel-modules intel modules        claim-loads-vfio release-norecord release-reloads-module
 intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused kernel-bridge-unbound
-intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail
+intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
 amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
 '
 

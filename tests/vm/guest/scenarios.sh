@@ -676,8 +676,64 @@ live() {
 	snap "$_name.after"
 }
 
+# vf_autoprobe: the nvme's VF while its PF has sriov_drivers_autoprobe 0,
+# where the kernel binds a VF only through its driver_override, even by
+# drivers/<driver>/bind (pci_device_can_probe). pci-pf-stub (a kernel DMA
+# driver with no ID table) is given the VF's ID through new_id, so that it
+# matches the VF by ID and only autoprobe stands in the way. The VF starts
+# on it with no override (put there through an override then cleared): its
+# claim, its release (back to pci-pf-stub, which needs an override staged
+# for the bind) and a release without a record (the kernel leaves the VF
+# unbound) run live for the host to replay; RESULT vf-autoprobe says what
+# the kernel did.
+vf_autoprobe() {
+	_vf= _stub=/sys/bus/pci/drivers/pci-pf-stub
+	[ -L "$SYSPCI/$NVME/virtfn0" ] && _vf=$(basename "$(readlink "$SYSPCI/$NVME/virtfn0")")
+	if [ -z "$_vf" ] || [ ! -e "$SYSPCI/$_vf" ] || [ ! -d $_stub ]; then
+		for _n in vf-claim vf-release vf-norecord; do echo "$_n: the nvme has no VF, or pci-pf-stub is not loaded" >>"$OUT/errors"; done
+		result vf-autoprobe fail "the nvme $NVME has no VF ($_vf), or pci-pf-stub is not loaded"
+		return
+	fi
+	_gv=$(dev_group "$_vf") _why=
+	_id="$(cut -c3-6 "$SYSPCI/$_vf/vendor") $(cut -c3-6 "$SYSPCI/$_vf/device")"
+	[ "$(cat "$SYSPCI/$NVME/sriov_drivers_autoprobe")" = 0 ] || _why="$_why autoprobe-not-0"
+	[ "$(dev_driver "$_vf")" = - ] || _why="$_why not-unbound-at-start:$(dev_driver "$_vf")"
+	echo "$_id" >$_stub/new_id
+	# the premise: the driver matches the VF by ID, yet with no override
+	# even an explicit bind is refused
+	if echo "$_vf" >$_stub/bind 2>/dev/null; then
+		_why="$_why kernel-bound-without-override"
+		echo "$_vf" >$_stub/unbind
+	fi
+	echo pci-pf-stub >"$SYSPCI/$_vf/driver_override"
+	echo "$_vf" >$_stub/bind
+	echo >"$SYSPCI/$_vf/driver_override"
+	_start="$(dev_driver "$_vf") $(dev_override "$_vf")"
+	[ "$_start" = "pci-pf-stub (null)" ] || _why="$_why start:$_start"
+	live vf-claim claim "$_gv"
+	[ "$(cat "$OUT/vf-claim.rc")" = 0 ] || _why="$_why claim:exit-$(cat "$OUT/vf-claim.rc")"
+	[ "$(dev_driver "$_vf")" = vfio-pci ] || _why="$_why claim:driver-$(dev_driver "$_vf")"
+	[ "$(kernel_viable "$_gv")" = viable ] || _why="$_why claim:kernel-$(kernel_viable "$_gv")"
+	live vf-release release "$_gv"
+	[ "$(cat "$OUT/vf-release.rc")" = 0 ] || _why="$_why release:exit-$(cat "$OUT/vf-release.rc")"
+	_end="$(dev_driver "$_vf") $(dev_override "$_vf")"
+	[ "$_end" = "$_start" ] || _why="$_why release:end-$_end"
+	[ "$(kernel_viable "$_gv")" = absent ] || _why="$_why release:kernel-$(kernel_viable "$_gv")"
+	bind_by_hand "$_vf" vfio-pci
+	live vf-norecord release "$_gv"
+	[ "$(cat "$OUT/vf-norecord.rc")" = 0 ] || _why="$_why norecord:exit-$(cat "$OUT/vf-norecord.rc")"
+	_nr="$(dev_driver "$_vf") $(dev_override "$_vf")"
+	[ "$_nr" = "- (null)" ] || _why="$_why norecord:end-$_nr"
+	echo "$_id" >$_stub/remove_id
+	if [ -z "$_why" ]; then
+		result vf-autoprobe pass "VF $_vf (group $_gv): no bind without an override; claimed from pci-pf-stub, released back to it with no override, and without a record left unbound"
+	else
+		result vf-autoprobe fail "VF $_vf (group $_gv):$_why"
+	fi
+}
+
 scenario_replay() {
-	_names="replay-claim replay-release replay-norecord replay-multifunction replay-fail"
+	_names="replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe"
 	if ! _m=$(iommu-own snapshot --help 2>&1); then
 		_m=$(echo "$_m" | head -n 1)
 		for _n in $_names; do
@@ -712,6 +768,7 @@ scenario_replay() {
 	echo 1 >"$SYSPCI/$NVME/sriov_numvfs" || echo "fail: cannot enable a VF on $NVME" >>"$OUT/errors"
 	log "after enabling a VF: $(ls $SYSPCI | tr '\n' ' ')"
 	live fail claim --force=sriov-pf "$_gn"
+	vf_autoprobe
 	echo 0 >"$SYSPCI/$NVME/sriov_numvfs"
 	# to the host, over the second serial port
 	(cd "$OUT" && tar -czf - .) >/tmp/replay.tgz
