@@ -465,9 +465,19 @@ static char *canonical_root(const char *root)
 	return c ? c : xstrdup(root);
 }
 
+/*
+ * The root a journal belongs to: "/" for any root whose sys is the live
+ * sysfs (one kernel, whichever root named it: it shares /run/iommu-own and
+ * is recovered from any of them), else the captured tree's canonical path.
+ */
+static char *journal_root(const struct ka *ka)
+{
+	return ka_is_live(ka) ? xstrdup("/") : canonical_root(ka_root(ka));
+}
+
 static struct json_object *journal_json(const struct ka *ka, const struct plan *p)
 {
-	_cleanup_free_ char *root = canonical_root(ka_root(ka));
+	_cleanup_free_ char *root = journal_root(ka);
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "format", json_object_new_string(JOURNAL_FORMAT));
 	json_object_object_add(j, "version", json_object_new_int(FORMAT_VERSION));
@@ -514,10 +524,11 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 			  st->path, JOURNAL, FORMAT_VERSION);
 		return -EBADMSG;
 	}
-	_cleanup_free_ char *mine = canonical_root(ka_root(ka)), *theirs = root ? canonical_root(root) : NULL;
+	_cleanup_free_ char *mine = journal_root(ka), *theirs = root ? canonical_root(root) : NULL;
 	if (!theirs || !streq(theirs, mine)) {
-		log_error("%s/%s: the journal belongs to sysroot %s, not %s: refusing to act on it", st->path,
-			  JOURNAL, root ? root : "(none)", ka_root(ka));
+		log_error("%s/%s: the journal belongs to sysroot %s, not %s: run 'iommu-own --sysroot %s recover', "
+			  "or inspect the devices and remove it", st->path, JOURNAL, root ? root : "(none)", mine,
+			  root ? root : "DIR");
 		return -EBADMSG;
 	}
 	if (!op || (!streq(op, "claim") && !streq(op, "release")) || !json_object_object_get_ex(j, "group", &v) ||

@@ -433,7 +433,8 @@ verdict "a foreign journal: recover refuses it with exit 2"
 echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"sysroot":"/somewhere/else","devices":[]}' \
 	>"$root/run/iommu-own/journal.json"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-expect_rc $? 2 "a journal of another sysroot is refused" grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out"
+expect_rc $? 2 "a journal of another sysroot is refused, naming the recover that applies" \
+	grep -q "belongs to sysroot /somewhere/else, not $(realpath "$root"): run 'iommu-own --sysroot /somewhere/else recover'" "$SCRATCH/out"
 
 # Driver and module names from a journal or a record become path components.
 root=$(fresh_copy workstation)

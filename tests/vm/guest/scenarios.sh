@@ -316,7 +316,9 @@ all_or_none() {
 # kill_sweep OP GROUP BEFORE: OP (claim or release) killed at 13 points spread
 # over its duration, each followed by recover; the group must end all claimed
 # or all as BEFORE, and the kernel agree. Appends to $_bad, $_outcomes, $_n.
-# A release starts from the claimed group, a claim from BEFORE.
+# A release starts from the claimed group, a claim from BEFORE. With
+# $KILL_ROOT set, the killed OP runs with --sysroot $KILL_ROOT (another root
+# whose sys is the live sysfs), and recover still runs from /.
 kill_sweep() {
 	local _op=$1 _g=$2 _before=$3 _t0 _t1 _ms _k _us _p _st _journal _res _v _from
 	_from=none
@@ -334,7 +336,7 @@ kill_sweep() {
 		_us=$((_ms * 1000 * _k / 10))
 		# from the starting state
 		[ "$_from" = all ] && run iommu-own claim "$_g"
-		iommu-own "$_op" "$_g" >/tmp/kill.out 2>&1 &
+		iommu-own ${KILL_ROOT:+--sysroot "$KILL_ROOT"} "$_op" "$_g" >/tmp/kill.out 2>&1 &
 		_p=$!
 		usleep $_us
 		kill -9 $_p 2>/dev/null
@@ -358,7 +360,7 @@ kill_sweep() {
 		*) _bad="$_bad $_op$_g@${_us}us:$_v" ;;
 		esac
 		same_state "$_before" "$(group_state "$_g")" || { _bad="$_bad $_op$_g@${_us}us:not-back"; return; }
-		_outcomes="$_outcomes $_op:$_st/$_res/$_v"
+		_outcomes="$_outcomes ${KILL_ROOT:+root-}$_op:$_st/$_res/$_v"
 	done
 }
 
@@ -373,10 +375,20 @@ scenario_kill_recover() {
 		kill_sweep claim "$_g" "$_before"
 		kill_sweep release "$_g" "$_before"
 	done
+	# a claim killed under another root of the same kernel: its journal is
+	# the kernel's, and recover from / finishes or rolls it back
+	_g=$(dev_group $NIC_A)
+	_before=$(group_state "$_g")
+	mkdir -p /mnt/r/sys /mnt/r/proc
+	mount -t sysfs sysfs /mnt/r/sys && mount -t proc proc /mnt/r/proc
+	KILL_ROOT=/mnt/r kill_sweep claim "$_g" "$_before"
+	umount /mnt/r/proc /mnt/r/sys
 	echo >"$SYSPCI/$NIC_B/driver_override"
 	# how the kills landed: killed (137) mid-move with a journal to finish or
 	# roll back, killed before the journal, or too late (exit 0)
 	_mid=$(echo "$_outcomes" | tr ' ' '\n' | grep -c -e ':137/finished' -e ':137/rolled-back')
+	_rootmid=$(echo "$_outcomes" | tr ' ' '\n' | grep '^root-' | grep -c -e ':137/finished' -e ':137/rolled-back')
+	[ "$_rootmid" -ge 1 ] || _bad="$_bad no-kill-under-another-root-landed-mid-move"
 	_summary=$(echo "$_outcomes" | tr ' ' '\n' | grep . | sort | uniq -c | awk '{ printf " %s x%s", $2, $1 }')
 	[ "$_mid" -ge 2 ] || _bad="$_bad only-$_mid-kills-landed-mid-move"
 	if [ -z "$_bad" ]; then
