@@ -168,7 +168,6 @@ verdict "autoprobe: a VF with driver_override binds although its PF says 0"
 root=$(fresh_copy sriov)
 run "$root" claim 9 >"$SCRATCH/out" 2>&1
 echo 0 >"$root/$PF/sriov_drivers_autoprobe"
-cp -a "$root" "$SCRATCH/sriov-claimed"
 run "$root" release 9 --dry-run >"$SCRATCH/out" 2>&1
 grep -A3 "driver_override \"iavf\"" "$SCRATCH/out" | grep -q "drivers/iavf/bind" &&
 	tail -1 "$SCRATCH/out" | grep -q "0000:3b:02.0/driver_override \"\\\\n\"" &&

@@ -39,8 +39,8 @@ check "the module index is captured" cmp -s "$FIXTURES/sriov/lib/modules/6.1.0-f
 	"$SCRATCH/snap-sriov/lib/modules/6.1.0-fixture/modules.alias.bin"
 
 iommu_own "$FIXTURES/sriov" snapshot --no-config "$SCRATCH/noconf" 2>/dev/null
-check "--no-config leaves config space out" \
-	[ -z "$(find "$SCRATCH/noconf" -name config)" ] && [ -n "$(find "$SCRATCH/snap-sriov" -name config)" ]
+[ -z "$(find "$SCRATCH/noconf" -name config)" ] && [ -n "$(find "$SCRATCH/snap-sriov" -name config)" ]
+verdict "--no-config leaves config space out"
 
 # --no-serial: the Device Serial Number capability (ext. cap 3 at 0x100) is zeroed.
 root=$(fresh_copy workstation)
@@ -49,8 +49,8 @@ cfg=$root/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/config
 iommu_own "$root" snapshot --no-serial "$SCRATCH/noserial" 2>/dev/null
 iommu_own "$root" snapshot "$SCRATCH/serial" 2>/dev/null
 dsn() { od -An -tx1 -j 260 -N 8 "$1/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/config" | tr -d ' '; }
-check "--no-serial zeroes the Device Serial Number, a plain snapshot keeps it" \
-	[ "$(dsn "$SCRATCH/noserial")" = 0000000000000000 ] && [ "$(dsn "$SCRATCH/serial")" = 1122334455667788 ]
+[ "$(dsn "$SCRATCH/noserial")" = 0000000000000000 ] && [ "$(dsn "$SCRATCH/serial")" = 1122334455667788 ]
+verdict "--no-serial zeroes the Device Serial Number, a plain snapshot keeps it"
 
 # What the refusals read comes along: a mounted disk, a process holding a group.
 root=$(fresh_copy workstation)
@@ -65,8 +65,8 @@ echo qemu-system-x86 >"$root/proc/77/comm"
 iommu_own "$root" snapshot "$SCRATCH/runtime" 2>/dev/null
 iommu_own "$SCRATCH/runtime" claim 6 --dry-run >"$SCRATCH/out" 2>&1
 expect_rc $? 1 "a snapshot keeps what the mounted refusal reads" grep -q "nvme0n1 is mounted" "$SCRATCH/out"
-check "a snapshot keeps the processes that hold VFIO groups" \
-	[ "$(readlink "$SCRATCH/runtime/proc/77/fd/100")" = /dev/vfio/1 ] && grep -qx qemu-system-x86 "$SCRATCH/runtime/proc/77/comm"
+[ "$(readlink "$SCRATCH/runtime/proc/77/fd/100")" = /dev/vfio/1 ] && grep -qx qemu-system-x86 "$SCRATCH/runtime/proc/77/comm"
+verdict "a snapshot keeps the processes that hold VFIO groups"
 
 mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
 iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
