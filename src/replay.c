@@ -195,10 +195,16 @@ static int device_path(struct ka *ka, const char *addr, char **ret)
 	return 0;
 }
 
-/* A directory of the tree, to change what is in it. */
+/* A directory of the tree, only looked at: unusable (-EXDEV) is not worth a message. */
+static int lookup_beneath(struct ka *ka, const char *rel, int flags)
+{
+	return ka_openat2_how(ka->rootfd, rel, flags, 0, CHANGE_RESOLVE);
+}
+
+/* A directory of the tree, to change what is in it: unusable is named. */
 static int open_beneath(struct ka *ka, const char *rel, int flags)
 {
-	int fd = ka_openat2_how(ka->rootfd, rel, flags, 0, CHANGE_RESOLVE);
+	int fd = lookup_beneath(ka, rel, flags);
 	return fd == -EXDEV ? refused(ka, rel, fd) : fd;
 }
 
@@ -232,7 +238,8 @@ static int open_plain(struct ka *ka, const char *rel, bool create)
 	if (r < 0 && !(r == -ENOENT && create))
 		return r;
 	bool existed = r == 0;
-	int flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | (create ? O_CREAT : 0);
+	/* Created only where nothing was: whatever appeared in between is not opened. */
+	int flags = O_WRONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | (existed ? 0 : O_CREAT | O_EXCL);
 	_cleanup_close_ int fd = ka_openat2_how(ka->rootfd, rel, flags, 0644, CHANGE_RESOLVE);
 	if (fd < 0)
 		return refused(ka, rel, fd);
@@ -442,7 +449,7 @@ static bool group_has_vfio_device(struct ka *ka, const char *group, const char *
 		if (streq(names.v[i], except))
 			continue;
 		_cleanup_free_ char *dpath = xasprintf("%s/%s", rel, names.v[i]);
-		_cleanup_close_ int fd = open_beneath(ka, dpath, O_PATH | O_DIRECTORY);
+		_cleanup_close_ int fd = lookup_beneath(ka, dpath, O_PATH | O_DIRECTORY);
 		_cleanup_free_ char *drv = NULL;
 		if (fd >= 0 && ka_link_base_at(fd, "driver", &drv) == 0)
 			any = driver_role(drv, false) == ROLE_USER;
@@ -562,11 +569,17 @@ static bool driver_matches(struct ka *ka, int devfd, int drvfd, const char *driv
 	return driver_role(driver, false) != ROLE_USER && driver_matches_alias(ka, devfd, drvfd, driver);
 }
 
-/* The kernel's bind of driver to the device (bind_store, then really_probe): match, then probe. */
-static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *addr, const char *driver)
+/*
+ * The kernel's bind of driver to the device (bind_store, then really_probe):
+ * match, then probe. While probing every driver, one whose directory cannot
+ * be used is passed over in silence; a bind that names it says why it fails.
+ */
+static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *addr, const char *driver,
+		    bool probing)
 {
 	_cleanup_free_ char *drvdir = xasprintf("sys/bus/pci/drivers/%s", driver);
-	_cleanup_close_ int drvfd = open_beneath(ka, drvdir, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int drvfd = probing ? lookup_beneath(ka, drvdir, O_PATH | O_DIRECTORY)
+					    : open_beneath(ka, drvdir, O_PATH | O_DIRECTORY);
 	if (drvfd < 0)
 		return drvfd;
 
@@ -614,7 +627,7 @@ static int do_bind(struct ka *ka, const struct ka_write *w)
 	int r = open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	return try_bind(ka, devpath, devfd, w->device, w->driver);
+	return try_bind(ka, devpath, devfd, w->device, w->driver, false);
 }
 
 static int do_probe(struct ka *ka, const struct ka_write *w)
@@ -628,7 +641,7 @@ static int do_probe(struct ka *ka, const struct ka_write *w)
 		return 0;
 	_cleanup_free_ char *ov = NULL;
 	if (ka_read_at(devfd, "driver_override", &ov) == 0 && *ov && !streq(ov, "(null)")) {
-		try_bind(ka, devpath, devfd, w->device, ov);
+		try_bind(ka, devpath, devfd, w->device, ov, false);
 		return 0;
 	}
 	/* Every loaded driver, in name order, until one binds; success either way. */
@@ -636,7 +649,7 @@ static int do_probe(struct ka *ka, const struct ka_write *w)
 	if (ka_list_dir(ka, "sys/bus/pci/drivers", &drivers) == 0) {
 		qsort(drivers.v, drivers.n, sizeof(*drivers.v), strv_cmp);
 		for (size_t i = 0; i < drivers.n; i++)
-			if (try_bind(ka, devpath, devfd, w->device, drivers.v[i]) == 0)
+			if (try_bind(ka, devpath, devfd, w->device, drivers.v[i], true) == 0)
 				break;
 	}
 	strv_free(&drivers);

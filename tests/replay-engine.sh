@@ -141,6 +141,18 @@ rc=$?
 	rm -r "$root/proc/99" && same_state "$root" "$FIXTURES/noiommu-mode"
 verdict "no-IOMMU: unbind from VFIO is refused while a process holds /dev/vfio/noiommu-N (exit $rc)"
 
+# A driver directory that leads outside the tree is passed over by a probe
+# (drivers_probe of a release without a record) without a word; the move
+# itself goes through, and nothing outside the tree is touched.
+root=$(fresh_copy halfbound)
+mkdir -p "$SCRATCH/outside"
+ln -s "$SCRATCH/outside" "$root/sys/bus/pci/drivers/aaa_outside"
+run "$root" release 2 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && ! grep -q "outside the tree" "$SCRATCH/out" && [ -z "$(ls -A "$SCRATCH/outside")" ] &&
+	[ "$(basename "$(readlink "$root/sys/bus/pci/devices/0000:01:00.0/driver")")" = nouveau ]
+verdict "links out: a probe passes over a driver directory outside the tree silently (exit $rc)"
+
 # ---- 3. sriov_drivers_autoprobe=0: a VF without override is not probed ----------
 
 PF=sys/bus/pci/devices/0000:3b:00.0
