@@ -137,41 +137,21 @@ static int read_hex_attr(const struct ka *ka, int dfd, const char *dir, const ch
 	return 0;
 }
 
-/* 1 to max hexadecimal digits, either case, and nothing else. */
-static int parse_hex_digits(const char *s, size_t len, unsigned max_digits, uint32_t *ret)
-{
-	if (len == 0 || len > max_digits)
-		return -EBADMSG;
-	uint32_t v = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		unsigned x = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-			   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-			   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-						  : 16;
-		if (x == 16)
-			return -EBADMSG;
-		v = v << 4 | x;
-	}
-	*ret = v;
-	return 0;
-}
-
 int model_parse_pci_uevent(const char *text, uint16_t *vendor, uint16_t *device, uint32_t *class)
 {
 	bool have_id = false, have_class = false;
-	uint32_t ven = 0, dev = 0, cls = 0;
+	unsigned long ven = 0, dev = 0, cls = 0;
 	for (const char *line = text; *line;) {
 		const char *end = strchrnul(line, '\n');
 		size_t len = (size_t)(end - line);
 		if (len > 7 && strncmp(line, "PCI_ID=", 7) == 0) {
 			const char *v = line + 7, *colon = memchr(v, ':', (size_t)(end - v));
-			if (have_id || !colon || parse_hex_digits(v, (size_t)(colon - v), 4, &ven) < 0 ||
-			    parse_hex_digits(colon + 1, (size_t)(end - colon - 1), 4, &dev) < 0)
+			if (have_id || !colon || parse_hex_n(v, (size_t)(colon - v), 0xffff, &ven) < 0 ||
+			    parse_hex_n(colon + 1, (size_t)(end - colon - 1), 0xffff, &dev) < 0)
 				return -EBADMSG;
 			have_id = true;
 		} else if (len >= 10 && strncmp(line, "PCI_CLASS=", 10) == 0) {
-			if (have_class || parse_hex_digits(line + 10, len - 10, 6, &cls) < 0)
+			if (have_class || parse_hex_n(line + 10, len - 10, 0xffffff, &cls) < 0)
 				return -EBADMSG;
 			have_class = true;
 		} else if (len == 7 && strncmp(line, "PCI_ID=", 7) == 0) {
@@ -185,7 +165,7 @@ int model_parse_pci_uevent(const char *text, uint16_t *vendor, uint16_t *device,
 		return -EBADMSG;
 	*vendor = (uint16_t)ven;
 	*device = (uint16_t)dev;
-	*class = cls;
+	*class = (uint32_t)cls;
 	return 0;
 }
 

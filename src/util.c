@@ -127,7 +127,7 @@ int parse_ulong(const char *s, int base, unsigned long *ret)
 	return 0;
 }
 
-static int parse_hex_field(const char *s, size_t len, unsigned long max, unsigned long *ret)
+int parse_hex_n(const char *s, size_t len, unsigned long max, unsigned long *ret)
 {
 	if (len == 0 || len > 8)
 		return -EINVAL;
@@ -164,12 +164,12 @@ int pci_addr_parse(const char *s, struct pci_addr *ret)
 		for (const char *p = s; p < c1; p++)
 			if (*p == ':')
 				return -EINVAL;
-		if (parse_hex_field(s, (size_t)(c1 - s), 0xffffffffUL, &dom) < 0)
+		if (parse_hex_n(s, (size_t)(c1 - s), 0xffffffffUL, &dom) < 0)
 			return -EINVAL;
 	}
-	if (parse_hex_field(bus_start, (size_t)(c2 - bus_start), 0xff, &bus) < 0 ||
-	    parse_hex_field(c2 + 1, (size_t)(dot - c2 - 1), 0x1f, &dev) < 0 ||
-	    parse_hex_field(dot + 1, strlen(dot + 1), 7, &fn) < 0)
+	if (parse_hex_n(bus_start, (size_t)(c2 - bus_start), 0xff, &bus) < 0 ||
+	    parse_hex_n(c2 + 1, (size_t)(dot - c2 - 1), 0x1f, &dev) < 0 ||
+	    parse_hex_n(dot + 1, strlen(dot + 1), 7, &fn) < 0)
 		return -EINVAL;
 	ret->domain = (uint32_t)dom;
 	ret->bus = (uint8_t)bus;

@@ -37,6 +37,9 @@ char *strip(char *s);
 /* Parse an unsigned number in the given base; the whole string must be used. */
 int parse_ulong(const char *s, int base, unsigned long *ret);
 
+/* The len characters at s as 1 to 8 hexadecimal digits (either case, nothing else) of a value up to max. */
+int parse_hex_n(const char *s, size_t len, unsigned long max, unsigned long *ret);
+
 /* A PCI address: domain (up to 0xffffffff, VMD uses 10000), bus, device, function. */
 struct pci_addr {
 	uint32_t domain;
