@@ -476,6 +476,13 @@ int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *s
 	return 0;
 }
 
+bool ka_vf_autoprobe_off(const struct ka *ka, const char *address)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/physfn/sriov_drivers_autoprobe", address);
+	_cleanup_free_ char *v = NULL;
+	return ka_read(ka, rel, &v) == 0 && streq(v, "0");
+}
+
 bool ka_module_has_pci_driver(const struct ka *ka, const char *module)
 {
 	_cleanup_free_ char *rel = xasprintf("sys/module/%s/drivers", module);

@@ -60,6 +60,13 @@ int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size);
 int ka_link_base_at(int dirfd, const char *name, char **ret);
 /* Whether <dirfd>/<name> exists (without following a final symlink). */
 bool ka_exists_at(int dirfd, const char *name);
+/*
+ * Whether the PCI device at address is a VF whose PF's sriov_drivers_autoprobe
+ * reads 0 (the kernel shows 0 or 1): the kernel then probes it, by any path,
+ * only while its driver_override is set (pci_device_can_probe()). A device
+ * without a PF, or a capture without the file, autoprobes (the default).
+ */
+bool ka_vf_autoprobe_off(const struct ka *ka, const char *address);
 
 /*
  * Writes. A sysroot whose sys/ is a real sysfs mount is written through

@@ -132,18 +132,6 @@ static struct pwrite *add_write(struct plan *p, enum ka_op op, const char *devic
 
 /* ---- planning ---- */
 
-/*
- * A VF whose PF's sriov_drivers_autoprobe is 0: the kernel probes it, even
- * through drivers/<drv>/bind, only when its driver_override is set
- * (pci_device_can_probe()).
- */
-static bool vf_without_autoprobe(const struct ka *ka, const char *address)
-{
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/physfn/sriov_drivers_autoprobe", address);
-	_cleanup_free_ char *v = NULL;
-	return ka_read(ka, rel, &v) == 0 && streq(v, "0");
-}
-
 static struct mdev *add_mdev(struct plan *p, size_t *cap, const struct device *d)
 {
 	p->devs = grow_array(p->devs, cap, p->n + 1, sizeof(*p->devs));
@@ -155,11 +143,6 @@ static struct mdev *add_mdev(struct plan *p, size_t *cap, const struct device *d
 	return m;
 }
 
-static void plan_device_autoprobe(const struct ka *ka, struct mdev *m)
-{
-	m->no_autoprobe = vf_without_autoprobe(ka, m->address);
-}
-
 static void plan_claim(const struct ka *ka, const struct group *g, const char *driver, struct plan *p)
 {
 	size_t cap = 0;
@@ -169,7 +152,7 @@ static void plan_claim(const struct ka *ka, const struct group *g, const char *d
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		struct mdev *m = add_mdev(p, &cap, d);
-		plan_device_autoprobe(ka, m);
+		m->no_autoprobe = ka_vf_autoprobe_off(ka, m->address);
 		m->skip = d->is_pci ? move_skip_reason(d) : "not a PCI device";
 		if (m->skip) {
 			m->want.driver = xstrdup_or_null(d->driver);
@@ -232,7 +215,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		struct mdev *m = add_mdev(p, &cap, d);
-		plan_device_autoprobe(ka, m);
+		m->no_autoprobe = ka_vf_autoprobe_off(ka, m->address);
 		if (!d->is_pci || d->role != ROLE_USER) {
 			m->skip = !d->is_pci ? "not a PCI device" : "not on VFIO";
 			m->want.driver = xstrdup_or_null(d->driver);

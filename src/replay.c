@@ -543,24 +543,6 @@ static int do_unbind(struct ka *ka, const struct ka_write *w)
 	return 0;
 }
 
-/*
- * pci_device_can_probe(): a VF is probed, by any path (drivers_probe, a
- * module's load, an explicit bind), only while its PF's sriov_drivers_autoprobe
- * is 1 or the VF has a driver_override.
- */
-static bool can_probe(struct ka *ka, int devfd, bool overridden)
-{
-	_cleanup_free_ char *pf = NULL;
-	if (overridden || ka_link_base_at(devfd, "physfn", &pf) < 0)
-		return true;
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/sriov_drivers_autoprobe", pf);
-	_cleanup_free_ char *v = NULL;
-	unsigned long on;
-	if (ka_read(ka, rel, &v) < 0 || parse_ulong(v, 10, &on) < 0)
-		return true; /* a capture without the file: the kernel's default, 1 */
-	return on != 0;
-}
-
 /* Whether driver matches the device: driver_override decides alone when set; VFIO drivers match no other way. */
 static bool driver_matches(struct ka *ka, int devfd, int drvfd, const char *driver, const char *override)
 {
@@ -596,7 +578,8 @@ static int try_bind(struct ka *ka, const char *devpath, int devfd, const char *a
 	enum role role = driver_role(driver, false);
 	if (role == ROLE_KERNEL && group && group_held(ka, group))
 		return -EBUSY; /* pci_dma_configure: user space owns the group */
-	if (!can_probe(ka, devfd, overridden))
+	/* pci_device_can_probe(): by any path, a bind included */
+	if (!overridden && ka_vf_autoprobe_off(ka, addr))
 		return -ENODEV;
 	if (role == ROLE_USER) {
 		if (header_type(devfd) != 0)
