@@ -94,16 +94,16 @@ struct system {
 };
 
 /*
- * Read the tree and judge it. On error a message naming the file has been
- * printed and a negative errno is returned.
- */
-/*
  * Vendor, device and class from a PCI device's uevent text (PCI_ID=VVVV:DDDD,
  * PCI_CLASS=CCCCCC lines). -ENODATA: neither line; -EBADMSG: one missing,
  * repeated or malformed.
  */
 int model_parse_pci_uevent(const char *text, uint16_t *vendor, uint16_t *device, uint32_t *class);
 
+/*
+ * Read the tree and judge it. On error a message naming the file has been
+ * printed and a negative errno is returned.
+ */
 int model_load(const struct ka *ka, unsigned flags, struct system **ret);
 void model_free(struct system *sys);
 /*

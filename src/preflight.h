@@ -36,7 +36,8 @@ const char *move_skip_reason(const struct device *d);
 
 /*
  * Claim to driver: boot-vga, mounted, netdev-active, sriov-pf (for the
- * devices that move), chipset, direct-mapped, kernel-bridge, non-pci.
+ * devices that move), chipset, direct-mapped, kernel-bridge, non-pci, and
+ * in-use (a device leaving a VFIO driver while its group's file is held).
  */
 int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
 		    struct refusals *out);

@@ -53,7 +53,7 @@ static int open_component(int dirfd, const char *name, mode_t mode, bool create)
 }
 
 /* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
-static int open_beneath(int dirfd, const char *rel, bool create)
+static int open_dir_no_links(int dirfd, const char *rel, bool create)
 {
 	_cleanup_free_ char *p = xstrdup(rel);
 	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -144,7 +144,7 @@ int state_open_beneath(struct state *st, int rootfd, const char *rel, const char
 {
 	memset(st, 0, sizeof(*st));
 	st->dirfd = st->lockfd = -1;
-	return state_open_fd(st, open_beneath(rootfd, rel, create), display);
+	return state_open_fd(st, open_dir_no_links(rootfd, rel, create), display);
 }
 
 void state_close(struct state *st)
