@@ -564,7 +564,7 @@ static char *record_name(unsigned long group)
 	return xasprintf("group-%lu.json", group);
 }
 
-static struct json_object *read_record(struct state *st, unsigned long group);
+static struct json_object *read_record(struct state *st, unsigned long group, const char *otherwise);
 
 static struct json_object *record_entry(const struct mdev *m)
 {
@@ -584,7 +584,7 @@ static struct json_object *record_entry(const struct mdev *m)
  */
 static int write_record(struct state *st, const struct plan *p)
 {
-	_cleanup_(json_object_putp) struct json_object *prev = read_record(st, p->group);
+	_cleanup_(json_object_putp) struct json_object *prev = read_record(st, p->group, "this claim's record replaces it");
 	const char *prev_driver = json_str(prev, "driver");
 	struct json_object *r = json_object_new_object();
 	json_object_object_add(r, "format", json_object_new_string(RECORD_FORMAT));
@@ -609,8 +609,11 @@ static int write_record(struct state *st, const struct plan *p)
 	return ret;
 }
 
-/* The record of group's claim, or NULL. A record that is not ours is ignored with a warning. */
-static struct json_object *read_record(struct state *st, unsigned long group)
+/*
+ * The record of group's claim, or NULL. One that cannot be read or is not
+ * ours is ignored with a warning that says why and what happens otherwise.
+ */
+static struct json_object *read_record(struct state *st, unsigned long group, const char *otherwise)
 {
 	if (st->dirfd < 0)
 		return NULL;
@@ -619,12 +622,12 @@ static struct json_object *read_record(struct state *st, unsigned long group)
 	int ret = state_read(st, name, &r);
 	if (ret < 0) {
 		if (ret != -ENOENT)
-			log_warning("ignoring %s/%s: the kernel will choose the drivers", st->path, name);
+			log_warning("ignoring %s/%s (%s): %s", st->path, name, strerror(-ret), otherwise);
 		return NULL;
 	}
 	const char *fmt = json_str(r, "format");
 	if (!fmt || !streq(fmt, RECORD_FORMAT)) {
-		log_warning("ignoring %s/%s: not an iommu-own record", st->path, name);
+		log_warning("ignoring %s/%s (not an iommu-own record): %s", st->path, name, otherwise);
 		json_object_put(r);
 		return NULL;
 	}
@@ -903,7 +906,7 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 		plan_claim(ctx->ka, g, o->driver, p);
 		r = preflight_claim(ctx->ka, g, o->driver, &o->force, &p->refusals);
 	} else {
-		struct json_object *record = read_record(st, g->number);
+		struct json_object *record = read_record(st, g->number, "the kernel will choose the drivers");
 		plan_release(ctx->ka, g, record, p);
 		json_object_put(record);
 		r = preflight_release(ctx->ka, g, &o->force, &p->refusals);

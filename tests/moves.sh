@@ -455,6 +455,23 @@ iommu_own "$root" release 6 --dry-run >"$SCRATCH/out" 2>&1
 	grep -q "bus/pci/drivers_probe \"0000:02:00.0\"" "$SCRATCH/out" && ! grep -q '\.\./nvme' "$SCRATCH/out"
 verdict "a record naming a driver '../nvme' is ignored with a warning: the kernel chooses"
 
+# A record that is not JSON: release warns and lets the kernel choose; a new
+# claim warns and writes its own record in its place.
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 6 >/dev/null 2>&1
+echo 'not json' >"$root/run/iommu-own/group-6.json"
+iommu_own "$root" release 6 --dry-run >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && grep -q "ignoring .*/group-6.json (.*): the kernel will choose the drivers" "$SCRATCH/out" &&
+	grep -q "bus/pci/drivers_probe \"0000:02:00.0\"" "$SCRATCH/out"
+verdict "a corrupt record: release says it is ignored and the kernel chooses"
+root=$(fresh_copy workstation)
+mkdir -p -m 0700 "$root/run/iommu-own"
+echo 'not json' >"$root/run/iommu-own/group-6.json"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && grep -q "ignoring .*/group-6.json (.*): this claim's record replaces it" "$SCRATCH/out" &&
+	grep -q '"driver":"nvme"' "$root/run/iommu-own/group-6.json"
+verdict "a corrupt record: a claim says it is ignored and writes its own"
+
 # A journal names its sysroot canonically: recover finds it whichever way the tree is named.
 root=$(fresh_copy workstation)
 echo "kill 2" >"$root/replay-faults"
