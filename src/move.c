@@ -926,7 +926,8 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 		for (size_t i = 0; i < p->n; i++)
 			all_skipped &= p->devs[i].skip && !streq(p->devs[i].skip, "already there");
 		if (o->kind == MOVE_CLAIM && all_skipped) {
-			p->error = xasprintf("group %lu holds only bridges and port devices: nothing to claim", g->number);
+			p->error = xasprintf("group %lu holds only bridges and devices on pcieport or pci-stub, which moves leave "
+					     "alone: nothing to claim", g->number);
 			return report(ctx->ka, p, RESULT_FAILED, o);
 		}
 		p->error = xstrdup(o->kind == MOVE_CLAIM ? "every device is already on the driver"
