@@ -528,7 +528,7 @@ int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, siz
 		count++;
 	}
 	closedir(d);
-	qsort(e, count, sizeof(*e), entry_cmp);
+	sort_array(e, count, sizeof(*e), entry_cmp);
 	*ret = e;
 	*n = count;
 	return 0;

@@ -375,7 +375,7 @@ static int load_pci_devices(const struct ka *ka, struct system *sys)
 		d->addr = a;
 	}
 	strv_free(&names);
-	qsort(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
+	sort_array(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
 	return 0;
 }
 
@@ -482,7 +482,7 @@ static int load_groups(const struct ka *ka, struct system *sys, struct load_ctx 
 		sys->groups[sys->ngroups++] = g;
 	}
 	strv_free(&names);
-	qsort(sys->groups, sys->ngroups, sizeof(*sys->groups), group_cmp);
+	sort_array(sys->groups, sys->ngroups, sizeof(*sys->groups), group_cmp);
 	for (size_t i = 0; i < sys->ngroups; i++)
 		if ((r = load_group(ka, sys, lc, npci, gsfd, sys->groups[i], flags)) < 0)
 			return r;
@@ -517,10 +517,10 @@ int model_load(const struct ka *ka, unsigned flags, struct system **ret)
 	}
 	/* Group members found only through their group were appended: sort again (PCI first). */
 	if (sys->ndevices > npci)
-		qsort(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
+		sort_array(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
 	for (size_t i = 0; i < sys->ngroups; i++) {
 		struct group *g = sys->groups[i];
-		qsort(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
+		sort_array(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
 	}
 
 	model_judge(sys);
@@ -752,8 +752,8 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 	sys->groups[sys->ngroups++] = g;
 	if ((r = load_group(ka, sys, &lc, 0, gsfd, g, flags)) < 0)
 		return r;
-	qsort(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
-	qsort(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
+	sort_array(sys->devices, sys->ndevices, sizeof(*sys->devices), device_cmp);
+	sort_array(g->devices, g->ndevices, sizeof(*g->devices), device_cmp);
 	for (size_t i = 0; i < sys->ndevices; i++)
 		sys->devices[i]->selected = true;
 	model_judge(sys);

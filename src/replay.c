@@ -630,7 +630,7 @@ static int do_probe(struct ka *ka, const struct ka_write *w)
 	/* Every loaded driver, in name order, until one binds; success either way. */
 	struct strv drivers = { 0 };
 	if (ka_list_dir(ka, "sys/bus/pci/drivers", &drivers) == 0) {
-		qsort(drivers.v, drivers.n, sizeof(*drivers.v), strv_cmp);
+		sort_array(drivers.v, drivers.n, sizeof(*drivers.v), strv_cmp);
 		for (size_t i = 0; i < drivers.n; i++)
 			if (try_bind(ka, devpath, devfd, w->device, drivers.v[i], true) == 0)
 				break;

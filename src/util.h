@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "macro.h"
 
@@ -27,6 +28,13 @@ void *xreallocarray(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* qsort() that takes an empty array as it is (qsort's base must not be NULL, even for 0 elements). */
+static inline void sort_array(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 /* Append an element to a growing array: *arr has *n used slots of *cap. */
 void *grow_array(void *arr, size_t *cap, size_t need, size_t elem);

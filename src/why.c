@@ -207,7 +207,7 @@ static void describe(struct why *w)
 {
 	for (size_t i = 0; i < w->nreasons; i++) {
 		struct why_reason *r = &w->reasons[i];
-		qsort(r->members.v, r->members.n, sizeof(*r->members.v), addr_cmp);
+		sort_array(r->members.v, r->members.n, sizeof(*r->members.v), addr_cmp);
 		_cleanup_free_ char *who = strv_join(&r->members, ", ");
 		/* the members other than the device responsible: "X and Y sit behind B" */
 		struct strv rest = { 0 };
