@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install every Debian package iommu-own needs to build, test and document.
-# Usage: scripts/install-deps.sh [--vm]   (--vm adds what 'make check-vm' needs)
+# Usage: scripts/install-deps.sh [--vm] [--fuzz]
+#   --vm    adds what 'make check-vm' needs; --fuzz what 'make fuzz' needs
 set -eu
 
 PACKAGES="
@@ -11,12 +12,16 @@ PACKAGES="
 # make check-vm: QEMU, a static busybox and cpio for the guest's initramfs;
 # the kernel itself is fetched by tests/vm/kernel.sh with apt-get download.
 VM_PACKAGES="qemu-system-x86 busybox-static cpio"
-VM=
-case ${1:-} in
---vm) VM=1; PACKAGES="$PACKAGES $VM_PACKAGES" ;;
-"") ;;
-*) echo "usage: install-deps.sh [--vm]" >&2; exit 2 ;;
-esac
+# make fuzz: clang with libFuzzer and the sanitizers' runtimes.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
+VM= FUZZ=
+for arg; do
+	case $arg in
+	--vm) VM=1; PACKAGES="$PACKAGES $VM_PACKAGES" ;;
+	--fuzz) FUZZ=1; PACKAGES="$PACKAGES $FUZZ_PACKAGES" ;;
+	*) echo "usage: install-deps.sh [--vm] [--fuzz]" >&2; exit 2 ;;
+	esac
+done
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,4 +46,4 @@ fi
 if [ -n "$VM" ] && ! apt-cache depends linux-image-amd64 2>/dev/null | grep -q 'Depends: linux-image-'; then
 	$SUDO apt-get update -qq
 fi
-echo "install-deps.sh: all build and test dependencies are installed${VM:+ (and those of make check-vm)}"
+echo "install-deps.sh: all build and test dependencies are installed${VM:+ (and those of make check-vm)}${FUZZ:+ (and those of make fuzz)}"
