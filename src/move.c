@@ -458,6 +458,19 @@ static char *journal_root(const struct ka *ka)
 	return ka_is_live(ka) ? xstrdup("/") : canonical_root(ka_root(ka));
 }
 
+/*
+ * Whether a journal that names theirs as its root belongs to this system:
+ * the same root, or, on the live system, any root whose sys is the live
+ * sysfs (earlier versions wrote such a root's own path).
+ */
+static bool journal_is_ours(const struct ka *ka, const char *mine, const char *theirs)
+{
+	if (streq(theirs, mine))
+		return true;
+	_cleanup_(ka_freep) struct ka *other = NULL;
+	return ka_is_live(ka) && ka_open(theirs, &other) == 0 && ka_is_live(other);
+}
+
 static struct json_object *journal_json(const struct ka *ka, const struct plan *p)
 {
 	_cleanup_free_ char *root = journal_root(ka);
@@ -508,7 +521,7 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 		return -EBADMSG;
 	}
 	_cleanup_free_ char *mine = journal_root(ka), *theirs = root ? canonical_root(root) : NULL;
-	if (!theirs || !streq(theirs, mine)) {
+	if (!theirs || !journal_is_ours(ka, mine, theirs)) {
 		log_error("%s/%s: the journal belongs to sysroot %s, not %s: run 'iommu-own --sysroot %s recover', "
 			  "or inspect the devices and remove it", st->path, JOURNAL, root ? root : "(none)", mine,
 			  root ? root : "DIR");

@@ -233,9 +233,19 @@ scenario_claim_release() {
 	[ ! -e /mnt/r/run ] || _bad="$_bad other-root:state-under-the-root"
 	run iommu-own release "$_g"
 	[ $rc = 0 ] && [ "$(dev_driver $RP_NIC)" = e1000e ] || _bad="$_bad other-root:release-exit-$rc-driver-$(dev_driver $RP_NIC)"
+	# a journal naming /mnt/r, as versions before 2026-11-25 wrote one for a
+	# claim under it, interrupted before its first write: recover from /
+	# takes it as this kernel's and rolls it back (nothing to undo)
+	_bid=$(cat /proc/sys/kernel/random/boot_id)
+	mkdir -p -m 0700 /run/iommu-own
+	printf '%s' '{"format":"iommu-own-journal","version":1,"operation":"claim","group":'"$_g"',"driver":"vfio-pci","sysroot":"/mnt/r","boot_id":"'"$_bid"'","devices":[{"address":"'"$RP_NIC"'","moves":true,"module":"e1000e","before":{"driver":"e1000e","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"},"kernel_choice":false,"expect_driver":false,"no_autoprobe":false}]}' >/run/iommu-own/journal.json
+	run iommu-own recover --json
+	case $out in *'"result": "rolled-back"'*) ;; *) _bad="$_bad old-journal:recover-exit-$rc:$(echo "$out" | grep -m 1 -e result -e error)" ;; esac
+	[ $rc = 0 ] && [ ! -e /run/iommu-own/journal.json ] && [ "$(dev_driver $RP_NIC)" = e1000e ] ||
+		_bad="$_bad old-journal:exit-$rc-driver-$(dev_driver $RP_NIC)"
 	umount /mnt/r/proc /mnt/r/sys
 	if [ -z "$_bad" ]; then
-		result claim-release pass "groups$_done claimed (kernel: viable) and released back, overrides of $RP_NIC and $RC_NIC included; a claim under another root of the same kernel shares its state"
+		result claim-release pass "groups$_done claimed (kernel: viable) and released back, overrides of $RP_NIC and $RC_NIC included; a claim under another root of the same kernel shares its state, and a journal naming that root is recovered from /"
 	else
 		result claim-release fail "$_bad"
 	fi
