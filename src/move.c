@@ -1003,7 +1003,7 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 static int run_recover(struct context *ctx, struct move_options *o, struct state *st, struct plan *p)
 {
 	struct json_object *j = NULL;
-	int r = state_read(st, JOURNAL, &j);
+	int r = st->dirfd < 0 ? -ENOENT : state_read(st, JOURNAL, &j);
 	if (r == -ENOENT) {
 		if (o->json) {
 			_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
@@ -1079,12 +1079,12 @@ int move_run(struct context *ctx, struct move_options *o)
 		o->driver = name;
 	}
 
+	/* A dry run creates nothing; nor does recover, as no state directory means no journal. */
 	struct state st;
-	bool readonly = o->dry_run;
-	int r = open_state(ctx, o, !readonly, &st);
+	int r = open_state(ctx, o, !o->dry_run && o->kind != MOVE_RECOVER, &st);
 	if (r < 0)
 		return EXIT_USAGE;
-	if (!readonly && (r = state_lock(&st)) < 0) {
+	if (!o->dry_run && st.dirfd >= 0 && (r = state_lock(&st)) < 0) {
 		log_error("locking %s: %s", st.path, strerror(-r));
 		state_close(&st);
 		return EXIT_USAGE;

@@ -506,4 +506,67 @@ iommu_own "$root" claim 6 >/dev/null 2>&1 && iommu_own "$root" claim 8 >/dev/nul
 [ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
 verdict "claims of two groups and their releases leave the tree as it started"
 
+# wait_unbound DEVICE_DIR: poll (10 s at most) until the device has no driver link.
+wait_unbound() {
+	local i
+	for i in $(seq 200); do
+		[ -L "$1/driver" ] || return 0
+		sleep 0.05
+	done
+	return 1
+}
+NVME=sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0
+
+# Every write succeeds, but the device does not stay where it was put (a
+# driver that lets go of it after its probe, as nvme does with an offline
+# controller): the verification sees it, names it, and rolls back.
+root=$(fresh_copy workstation)
+echo 'delay 3 4000' >"$root/replay-faults"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1 &
+pid=$!
+for i in $(seq 200); do [ -L "$root/$NVME/driver" ] && [ "$(basename "$(readlink "$root/$NVME/driver")")" = vfio-pci ] && break; sleep 0.05; done
+rm -f "$root/$NVME/driver" "$root/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"
+wait $pid
+rc=$?
+[ $rc -eq 1 ] && grep -q "0000:02:00.0 is on (no driver) after the writes, not where it should be" "$SCRATCH/out" &&
+	grep -q "rolled back" "$SCRATCH/out" && [ ! -e "$root/run/iommu-own/journal.json" ] &&
+	[ "$(basename "$(readlink "$root/$NVME/driver")")" = nvme ] && [ "$(cat "$root/$NVME/driver_override")" = "(null)" ]
+verdict "a device that leaves its new driver after the writes: named, and the claim rolls back (exit $rc)"
+
+# A bind that fails with EBUSY because the device is already on the wanted
+# driver (something bound it in between) is a success, not a failure.
+root=$(fresh_copy workstation)
+echo 'delay 2 4000' >"$root/replay-faults"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1 &
+pid=$!
+if wait_unbound "$root/$NVME"; then
+	ln -s ../../../../bus/pci/drivers/vfio-pci "$root/$NVME/driver"
+	ln -s ../../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0 "$root/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"
+fi
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && grep -q "claimed group 6" "$SCRATCH/out" &&
+	[ "$(basename "$(readlink "$root/$NVME/driver")")" = vfio-pci ] && [ -s "$root/run/iommu-own/group-6.json" ]
+verdict "a bind refused with EBUSY while the device is already on the wanted driver counts as done (exit $rc)"
+
+# With no state directory there is no journal: recover says so and creates nothing.
+root=$(fresh_copy workstation)
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && grep -q "nothing to recover" "$SCRATCH/out" && [ ! -e "$root/run" ] && same_tree "$root" "$FIXTURES/workstation"
+verdict "recover without a state directory creates none"
+
+# A journal from an earlier boot describes nothing real: recover discards it.
+root=$(fresh_copy workstation)
+mkdir -p "$root/proc/sys/kernel/random" -m 0700 "$root/run/iommu-own"
+echo 6f0c8a52-0000-4000-8000-000000000001 >"$root/proc/sys/kernel/random/boot_id"
+echo 'kill 2' >"$root/replay-faults"
+iommu_own "$root" claim 6 >/dev/null 2>&1
+rm "$root/replay-faults"
+grep -q '"boot_id":"6f0c8a52-0000-4000-8000-000000000001"' "$root/run/iommu-own/journal.json" &&
+	echo 6f0c8a52-0000-4000-8000-000000000002 >"$root/proc/sys/kernel/random/boot_id" &&
+	iommu_own "$root" recover >"$SCRATCH/out" 2>&1 &&
+	grep -q "the journal is from an earlier boot" "$SCRATCH/out" && [ ! -e "$root/run/iommu-own/journal.json" ] &&
+	[ ! -L "$root/$NVME/driver" ] && [ "$(cat "$root/$NVME/driver_override")" = vfio-pci ]
+verdict "a journal from an earlier boot is discarded by recover, and nothing is written"
+
 tap_done
