@@ -266,6 +266,11 @@ printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/nvme0n1p2 partition\t1\t0\t-2
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
 expect_rc $? 1 "mounted: a swap partition is refused" grep -q "used as swap" "$SCRATCH/out"
 : >"$root/proc/swaps"
+mkdir -p "$nvme/nvme/nvme0/nvme0n1/nvme0n1p2/holders/dm-0"
+iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
+expect_rc $? 1 "mounted: a partition held by a device mapper (LVM, RAID) is refused" \
+	grep -q "nvme0n1p2 is held by another block device" "$SCRATCH/out"
+rmdir "$nvme/nvme/nvme0/nvme0n1/nvme0n1p2/holders/dm-0"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1
 check "mounted: the same drive unmounted is claimed" [ $? -eq 0 ]
 
@@ -303,6 +308,26 @@ verdict "netdev-active: an interface that is up with routes is refused"
 iommu_own "$root" claim 8 --force=netdev-active >"$SCRATCH/out" 2>&1
 check "netdev-active: --force overrides it" [ $? -eq 0 ]
 
+# netdev-active by address: no route, but a global IPv6 address (scope 0)
+# refuses; a link-local one (scope 0x20) alone does not. The up test here is
+# operstate alone (flags without IFF_UP).
+root=$(fresh_copy workstation)
+nic=$root/sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.0
+mkdir -p "$nic/net/eno1" "$root/proc/net"
+echo 0x1002 >"$nic/net/eno1/flags"
+echo up >"$nic/net/eno1/operstate"
+ln -s ../../../../../../class/net "$nic/net/eno1/subsystem"
+printf 'fe80000000000000021b21fffe3a4b5c 02 40 20 80     eno1\n' >"$root/proc/net/if_inet6"
+iommu_own "$root" claim 8 --dry-run >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "netdev-active: a link-local IPv6 address alone does not refuse" true
+printf '20010db8000000000000000000000001 02 40 00 80     eno1\n' >>"$root/proc/net/if_inet6"
+iommu_own "$root" claim 8 --dry-run >"$SCRATCH/out" 2>&1
+expect_rc $? 1 "netdev-active: a global IPv6 address on an interface that is up refuses" \
+	grep -q "eno1 is up with addresses" "$SCRATCH/out"
+echo down >"$nic/net/eno1/operstate"
+iommu_own "$root" claim 8 --dry-run >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "netdev-active: the same interface down does not refuse" true
+
 # in-use: a process holds /dev/vfio/13 (sriov's group 13 is on vfio-pci)
 root=$(fresh_copy sriov)
 mkdir -p "$root/proc/4242/fd"
@@ -322,6 +347,20 @@ rm -rf "$root/proc/4242"
 iommu_own "$root" release 13 >"$SCRATCH/out" 2>&1
 [ $? -eq 0 ] && [ "$(iommu_own "$root" list -r -n -o DRIVER 13)" = iavf ]
 verdict "in-use: once the process is gone, release goes through"
+
+# in-use through a VFIO cdev (/dev/vfio/devices/vfioX, iommufd): the process
+# holds one device of the group, named by its vfio-dev/vfioX
+root=$(fresh_copy sriov)
+mkdir -p "$root/proc/4343/fd"
+ln -s /dev/vfio/devices/vfio3 "$root/proc/4343/fd/5"
+echo qemu-system-x86 >"$root/proc/4343/comm"
+iommu_own "$root" release 14 --dry-run >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "in-use: a cdev of another group's device does not stop a release" grep -q "0000:3b:02.5" "$SCRATCH/out"
+ln -s /dev/vfio/devices/vfio1 "$root/proc/4343/fd/6"
+iommu_own "$root" release 14 >"$SCRATCH/out" 2>&1
+[ $? -eq 1 ] && grep -q "process 4343 (qemu-system-x86) holds /dev/vfio/devices/vfio1 (0000:3b:02.5) open" "$SCRATCH/out" &&
+	rm -r "$root/proc/4343" && same_tree "$root" "$FIXTURES/sriov"
+verdict "in-use: release is refused while a process holds a device's VFIO cdev, naming both"
 
 # in-use, claim: a group moving from vfio-pci to a variant driver is unbound from
 # vfio-pci first, which blocks while a process holds it
