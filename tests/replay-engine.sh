@@ -241,4 +241,35 @@ rc=$?
 	same_state "$root" "$FIXTURES/workstation"
 verdict "bind order: a driver that does not match a bound device fails with ENODEV, not EBUSY (exit $rc)"
 
+# ---- 5. the kernel's other refusals of a bind ---------------------------------------
+
+# vfio-pci refuses a PF with VFs enabled (EBUSY, "Cannot bind to PF with
+# SR-IOV enabled"): a forced claim of sriov's PF fails there and rolls back.
+root=$(fresh_copy sriov)
+run "$root" claim 7 --force=sriov-pf >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "bind of 0000:3b:00.0 to vfio-pci failed: .*(EBUSY)" "$SCRATCH/out" &&
+	same_state "$root" "$FIXTURES/sriov"
+verdict "bind: vfio-pci refuses a PF whose VFs are enabled (EBUSY); the claim rolls back (exit $rc)"
+
+# pci_dma_configure(): a kernel DMA driver cannot bind while user space holds
+# the group. A process opens /dev/vfio/13 after the release's unbind: the
+# kernel's probe of iavf fails, drivers_probe still says nothing, the
+# verification finds the VF without a driver, and the release rolls back.
+root=$(fresh_copy sriov)
+VF13=sys/bus/pci/devices/0000:3b:02.4
+echo 'delay 2 4000' >"$root/replay-faults"
+run "$root" release 13 >"$SCRATCH/out" 2>&1 &
+pid=$!
+if wait_for unbound "$root/$VF13"; then
+	mkdir -p "$root/proc/4242/fd"
+	ln -s /dev/vfio/13 "$root/proc/4242/fd/27"
+fi
+wait $pid
+rc=$?
+rm -rf "$root/proc/4242" "$root/replay-faults"
+[ $rc -eq 1 ] && grep -q "0000:3b:02.4 is on (no driver) after the writes" "$SCRATCH/out" &&
+	same_state "$root" "$FIXTURES/sriov"
+verdict "bind: a kernel driver is not bound while user space holds the group; the release rolls back (exit $rc)"
+
 tap_done
