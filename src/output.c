@@ -124,6 +124,8 @@ struct libscols_table *output_table(const struct outopts *o, const struct colinf
 	}
 	scols_table_enable_raw(t, o->raw);
 	scols_table_enable_noheadings(t, o->noheadings);
+	/* No padding after a line's last cell with data (a group line of list has empty device cells). */
+	scols_table_enable_minout(t, 1);
 	for (size_t i = 0; i < o->ncols; i++) {
 		const struct colinfo *ci = &tab[o->cols[i]];
 		int flags = ci->flags;
