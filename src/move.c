@@ -507,8 +507,13 @@ static bool jbool(struct json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
 
-/* A plan back from a journal; -EBADMSG (message printed) when it is not ours or is damaged. */
-static int plan_from_journal(const struct ka *ka, struct state *st, struct json_object *j, struct plan *p)
+/*
+ * A plan back from a journal; -EBADMSG (message printed) when it is not ours
+ * or is damaged. check_root false: the journal's root is not compared (a
+ * journal from an earlier boot is discarded whichever root wrote it).
+ */
+static int plan_from_journal(const struct ka *ka, struct state *st, struct json_object *j, struct plan *p,
+			     bool check_root)
 {
 	const char *fmt = json_str(j, "format");
 	const char *op = json_str(j, "operation");
@@ -521,10 +526,10 @@ static int plan_from_journal(const struct ka *ka, struct state *st, struct json_
 		return -EBADMSG;
 	}
 	_cleanup_free_ char *mine = journal_root(ka), *theirs = root ? canonical_root(root) : NULL;
-	if (!theirs || !journal_is_ours(ka, mine, theirs)) {
-		log_error("%s/%s: the journal belongs to sysroot %s, not %s: run 'iommu-own --sysroot %s recover', "
-			  "or inspect the devices and remove it", st->path, JOURNAL, root ? root : "(none)", mine,
-			  root ? root : "DIR");
+	if (check_root && (!theirs || !journal_is_ours(ka, mine, theirs))) {
+		log_error("%s/%s: the journal belongs to sysroot %s, not %s: run 'iommu-own --sysroot %s recover "
+			  "--state-dir %s', or inspect the devices and remove it",
+			  st->path, JOURNAL, root ? root : "(none)", mine, root ? root : "DIR", st->path);
 		return -EBADMSG;
 	}
 	if (!op || (!streq(op, "claim") && !streq(op, "release")) || !json_object_object_get_ex(j, "group", &v) ||
@@ -1017,16 +1022,17 @@ static int run_recover(struct context *ctx, struct move_options *o, struct state
 	}
 	if (r < 0)
 		return EXIT_USAGE;
-	r = plan_from_journal(ctx->ka, st, j, p);
-	if (r < 0) {
-		json_object_put(j);
-		return EXIT_USAGE;
-	}
-	/* After a reboot the kernel probed every device afresh: the journal describes nothing real. */
+	/*
+	 * After a reboot the kernel probed every device afresh: the journal
+	 * describes nothing real, whichever root wrote it (that root may be gone).
+	 */
 	const char *jbid = json_str(j, "boot_id");
 	_cleanup_free_ char *bid = boot_id(ctx->ka);
 	bool stale = jbid && bid && !streq(jbid, bid);
+	r = plan_from_journal(ctx->ka, st, j, p, !stale);
 	json_object_put(j);
+	if (r < 0)
+		return EXIT_USAGE;
 	if (stale) {
 		state_remove(st, JOURNAL);
 		p->error = xstrdup("the journal is from an earlier boot; the devices were probed afresh at boot");

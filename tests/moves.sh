@@ -473,7 +473,17 @@ echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"s
 	>"$root/run/iommu-own/journal.json"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 expect_rc $? 2 "a journal of another sysroot is refused, naming the recover that applies" \
-	grep -q "belongs to sysroot /somewhere/else, not $(realpath "$root"): run 'iommu-own --sysroot /somewhere/else recover'" "$SCRATCH/out"
+	grep -q "belongs to sysroot /somewhere/else, not $(realpath "$root"): run 'iommu-own --sysroot /somewhere/else recover --state-dir $root/run/iommu-own'" "$SCRATCH/out"
+
+# The same journal from an earlier boot: discarded, whichever root wrote it.
+mkdir -p "$root/proc/sys/kernel/random"
+echo 6f0c8a52-0000-4000-8000-000000000002 >"$root/proc/sys/kernel/random/boot_id"
+echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"sysroot":"/somewhere/else","boot_id":"6f0c8a52-0000-4000-8000-000000000001","devices":[]}' \
+	>"$root/run/iommu-own/journal.json"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+expect_rc $? 0 "a journal of another sysroot from an earlier boot is discarded" \
+	grep -q "the journal is from an earlier boot" "$SCRATCH/out"
+rm -r "$root/proc/sys"
 
 # Driver and module names from a journal or a record become path components.
 root=$(fresh_copy workstation)
