@@ -175,6 +175,9 @@ static int refused(struct ka *ka, const char *rel, int err)
 		log_error("%s: not a regular file (a FIFO, device node, socket or symlink): the replay engine "
 			  "changes only plain files",
 			  path);
+	} else if (err == -EEXIST) {
+		path = ka_path(ka, rel);
+		log_error("%s: appeared while the replay engine was creating it: it is left alone", path);
 	}
 	return err;
 }
