@@ -36,6 +36,17 @@ verdict() { # verdict DESCRIPTION: ok when the command just before succeeded
 	local rc=$?
 	if [ "$rc" -eq 0 ]; then ok "$1"; else not_ok "$1 (status $rc)"; fi
 }
+# wait_for COMMAND...: poll until the command succeeds (10 s at most).
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+unbound() { [ ! -e "$1/driver" ] && [ ! -L "$1/driver" ]; }
+bound_to() { [ "$(basename "$(readlink "$1/driver" 2>/dev/null)")" = "$2" ]; } # bound_to DEVICE_DIR DRIVER
 tap_done() {
 	echo "1..$tap_n"
 	rm -rf "$SCRATCH"

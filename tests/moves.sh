@@ -555,15 +555,6 @@ iommu_own "$root" claim 6 >/dev/null 2>&1 && iommu_own "$root" claim 8 >/dev/nul
 [ $? -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
 verdict "claims of two groups and their releases leave the tree as it started"
 
-# wait_unbound DEVICE_DIR: poll (10 s at most) until the device has no driver link.
-wait_unbound() {
-	local i
-	for i in $(seq 200); do
-		[ -L "$1/driver" ] || return 0
-		sleep 0.05
-	done
-	return 1
-}
 NVME=sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0
 
 # Every write succeeds, but the device does not stay where it was put (a
@@ -573,7 +564,7 @@ root=$(fresh_copy workstation)
 echo 'delay 3 4000' >"$root/replay-faults"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1 &
 pid=$!
-for i in $(seq 200); do [ -L "$root/$NVME/driver" ] && [ "$(basename "$(readlink "$root/$NVME/driver")")" = vfio-pci ] && break; sleep 0.05; done
+wait_for bound_to "$root/$NVME" vfio-pci
 rm -f "$root/$NVME/driver" "$root/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"
 wait $pid
 rc=$?
@@ -588,7 +579,7 @@ root=$(fresh_copy workstation)
 echo 'delay 2 4000' >"$root/replay-faults"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1 &
 pid=$!
-if wait_unbound "$root/$NVME"; then
+if wait_for unbound "$root/$NVME"; then
 	ln -s ../../../../bus/pci/drivers/vfio-pci "$root/$NVME/driver"
 	ln -s ../../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0 "$root/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"
 fi
