@@ -749,7 +749,11 @@ static void report_text(const struct ka *ka, const struct plan *p, enum result r
 	}
 	switch (res) {
 	case RESULT_REFUSED:
-		fprintf(stderr, "%s: %s of group %lu refused: nothing was changed\n", program_name, what, p->group);
+		if (o->kind == MOVE_RECOVER)
+			fprintf(stderr, "%s: rollback of the interrupted %s of group %lu refused: nothing was changed, "
+				"the journal is kept\n", program_name, what, p->group);
+		else
+			fprintf(stderr, "%s: %s of group %lu refused: nothing was changed\n", program_name, what, p->group);
 		return;
 	case RESULT_FAILED:
 		fprintf(stderr, "%s: %s of group %lu failed: %s; nothing was changed\n", program_name, what, p->group,
@@ -802,9 +806,19 @@ static void report_text(const struct ka *ka, const struct plan *p, enum result r
 				binding_text(&m->after), ov, binding_text(&m->before),
 				m->before.override ? m->before.override : "unset");
 	}
-	if (res == RESULT_INCOMPLETE)
-		fprintf(out, "%s: run 'iommu-own recover' to finish the rollback (the journal is kept in %s)\n",
-			program_name, o->state_dir ? o->state_dir : "the state directory");
+	if (res != RESULT_INCOMPLETE)
+		return;
+	for (size_t i = 0; i < p->nw; i++) {
+		const struct pwrite *w = &p->w[i];
+		if (!w->rollback || !w->err)
+			continue;
+		_cleanup_free_ char *t = write_text(ka, w);
+		const char *name = errno_name(w->err);
+		fprintf(out, "%s: the rollback's write %s failed: %s (%s)\n", program_name, t, strerror(-w->err),
+			name ? name : "?");
+	}
+	fprintf(out, "%s: run 'iommu-own recover' to finish the rollback (the journal is kept in %s)\n",
+		program_name, o->state_dir ? o->state_dir : "the state directory");
 }
 
 static int report(const struct ka *ka, struct plan *p, enum result res, const struct move_options *o)
@@ -1005,6 +1019,33 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 	return report(ctx->ka, p, RESULT_INCOMPLETE, o);
 }
 
+/*
+ * Before a rollback by recover: the devices it takes off VFIO (on a VFIO
+ * driver now, not before the move) must not be held by a process, as the
+ * kernel would block in their unbind. Refusals go to p->refusals.
+ */
+static int recover_preflight(struct context *ctx, struct plan *p)
+{
+	char target[32];
+	snprintf(target, sizeof(target), "%lu", p->group);
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (model_load_group(ctx->ka, AUDIT_MODEL_FLAGS, target, &sys) < 0)
+		return -EIO;
+	const struct group *g = sys->groups[0];
+	_cleanup_free_ bool *leaving = xcalloc(g->ndevices ? g->ndevices : 1, sizeof(*leaving));
+	bool any = false;
+	for (size_t j = 0; j < g->ndevices; j++) {
+		const struct device *d = g->devices[j];
+		for (size_t i = 0; i < p->n && d->role == ROLE_USER; i++) {
+			const struct mdev *m = &p->devs[i];
+			if (m->moves && streq(m->address, d->name) &&
+			    !(m->before.driver && driver_role(m->before.driver, false) == ROLE_USER))
+				leaving[j] = any = true;
+		}
+	}
+	return any ? preflight_recover(ctx->ka, g, leaving, &p->refusals) : 0;
+}
+
 static int run_recover(struct context *ctx, struct move_options *o, struct state *st, struct plan *p)
 {
 	struct json_object *j = NULL;
@@ -1051,6 +1092,10 @@ static int run_recover(struct context *ctx, struct move_options *o, struct state
 		return report(ctx->ka, p, RESULT_FINISHED, o);
 	}
 	p->error = xstrdup("interrupted");
+	if (recover_preflight(ctx, p) < 0)
+		return EXIT_USAGE;
+	if (p->refusals.blocking)
+		return report(ctx->ka, p, RESULT_REFUSED, o);
 	if (rollback(ctx->ka, p)) {
 		state_remove(st, JOURNAL);
 		return report(ctx->ka, p, RESULT_RECOVERED, o);

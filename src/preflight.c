@@ -333,6 +333,11 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 	return any_leaving ? check_holders(ka, g, leaving, force, out) : 0;
 }
 
+int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving, struct refusals *out)
+{
+	return check_holders(ka, g, leaving, NULL, out);
+}
+
 int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out)
 {
 	for (size_t i = 0; i < g->ndevices; i++) {

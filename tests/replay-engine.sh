@@ -7,16 +7,6 @@
 # the tree itself, not just the exit status.
 . "$TOP_SRCDIR/tests/lib.sh"
 
-# wait_for COMMAND...: poll until the command succeeds (10 s at most).
-wait_for() {
-	local i
-	for i in $(seq 200); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-unbound() { [ ! -e "$1/driver" ] && [ ! -L "$1/driver" ]; }
 override_cleared() { [ "$(cat "$1/driver_override" 2>/dev/null)" = "(null)" ]; }
 # A module that a move loaded stays loaded, as with the kernel: its driver's module link is not compared.
 kstate() { tree_state "$1" | grep -v '^sys/bus/pci/drivers/[^/]*/module '; }
@@ -252,24 +242,41 @@ rc=$?
 	same_state "$root" "$FIXTURES/sriov"
 verdict "bind: vfio-pci refuses a PF whose VFs are enabled (EBUSY); the claim rolls back (exit $rc)"
 
-# pci_dma_configure(): a kernel DMA driver cannot bind while user space holds
-# the group. A process opens /dev/vfio/13 after the release's unbind: the
-# kernel's probe of iavf fails, drivers_probe still says nothing, the
-# verification finds the VF without a driver, and the release rolls back.
-root=$(fresh_copy sriov)
-VF13=sys/bus/pci/devices/0000:3b:02.4
-echo 'delay 2 4000' >"$root/replay-faults"
-run "$root" release 13 >"$SCRATCH/out" 2>&1 &
+# A process (QEMU, say) opens /dev/vfio/3 in the middle of a claim, once the
+# first device is on vfio-pci, and the second bind then fails: the rollback
+# cannot take the first device from vfio-pci while the group is held (the
+# kernel would block; the replay engine says EBUSY), nor, the kernel's
+# pci_dma_configure(), bind a kernel driver into the held group. The claim
+# ends with exit 3, incomplete rollback; once the process is gone, recover
+# finishes the rollback.
+root=$(fresh_copy acs)
+GPU=sys/bus/pci/devices/0000:02:00.0
+printf 'delay 5 4000\nwrite 6 EIO\n' >"$root/replay-faults"
+run "$root" claim 3 >"$SCRATCH/out" 2>&1 &
 pid=$!
-if wait_for unbound "$root/$VF13"; then
+if wait_for bound_to "$root/$GPU" vfio-pci; then
 	mkdir -p "$root/proc/4242/fd"
-	ln -s /dev/vfio/13 "$root/proc/4242/fd/27"
+	ln -s /dev/vfio/3 "$root/proc/4242/fd/27"
+	echo qemu-system-x86 >"$root/proc/4242/comm"
 fi
 wait $pid
 rc=$?
-rm -rf "$root/proc/4242" "$root/replay-faults"
-[ $rc -eq 1 ] && grep -q "0000:3b:02.4 is on (no driver) after the writes" "$SCRATCH/out" &&
-	same_state "$root" "$FIXTURES/sriov"
-verdict "bind: a kernel driver is not bound while user space holds the group; the release rolls back (exit $rc)"
+rm "$root/replay-faults"
+[ $rc -eq 3 ] && grep -q "the ROLLBACK IS INCOMPLETE" "$SCRATCH/out" && [ -e "$root/run/iommu-own/journal.json" ] &&
+	grep -q "the rollback's write .*/vfio-pci/unbind \"0000:02:00.0\" failed: .*(EBUSY)" "$SCRATCH/out" &&
+	bound_to "$root/$GPU" vfio-pci
+verdict "held mid-claim: the rollback cannot undo a device of the held group, exit 3, the journal kept (exit $rc)"
+run "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "process 4242 (qemu-system-x86) holds /dev/vfio/3" "$SCRATCH/out" &&
+	grep -q "rollback of the interrupted claim of group 3 refused: nothing was changed, the journal is kept" "$SCRATCH/out" &&
+	[ -e "$root/run/iommu-own/journal.json" ] && bound_to "$root/$GPU" vfio-pci
+verdict "held mid-claim: recover refuses the rollback while the process holds the group, before any write (exit $rc)"
+rm -r "$root/proc/4242"
+run "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+rm -rf "$root/run"
+[ $rc -eq 0 ] && same_state "$root" "$FIXTURES/acs"
+verdict "held mid-claim: once the process is gone, recover rolls the group back (exit $rc)"
 
 tap_done
