@@ -7,9 +7,10 @@
 #
 # Not a test: the inputs are random and the time is bounded, so it is never
 # part of make check. It prints, per fixture, the executions, the coverage
-# and the crashes found; a crash leaves its input in FUZZ_OUT (default
-# ./fuzz-out) and makes the exit status 1. The corpus is kept there too, so a
-# later run goes on from it.
+# and the crashes this run found; a crash leaves its input in FUZZ_OUT
+# (default ./fuzz-out/FIXTURE/crashes) and makes the exit status 1, with the
+# sanitizer's report. The corpus is kept there too, so a later run goes on
+# from it, and so is the last run's log (FIXTURE/last.log).
 #
 # Environment: CC_FUZZ (default clang), FUZZ_FIXTURES (default: passthrough
 # acs pcibridge sriov noiommu-mode), FUZZ_OUT, TOP_SRCDIR and TOP_BUILDDIR
@@ -43,6 +44,8 @@ trap 'rm -rf "$work"' EXIT
 	-o "$work/fuzz-tree"
 
 status=0
+# crashes of this run only: the corpus and older artifacts stay in $out
+: >"$work/start"
 printf '%-14s %10s %8s %8s %s\n' fixture execs cov ft crashes
 for fx in $fixtures; do
 	[ -d "$src/tests/fixtures/$fx" ] || { echo "run.sh: no fixture $fx" >&2; exit 2; }
@@ -52,10 +55,12 @@ for fx in $fixtures; do
 	log=$work/$fx.log
 	FUZZ_TREE=$tree IOMMU_OWN_FORBID_LIVE=1 "$work/fuzz-tree" -max_total_time="$secs" -max_len=2048 \
 		-print_final_stats=1 -artifact_prefix="$out/$fx/crashes/" "$out/$fx/corpus" >"$log" 2>&1 || status=1
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
-	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
-	crashes=$(find "$out/$fx/crashes" -type f | wc -l)
+	cp "$log" "$out/$fx/last.log"
+	# a target that died at start or on a corpus input has no stats: say so, go on
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" || true)
+	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
+	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2 || true)
+	crashes=$(find "$out/$fx/crashes" -type f -newer "$work/start" | wc -l)
 	printf '%-14s %10s %8s %8s %s\n' "$fx" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
 	if [ "$crashes" -gt 0 ] || grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error|deadly signal' "$log"; then
 		status=1
