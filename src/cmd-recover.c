@@ -28,8 +28,8 @@ static const struct argp recover_argp = {
 	"Finish or roll back a claim or release that was interrupted (killed, power loss before reboot): "
 	"when every device already reached its end state the move is finished, otherwise every device "
 	"is rolled back to its state before the move, as the journal recorded it.\v"
-	"Exit status: 0 recovered or nothing to recover, 2 usage error or unusable journal, "
-	"3 the rollback is incomplete.",
+	"Exit status: 0 recovered or nothing to recover, 1 rollback refused while a process holds the "
+	"devices (nothing written), 2 usage error or unusable journal, 3 the rollback is incomplete.",
 	recover_children, NULL, NULL
 };
 
