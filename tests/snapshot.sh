@@ -72,4 +72,28 @@ mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
 iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
 expect_rc $? 2 "a snapshot into a non-empty directory is refused" grep -q "not a new or empty directory" "$SCRATCH/err"
 
+# why without config space: a snapshot taken with --no-config cannot tell why
+# devices share a group, and says so instead of blaming a quirk.
+iommu_own "$FIXTURES/acs" snapshot --no-config "$SCRATCH/acs-noconf" 2>/dev/null
+iommu_own "$SCRATCH/acs-noconf" why 3 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "the reason cannot be told: config space could not be read" "$SCRATCH/out" &&
+	iommu_own "$SCRATCH/acs-noconf" why 3 --json | grep -q '"kind": "config-unreadable"' &&
+	iommu_own "$SCRATCH/acs-noconf" check --all | grep -q "shared-group .*config space unreadable"
+verdict "why on a snapshot without config space: config-unreadable, in text, JSON and check --all (exit $rc)"
+
+# Two root-complex endpoints of different slots in one group, with config
+# space that shows no reason (as a DMA alias quirk would leave them): why
+# says the reason is not visible rather than inventing one.
+root=$(fresh_copy workstation)
+sata=sys/devices/pci0000:00/0000:00:17.0
+mv "$root/sys/kernel/iommu_groups/4/devices/0000:00:17.0" "$root/sys/kernel/iommu_groups/3/devices/"
+rmdir "$root/sys/kernel/iommu_groups/4/devices" && rm -rf "$root/sys/kernel/iommu_groups/4"
+ln -sfn ../../../kernel/iommu_groups/3 "$root/$sata/iommu_group"
+iommu_own "$root" why 3 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "no reason is visible in config space" "$SCRATCH/out" &&
+	iommu_own "$root" why 3 --json | grep -q '"kind": "not-visible"'
+verdict "why of a group that config space does not explain: not-visible (exit $rc)"
+
 tap_done
