@@ -72,6 +72,28 @@ mkdir -p "$SCRATCH/full" && touch "$SCRATCH/full/x"
 iommu_own "$FIXTURES/sriov" snapshot "$SCRATCH/full" 2>"$SCRATCH/err"
 expect_rc $? 2 "a snapshot into a non-empty directory is refused" grep -q "not a new or empty directory" "$SCRATCH/err"
 
+# A network interface that is up with a route: the snapshot keeps the
+# interface (flags, operstate, its MAC unless --no-serial) and the routes, so
+# its replay refuses the claim the same way.
+root=$(fresh_copy workstation)
+nic=$root/sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.0
+mkdir -p "$nic/net/eno1" "$root/proc/net"
+echo 0x1003 >"$nic/net/eno1/flags"
+echo up >"$nic/net/eno1/operstate"
+echo 2 >"$nic/net/eno1/ifindex"
+echo 52:54:00:12:34:56 >"$nic/net/eno1/address"
+ln -s ../../../../../../class/net "$nic/net/eno1/subsystem"
+printf 'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\neno1\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n' >"$root/proc/net/route"
+iommu_own "$root" snapshot "$SCRATCH/net-snap" 2>/dev/null
+iommu_own "$root" snapshot --no-serial "$SCRATCH/net-snap-ns" 2>/dev/null
+iommu_own "$SCRATCH/net-snap" claim 8 --dry-run >"$SCRATCH/out" 2>&1
+rc=$?
+snic=sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.0/net/eno1
+[ $rc -eq 1 ] && grep -q "eno1 is up with routes" "$SCRATCH/out" &&
+	[ "$(cat "$SCRATCH/net-snap/$snic/address")" = 52:54:00:12:34:56 ] && [ ! -e "$SCRATCH/net-snap-ns/$snic/address" ] &&
+	[ "$(cat "$SCRATCH/net-snap-ns/$snic/operstate")" = up ]
+verdict "a snapshot keeps an interface that is up and its routes (its MAC only without --no-serial); the replay refuses alike (exit $rc)"
+
 # why without config space: a snapshot taken with --no-config cannot tell why
 # devices share a group, and says so instead of blaming a quirk.
 iommu_own "$FIXTURES/acs" snapshot --no-config "$SCRATCH/acs-noconf" 2>/dev/null
