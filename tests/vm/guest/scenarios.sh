@@ -280,13 +280,39 @@ scenario_release_busy() {
 	case $out in *"$_hp"*) ;; *) _why="$_why held:no-pid-$_hp-in-message" ;; esac
 	[ "$(dev_driver $RP_NIC)" = vfio-pci ] || _why="$_why held:moved-to-$(dev_driver $RP_NIC)"
 	_msg=$(echo "$out" | head -n 3 | tr '\n' ' ')
+	_hp1=$_hp
 	kill $_hp
 	wait $_hp 2>/dev/null
 	run iommu-own release "$_g"
 	[ $rc = 0 ] || _why="$_why after-exit:exit-$rc"
 	[ "$(dev_driver $RP_NIC)" = e1000e ] || _why="$_why after-exit:driver-$(dev_driver $RP_NIC)"
+	# recover of an interrupted claim (the NIC on vfio-pci by hand, its
+	# override not yet set: neither where the claim started nor where it
+	# ends; a journal saying it was on e1000e): refused while a process
+	# holds the group, nothing written; rolled back once it exits
+	bind_by_hand $RP_NIC vfio-pci
+	echo >"$SYSPCI/$RP_NIC/driver_override"
+	_bid=$(cat /proc/sys/kernel/random/boot_id)
+	mkdir -p -m 0700 /run/iommu-own
+	printf '%s' '{"format":"iommu-own-journal","version":1,"operation":"claim","group":'"$_g"',"driver":"vfio-pci","sysroot":"/","boot_id":"'"$_bid"'","devices":[{"address":"'"$RP_NIC"'","moves":true,"module":"e1000e","before":{"driver":"e1000e","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"},"kernel_choice":false,"expect_driver":false,"no_autoprobe":false}]}' >/run/iommu-own/journal.json
+	vfio-viable --hold "$_g" >/tmp/hold.out 2>&1 &
+	_hp=$!
+	_i=0
+	while ! grep -q holding /tmp/hold.out && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	run iommu-own recover
+	[ $rc = 1 ] || _why="$_why recover-held:exit-$rc"
+	case $out in *"process $_hp"*"in-use"*) ;; *) _why="$_why recover-held:no-pid-$_hp-in-message" ;; esac
+	[ "$(dev_driver $RP_NIC)" = vfio-pci ] && [ -f /run/iommu-own/journal.json ] || _why="$_why recover-held:changed"
+	kill $_hp
+	wait $_hp 2>/dev/null
+	run iommu-own recover
+	[ $rc = 0 ] && [ "$(dev_driver $RP_NIC)" = e1000e ] && [ "$(dev_override $RP_NIC)" = "(null)" ] &&
+		[ ! -f /run/iommu-own/journal.json ] || _why="$_why recover-after-exit:exit-$rc-driver-$(dev_driver $RP_NIC)"
 	if [ -z "$_why" ]; then
-		result release-busy pass "group $_g: refused while PID $_hp held it ($_msg), released once it exited"
+		result release-busy pass "group $_g: refused while PID $_hp1 held it ($_msg), released once it exited; recover of an interrupted claim refused while PID $_hp held it, rolled back after"
 	else
 		result release-busy fail "group $_g:$_why"
 	fi
