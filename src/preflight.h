@@ -42,10 +42,10 @@ const char *move_skip_reason(const struct device *d);
 int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
 		    struct refusals *out);
 /* Release: in-use (a process holds the group or a device file), non-pci. */
+int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out);
 /*
  * A rollback by recover: in-use, for the devices of g that it takes off a
  * VFIO driver (leaving[j] for g->devices[j]); the kernel would block in
  * their unbind while a process holds them.
  */
 int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving, struct refusals *out);
-int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out);
