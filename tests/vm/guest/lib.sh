@@ -115,3 +115,24 @@ unbind_by_hand() {
 }
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# hold_group N: vfio-viable --hold N in the background, waited for until it
+# holds /dev/vfio/N (10 s at most); its PID in $_hp
+hold_group() {
+	local _i=0
+	vfio-viable --hold "$1" >/tmp/hold.out 2>&1 &
+	_hp=$!
+	while ! grep -q holding /tmp/hold.out && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	log "holder: $(cat /tmp/hold.out)"
+}
+
+# claim_journal GROUP DEVICE DRIVER ROOT: the journal iommu-own writes for a
+# claim of GROUP that moves DEVICE from DRIVER (no override) to vfio-pci,
+# naming ROOT as its system root, in /run/iommu-own
+claim_journal() {
+	mkdir -p -m 0700 /run/iommu-own
+	printf '%s' '{"format":"iommu-own-journal","version":1,"operation":"claim","group":'"$1"',"driver":"vfio-pci","sysroot":"'"$4"'","boot_id":"'"$(cat /proc/sys/kernel/random/boot_id)"'","devices":[{"address":"'"$2"'","moves":true,"module":"'"$3"'","before":{"driver":"'"$3"'","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"},"kernel_choice":false,"expect_driver":false,"no_autoprobe":false}]}' >/run/iommu-own/journal.json
+}

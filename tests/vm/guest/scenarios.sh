@@ -236,9 +236,7 @@ scenario_claim_release() {
 	# a journal naming /mnt/r, as versions before 2026-11-25 wrote one for a
 	# claim under it, interrupted before its first write: recover from /
 	# takes it as this kernel's and rolls it back (nothing to undo)
-	_bid=$(cat /proc/sys/kernel/random/boot_id)
-	mkdir -p -m 0700 /run/iommu-own
-	printf '%s' '{"format":"iommu-own-journal","version":1,"operation":"claim","group":'"$_g"',"driver":"vfio-pci","sysroot":"/mnt/r","boot_id":"'"$_bid"'","devices":[{"address":"'"$RP_NIC"'","moves":true,"module":"e1000e","before":{"driver":"e1000e","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"},"kernel_choice":false,"expect_driver":false,"no_autoprobe":false}]}' >/run/iommu-own/journal.json
+	claim_journal "$_g" $RP_NIC e1000e /mnt/r
 	run iommu-own recover --json
 	case $out in *'"result": "rolled-back"'*) ;; *) _bad="$_bad old-journal:recover-exit-$rc:$(echo "$out" | grep -m 1 -e result -e error)" ;; esac
 	[ $rc = 0 ] && [ ! -e /run/iommu-own/journal.json ] && [ "$(dev_driver $RP_NIC)" = e1000e ] ||
@@ -266,14 +264,7 @@ scenario_release_busy() {
 	_g=$(dev_group $RP_NIC)
 	run iommu-own claim "$_g"
 	if [ $rc != 0 ]; then result release-busy fail "claim of group $_g: exit $rc"; return; fi
-	vfio-viable --hold "$_g" >/tmp/hold.out 2>&1 &
-	_hp=$!
-	_i=0
-	while ! grep -q holding /tmp/hold.out && [ $_i -lt 100 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	log "holder: $(cat /tmp/hold.out)"
+	hold_group "$_g"
 	_why=
 	run iommu-own release "$_g"
 	[ $rc = 1 ] || _why="$_why held:exit-$rc"
@@ -292,16 +283,8 @@ scenario_release_busy() {
 	# holds the group, nothing written; rolled back once it exits
 	bind_by_hand $RP_NIC vfio-pci
 	echo >"$SYSPCI/$RP_NIC/driver_override"
-	_bid=$(cat /proc/sys/kernel/random/boot_id)
-	mkdir -p -m 0700 /run/iommu-own
-	printf '%s' '{"format":"iommu-own-journal","version":1,"operation":"claim","group":'"$_g"',"driver":"vfio-pci","sysroot":"/","boot_id":"'"$_bid"'","devices":[{"address":"'"$RP_NIC"'","moves":true,"module":"e1000e","before":{"driver":"e1000e","driver_override":null},"want":{"driver":"vfio-pci","driver_override":"vfio-pci"},"kernel_choice":false,"expect_driver":false,"no_autoprobe":false}]}' >/run/iommu-own/journal.json
-	vfio-viable --hold "$_g" >/tmp/hold.out 2>&1 &
-	_hp=$!
-	_i=0
-	while ! grep -q holding /tmp/hold.out && [ $_i -lt 100 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	claim_journal "$_g" $RP_NIC e1000e /
+	hold_group "$_g"
 	run iommu-own recover
 	[ $rc = 1 ] || _why="$_why recover-held:exit-$rc"
 	case $out in *"process $_hp"*"in-use"*) ;; *) _why="$_why recover-held:no-pid-$_hp-in-message" ;; esac
