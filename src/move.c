@@ -1019,6 +1019,23 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 	return report(ctx->ka, p, RESULT_INCOMPLETE, o);
 }
 
+/* Whether every device the journal moves is gone (hot-removed): nothing is left to finish or undo. */
+static bool all_gone(const struct ka *ka, const struct plan *p)
+{
+	size_t moving = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (!p->devs[i].moves)
+			continue;
+		moving++;
+		struct binding b;
+		int r = model_read_binding(ka, p->devs[i].address, &b);
+		binding_clear(&b);
+		if (r != -ENOENT)
+			return false;
+	}
+	return moving > 0;
+}
+
 /*
  * Before a rollback by recover: the devices it takes off VFIO (on a VFIO
  * driver now, not before the move) must not be held by a process, as the
@@ -1077,6 +1094,11 @@ static int run_recover(struct context *ctx, struct move_options *o, struct state
 	if (stale) {
 		state_remove(st, JOURNAL);
 		p->error = xstrdup("the journal is from an earlier boot; the devices were probed afresh at boot");
+		return report(ctx->ka, p, RESULT_NOTHING, o);
+	}
+	if (all_gone(ctx->ka, p)) {
+		state_remove(st, JOURNAL);
+		p->error = xstrdup("none of the journal's devices exists any more (removed); the journal is discarded");
 		return report(ctx->ka, p, RESULT_NOTHING, o);
 	}
 

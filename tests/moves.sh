@@ -589,6 +589,18 @@ rc=$?
 	[ "$(basename "$(readlink "$root/$NVME/driver")")" = vfio-pci ] && [ -s "$root/run/iommu-own/group-6.json" ]
 verdict "a bind refused with EBUSY while the device is already on the wanted driver counts as done (exit $rc)"
 
+# A journal whose devices are all gone (hot-removed): nothing to finish or
+# undo; recover discards it rather than stopping every later move.
+root=$(fresh_copy workstation)
+mkdir -p -m 0700 "$root/run/iommu-own"
+echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":99,"driver":"vfio-pci","sysroot":"'"$root"'",
+ "devices":[{"address":"0000:09:00.0","moves":true,"module":"nvme","before":{"driver":"nvme","driver_override":null},
+ "want":{"driver":"vfio-pci","driver_override":"vfio-pci"}}]}' >"$root/run/iommu-own/journal.json"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+[ $? -eq 0 ] && grep -q "none of the journal's devices exists any more" "$SCRATCH/out" &&
+	[ ! -e "$root/run/iommu-own/journal.json" ] && iommu_own "$root" claim 6 >/dev/null 2>&1
+verdict "a journal whose devices were all removed is discarded by recover; moves go on"
+
 # With no state directory there is no journal: recover says so and creates nothing.
 root=$(fresh_copy workstation)
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
