@@ -570,7 +570,7 @@ wait $pid
 rc=$?
 [ $rc -eq 1 ] && grep -q "0000:02:00.0 is on (no driver) after the writes, not where it should be" "$SCRATCH/out" &&
 	grep -q "rolled back" "$SCRATCH/out" && [ ! -e "$root/run/iommu-own/journal.json" ] &&
-	[ "$(basename "$(readlink "$root/$NVME/driver")")" = nvme ] && [ "$(cat "$root/$NVME/driver_override")" = "(null)" ]
+	bound_to "$root/$NVME" nvme && [ "$(cat "$root/$NVME/driver_override")" = "(null)" ]
 verdict "a device that leaves its new driver after the writes: named, and the claim rolls back (exit $rc)"
 
 # A bind that fails with EBUSY because the device is already on the wanted
@@ -579,14 +579,12 @@ root=$(fresh_copy workstation)
 echo 'delay 2 4000' >"$root/replay-faults"
 iommu_own "$root" claim 6 >"$SCRATCH/out" 2>&1 &
 pid=$!
-if wait_for unbound "$root/$NVME"; then
-	ln -s ../../../../bus/pci/drivers/vfio-pci "$root/$NVME/driver"
-	ln -s ../../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0 "$root/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"
-fi
+staged=no
+wait_for unbound "$root/$NVME" && nvme_bound_by_hand "$root" vfio-pci && staged=yes
 wait $pid
 rc=$?
-[ $rc -eq 0 ] && grep -q "claimed group 6" "$SCRATCH/out" &&
-	[ "$(basename "$(readlink "$root/$NVME/driver")")" = vfio-pci ] && [ -s "$root/run/iommu-own/group-6.json" ]
+[ $staged = yes ] && [ $rc -eq 0 ] && grep -q "claimed group 6" "$SCRATCH/out" &&
+	bound_to "$root/$NVME" vfio-pci && [ -s "$root/run/iommu-own/group-6.json" ]
 verdict "a bind refused with EBUSY while the device is already on the wanted driver counts as done (exit $rc)"
 
 # A journal whose devices are all gone (hot-removed): nothing to finish or

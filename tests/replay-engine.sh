@@ -222,8 +222,7 @@ run "$root" claim 6 >"$SCRATCH/out" 2>&1 &
 pid=$!
 if wait_for unbound "$root/$NVME"; then
 	echo '(null)' >"$root/$NVME/driver_override"
-	ln -s ../../../../bus/pci/drivers/nvme "$root/$NVME/driver"
-	ln -s ../../../../devices/pci0000:00/0000:00:1c.0/0000:02:00.0 "$root/sys/bus/pci/drivers/nvme/0000:02:00.0"
+	nvme_bound_by_hand "$root" nvme
 fi
 wait $pid
 rc=$?
