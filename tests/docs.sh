@@ -43,7 +43,7 @@ done
 check "every output column is in the man page${missing:+ (missing:$missing)}" [ -z "$missing" ]
 
 missing=
-codes=$(grep -o -E '^\s*\{ "[a-z-]+", (SEV_[A-Z]+|true|false),' "$TOP_SRCDIR/src/audit.c" "$TOP_SRCDIR/src/preflight.c" |
+codes=$(grep -o -E '^\s*\{ "[a-z-]+", (SEV_[A-Z]+|true|false),' "$TOP_SRCDIR/src/core/audit.c" "$TOP_SRCDIR/src/core/preflight.c" |
 	sed -E 's/.*\{ "([a-z-]+)".*/\1/' | sort -u)
 for code in $codes; do
 	grep -q -w -- "$code" <<<"$man_text" || missing="$missing $code"

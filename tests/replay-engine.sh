@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The replay engine's own rules (src/replay.c), seen through claim and
+# The replay engine's own rules (src/os/replay.c), seen through claim and
 # release on copies of the fixtures: it writes only plain files of the tree
 # and never across a mount inside it, it knows the group file of VFIO's
 # no-IOMMU mode, it honours sriov_drivers_autoprobe, and a bind matches the

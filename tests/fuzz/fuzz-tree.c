@@ -24,12 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "kaccess.h"
-#include "model.h"
-#include "pcidb.h"
-#include "util.h"
-#include "why.h"
+#include "core/audit.h"
+#include "os/kaccess.h"
+#include "core/model.h"
+#include "os/pcidb.h"
+#include "shared/util.h"
+#include "core/why.h"
 
 struct target {
 	char *path;

@@ -39,7 +39,7 @@ trap 'rm -rf "$work"' EXIT
 	-I"$build" -I"$src/src" \
 	$(pkg-config --cflags libsysfs libpci libkmod smartcols json-c) \
 	"$src/tests/fuzz/fuzz-tree.c" \
-	"$src"/src/{util,kaccess,kwrite,replay,drivers,model,audit,pcidb,why}.c \
+	"$src"/src/shared/*.c "$src"/src/os/*.c "$src"/src/core/*.c \
 	$(pkg-config --libs libsysfs libpci libkmod smartcols json-c) \
 	-o "$work/fuzz-tree"
 

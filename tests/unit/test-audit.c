@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
+#include "core/audit.h"
 
 /* ------------------------------------------------------------------------ */
 /* Builders: a struct system by hand, freed by model_free(). */

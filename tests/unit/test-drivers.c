@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "drivers.h"
+#include "os/drivers.h"
 
 static void expect_role(const char *driver, bool vfio_dev, enum role want)
 {

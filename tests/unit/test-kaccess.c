@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "kaccess.h"
+#include "os/kaccess.h"
 #include "tree.h"
 
 /* base/ holds root/ (the sysroot) and outside/ (what links must not reach). */

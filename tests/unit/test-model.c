@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "model.h"
+#include "core/model.h"
 #include "tree.h"
 
 /* ------------------------------------------------------------------------ */

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "util.h"
+#include "shared/util.h"
 
 /* Parse s, which must succeed, and check every field. */
 static void expect_addr(const char *s, uint32_t domain, uint8_t bus, uint8_t dev, uint8_t fn)

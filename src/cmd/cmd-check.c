@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iommu-own check: the audit, one line per finding. */
+#include "config.h"
+
+#include <argp.h>
+#include <errno.h>
+
+#include <string.h>
+
+#include "core/audit.h"
+#include "cmd/commands.h"
+#include "cmd/output.h"
+#include "os/pcidb.h"
+#include "core/why.h"
+
+enum { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
+
+static const struct colinfo columns[] = {
+	[COL_SEVERITY] = { "SEVERITY", 7, 0, "error, warning or info" },
+	[COL_CODE] = { "CODE", 12, 0, "stable finding code" },
+	[COL_GROUP] = { "GROUP", 5, SCOLS_FL_RIGHT, "IOMMU group number (- for the whole system)" },
+	[COL_DEVICES] = { "DEVICES", 14, 0, "PCI addresses concerned, comma-separated" },
+	[COL_MESSAGE] = { "MESSAGE", 0.6, 0, "what is wrong" },
+	[COL_HINT] = { "HINT", 0.4, 0, "what to do about it" },
+};
+static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
+
+enum { OPT_STRICT = 0x200, OPT_ALL };
+
+struct check_args {
+	struct outopts out;
+	struct strv targets;
+	bool strict;
+	bool all;
+};
+
+static const struct argp_option check_options[] = {
+	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 1 on warnings too", 0 },
+	{ "all", OPT_ALL, NULL, 0, "Also show findings of severity info (shared-group)", 0 },
+	{ 0 }
+};
+
+static error_t check_parse(int key, char *arg, struct argp_state *state)
+{
+	struct check_args *a = state->input;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->out;
+		break;
+	case OPT_STRICT:
+		a->strict = true;
+		break;
+	case OPT_ALL:
+		a->all = true;
+		break;
+	case ARGP_KEY_ARG:
+		strv_push(&a->targets, xstrdup(arg));
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 0 }, { 0 } };
+static const struct argp check_argp = {
+	check_options, check_parse, "[GROUP|DEVICE...]",
+	"Audit the IOMMU groups and report each finding with a stable code (findings of severity info "
+	"only with --all). Exit status: 0 when there is no finding of severity error, 1 when there is one "
+	"(with --strict, warnings count too), 2 on a usage or runtime error.",
+	check_children, NULL, NULL
+};
+
+static int print_table(const struct findings *f, const struct outopts *o)
+{
+	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, false);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct finding *x = &f->v[i];
+		struct libscols_line *ln = scols_table_new_line(t, NULL);
+		if (!ln)
+			return -ENOMEM;
+		for (size_t c = 0; c < o->ncols; c++) {
+			_cleanup_free_ char *s = NULL;
+			switch (o->cols[c]) {
+			case COL_SEVERITY:
+				s = xstrdup(severity_to_string(x->severity));
+				break;
+			case COL_CODE:
+				s = xstrdup(x->code);
+				break;
+			case COL_GROUP:
+				s = x->group ? xasprintf("%lu", x->group->number) : xstrdup("-");
+				break;
+			case COL_DEVICES:
+				s = x->devices.n ? strv_join(&x->devices, ",") : xstrdup("-");
+				break;
+			case COL_MESSAGE:
+				s = xstrdup(x->message);
+				break;
+			case COL_HINT:
+				s = xstrdup(x->hint);
+				break;
+			}
+			if (scols_line_set_data(ln, c, s) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (f->n == 0 && !o->raw) {
+		printf("No findings.\n");
+		return 0;
+	}
+	return scols_print_table(t) < 0 ? -EIO : 0;
+}
+
+static int print_json(const struct findings *f)
+{
+	_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+	struct json_object *arr = json_object_new_array();
+	json_object_object_add(doc, "findings", arr);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct finding *x = &f->v[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "code", json_object_new_string(x->code));
+		json_object_object_add(o, "severity", json_object_new_string(severity_to_string(x->severity)));
+		json_object_object_add(o, "group", x->group ? json_object_new_uint64(x->group->number) : NULL);
+		struct json_object *devs = json_object_new_array();
+		for (size_t j = 0; j < x->devices.n; j++)
+			json_object_array_add(devs, json_object_new_string(x->devices.v[j]));
+		json_object_object_add(o, "devices", devs);
+		json_object_object_add(o, "message", json_object_new_string(x->message));
+		json_object_object_add(o, "hint", json_object_new_string(x->hint));
+		json_object_array_add(arr, o);
+	}
+	struct json_object *sum = json_object_new_object();
+	json_object_object_add(sum, "errors", json_object_new_uint64(f->count[SEV_ERROR]));
+	json_object_object_add(sum, "warnings", json_object_new_uint64(f->count[SEV_WARNING]));
+	json_object_object_add(sum, "info", json_object_new_uint64(f->count[SEV_INFO]));
+	json_object_object_add(doc, "summary", sum);
+	return output_json(doc);
+}
+
+struct why_ctx {
+	const struct ka *ka;
+	struct pcidb *db;
+	const struct system *sys;
+};
+
+static char *why_line(void *ctx, const struct group *g)
+{
+	struct why_ctx *wc = ctx;
+	struct why w;
+	why_explain(wc->ka, wc->db, wc->sys, g, &w);
+	char *line = why_one_line(&w);
+	why_free(&w);
+	return line;
+}
+
+static int run_check(struct context *ctx, struct check_args *a)
+{
+	if (a->out.list_columns) {
+		output_list_columns(columns, ARRAY_SIZE(columns));
+		return EXIT_OK;
+	}
+	if (output_columns(&a->out, columns, ARRAY_SIZE(columns), default_columns, ARRAY_SIZE(default_columns)) < 0)
+		return EXIT_USAGE;
+
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (context_load(ctx, AUDIT_MODEL_FLAGS, (int)a->targets.n, a->targets.v, &sys) < 0)
+		return EXIT_USAGE;
+
+	struct why_ctx wc = { ctx->ka, NULL, sys };
+	if (a->all) {
+		int r = pcidb_new(ctx->pci_ids, &wc.db);
+		if (r == 0)
+			r = pcidb_use_sysroot(wc.db, ka_root(ctx->ka));
+		if (r < 0) {
+			log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+			pcidb_free(wc.db);
+			return EXIT_USAGE;
+		}
+		model_read_config(sys, ctx->ka, wc.db);
+	}
+	struct audit_options ao = { a->all, why_line, &wc };
+	struct findings f = { 0 };
+	audit_run_with(sys, &ao, &f);
+	pcidb_free(wc.db);
+	int r = a->out.json ? print_json(&f) : print_table(&f, &a->out);
+	int status = r < 0                                              ? EXIT_USAGE
+		     : f.count[SEV_ERROR] || (a->strict && f.count[SEV_WARNING]) ? EXIT_FINDINGS
+										   : EXIT_OK;
+	findings_free(&f);
+	return status;
+}
+
+int cmd_check(struct context *ctx, int argc, char **argv)
+{
+	struct check_args a = { 0 };
+	command_parse(&check_argp, argc, argv, &a);
+	int status = run_check(ctx, &a);
+	output_free(&a.out);
+	strv_free(&a.targets);
+	return status;
+}

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iommu-own claim: move a whole group to a VFIO driver, all devices or none. */
+#include "config.h"
+
+#include <argp.h>
+#include <string.h>
+
+#include "cmd/move.h"
+
+enum { OPT_DRIVER = 0x400, OPT_DRY_RUN, OPT_FORCE };
+
+static const struct argp_option claim_options[] = {
+	{ "driver", OPT_DRIVER, "NAME", 0, "The VFIO driver to use (default vfio-pci; or a variant driver)", 0 },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
+	{ "force", OPT_FORCE, "CHECK[,CHECK]", 0,
+	  "Override refusals: boot-vga, mounted, netdev-active, sriov-pf, chipset", 0 },
+	{ 0 }
+};
+
+static error_t claim_parse(int key, char *arg, struct argp_state *state)
+{
+	struct move_options *o = state->input;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
+		break;
+	case OPT_DRIVER:
+		o->driver = arg;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_FORCE:
+		for (char *save = NULL, *c = strtok_r(arg, ",", &save); c; c = strtok_r(NULL, ",", &save))
+			strv_push(&o->force, xstrdup(c));
+		break;
+	case ARGP_KEY_ARG:
+	case ARGP_KEY_END:
+		command_one_operand(state, key, &o->target, arg, "GROUP or DEVICE", "to claim");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child claim_children[] = { { &move_common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp claim_argp = {
+	claim_options, claim_parse, "GROUP|DEVICE",
+	"Move every device of an IOMMU group to vfio-pci (a DEVICE selects its group), all or none: "
+	"overrides first, then unbinds, then binds, verified by re-reading; any failure rolls every "
+	"device back. Bridges and devices on pcieport or pci-stub are left alone.\v"
+	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage error, "
+	"3 failed and the rollback is incomplete (run 'iommu-own recover').",
+	claim_children, NULL, NULL
+};
+
+int cmd_claim(struct context *ctx, int argc, char **argv)
+{
+	struct move_options o = { .kind = MOVE_CLAIM, .driver = "vfio-pci" };
+	command_parse(&claim_argp, argc, argv, &o);
+	int status = move_run(ctx, &o);
+	strv_free(&o.force);
+	return status;
+}

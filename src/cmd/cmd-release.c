@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iommu-own release: move a group back from VFIO to its kernel drivers. */
+#include "config.h"
+
+#include <argp.h>
+
+#include "cmd/move.h"
+
+enum { OPT_DRY_RUN = 0x500 };
+
+static const struct argp_option release_options[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
+	{ 0 }
+};
+
+static error_t release_parse(int key, char *arg, struct argp_state *state)
+{
+	struct move_options *o = state->input;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case ARGP_KEY_ARG:
+	case ARGP_KEY_END:
+		command_one_operand(state, key, &o->target, arg, "GROUP or DEVICE", "to release");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child release_children[] = { { &move_common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp release_argp = {
+	release_options, release_parse, "GROUP|DEVICE",
+	"Move the VFIO devices of an IOMMU group back to the drivers they had before 'iommu-own claim', as "
+	"recorded; without a record, clear their overrides and let the kernel choose, loading the module "
+	"that matches each device first. All devices or none. Refused while a process holds the group open.\v"
+	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage error, "
+	"3 failed and the rollback is incomplete (run 'iommu-own recover').",
+	release_children, NULL, NULL
+};
+
+int cmd_release(struct context *ctx, int argc, char **argv)
+{
+	struct move_options o = { .kind = MOVE_RELEASE };
+	command_parse(&release_argp, argc, argv, &o);
+	return move_run(ctx, &o);
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* iommu-own why: why the kernel put these devices in one group, and what would split it. */
+#include "config.h"
+
+#include <argp.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "cmd/output.h"
+#include "os/pcidb.h"
+#include "core/why.h"
+
+struct why_args {
+	const char *target;
+	bool json;
+};
+
+static const struct argp_option why_options[] = {
+	{ "json", 'J', NULL, 0, "Print JSON (see the man page)", 0 },
+	{ 0 }
+};
+
+static error_t why_parse(int key, char *arg, struct argp_state *state)
+{
+	struct why_args *a = state->input;
+	switch (key) {
+	case 'J':
+		a->json = true;
+		break;
+	case ARGP_KEY_ARG:
+	case ARGP_KEY_END:
+		command_one_operand(state, key, &a->target, arg, "GROUP or DEVICE", "to explain");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp why_argp = {
+	why_options, why_parse, "GROUP|DEVICE",
+	"Explain from config space why the kernel put devices in one IOMMU group (a bridge that aliases "
+	"them, a port without ACS, a multifunction device without ACS, or a DMA alias quirk config space "
+	"does not show), show each device's path from its root port, and say what would split the group.\v"
+	"Exit status: 0 explained, 2 usage or runtime error.",
+	NULL, NULL, NULL
+};
+
+static const char *const override_note =
+	"pcie_acs_override only hides the risk: devices it puts in separate groups can still reach each "
+	"other by peer-to-peer DMA, so those groups are not isolation boundaries.";
+static const char *const booted_override =
+	"This kernel was booted with pcie_acs_override: its IOMMU groups are not real isolation boundaries.";
+
+static char *acs_text(const struct pci_facts *f)
+{
+	if (!f->readable)
+		return xstrdup("config space not readable");
+	if (!f->has_acs)
+		return xstrdup("no ACS");
+	_cleanup_free_ char *on = why_acs_bits(f->acs_ctrl & f->acs_cap);
+	return xasprintf("ACS %s", *on ? on : "(none enabled)");
+}
+
+static struct json_object *strv_json(const struct strv *v)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_object_array_add(a, json_object_new_string(v->v[i]));
+	return a;
+}
+
+static struct json_object *bits_json(uint16_t bits)
+{
+	_cleanup_free_ char *s = why_acs_bits(bits);
+	struct json_object *a = json_object_new_array();
+	char *save = NULL;
+	for (char *c = strtok_r(s, " ", &save); c; c = strtok_r(NULL, " ", &save))
+		json_object_array_add(a, json_object_new_string(c));
+	return a;
+}
+
+static int print_json(const struct why *w, struct pcidb *db)
+{
+	_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "group", json_object_new_uint64(w->group->number));
+	json_object_object_add(doc, "acs_override", json_object_new_boolean(w->acs_override));
+	struct json_object *devs = json_object_new_array();
+	for (size_t i = 0; i < w->ndevices; i++) {
+		const struct why_device *wd = &w->devices[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "address", json_object_new_string(wd->dev->name));
+		json_object_object_add(o, "path", strv_json(&wd->path));
+		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : NULL;
+		json_object_object_add(o, "class_name", json_string_or_null(cls));
+		json_object_object_add(o, "port_type", json_object_new_string(why_port_type(&wd->facts)));
+		json_object_object_add(o, "multifunction", json_object_new_boolean(wd->facts.multifunction));
+		if (wd->facts.has_acs) {
+			struct json_object *acs = json_object_new_object();
+			json_object_object_add(acs, "capability", bits_json(wd->facts.acs_cap));
+			json_object_object_add(acs, "enabled", bits_json(wd->facts.acs_ctrl & wd->facts.acs_cap));
+			json_object_object_add(o, "acs", acs);
+		} else {
+			json_object_object_add(o, "acs", NULL);
+		}
+		json_object_array_add(devs, o);
+	}
+	json_object_object_add(doc, "devices", devs);
+	struct json_object *reasons = json_object_new_array();
+	for (size_t i = 0; i < w->nreasons; i++) {
+		const struct why_reason *r = &w->reasons[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "kind", json_object_new_string(why_kind_to_string(r->kind)));
+		json_object_object_add(o, "device", json_string_or_null(r->device));
+		json_object_object_add(o, "devices", strv_json(&r->members));
+		json_object_object_add(o, "missing_acs", bits_json(r->kind == WHY_ACS_DISABLED || r->kind == WHY_ACS_MISSING ? r->missing : 0));
+		json_object_object_add(o, "message", json_object_new_string(r->message));
+		json_object_array_add(reasons, o);
+	}
+	json_object_object_add(doc, "reasons", reasons);
+	json_object_object_add(doc, "split", strv_json(&w->split));
+	struct json_object *notes = json_object_new_array();
+	if (w->acs_override)
+		json_object_array_add(notes, json_object_new_string(booted_override));
+	if (w->ndevices > 1)
+		json_object_array_add(notes, json_object_new_string(override_note));
+	json_object_object_add(doc, "notes", notes);
+	return output_json(doc);
+}
+
+static void print_text(const struct why *w, struct pcidb *db)
+{
+	printf("group %lu: %zu device%s\n", w->group->number, w->ndevices, w->ndevices == 1 ? "" : "s");
+	for (size_t i = 0; i < w->ndevices; i++) {
+		const struct why_device *wd = &w->devices[i];
+		_cleanup_free_ char *path = strv_join(&wd->path, " > ");
+		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
+		_cleanup_free_ char *acs = acs_text(&wd->facts);
+		printf("  %s\n      %s, %s%s, %s\n", path, cls, why_port_type(&wd->facts),
+		       wd->facts.multifunction ? " (multifunction)" : "", acs);
+	}
+	if (w->ndevices < 2) {
+		printf("It holds one device: it shares nothing.\n");
+	} else {
+		printf("Why they share a group:\n");
+		for (size_t i = 0; i < w->nreasons; i++)
+			printf("  - %s\n", w->reasons[i].message);
+		printf("What would split it:\n");
+		for (size_t i = 0; i < w->split.n; i++)
+			printf("  - %s\n", w->split.v[i]);
+		printf("Note: %s\n", override_note);
+	}
+	if (w->acs_override)
+		printf("Warning: %s\n", booted_override);
+}
+
+int cmd_why(struct context *ctx, int argc, char **argv)
+{
+	struct why_args a = { 0 };
+	command_parse(&why_argp, argc, argv, &a);
+	char *targets[] = { (char *)a.target };
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (context_load(ctx, MODEL_IDS | MODEL_PARAMS, 1, targets, &sys) < 0)
+		return EXIT_USAGE;
+	const struct group *g = NULL;
+	for (size_t i = 0; i < sys->ngroups && !g; i++)
+		if (sys->groups[i]->selected)
+			g = sys->groups[i];
+	if (!g) {
+		log_error("%s is in no IOMMU group: there is nothing to explain (is the IOMMU on?)", a.target);
+		return EXIT_USAGE;
+	}
+	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
+	int r = pcidb_new(ctx->pci_ids, &db);
+	if (r == 0)
+		r = pcidb_use_sysroot(db, ka_root(ctx->ka));
+	if (r < 0) {
+		log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+		return EXIT_USAGE;
+	}
+	struct why w;
+	why_explain(ctx->ka, db, sys, g, &w);
+	if (a.json)
+		r = print_json(&w, db);
+	else
+		print_text(&w, db);
+	why_free(&w);
+	return r < 0 ? EXIT_USAGE : EXIT_OK;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The command table's view of a run: global options, and each command's entry point. */
+#pragma once
+
+#include <argp.h>
+
+#include "os/kaccess.h"
+#include "core/model.h"
+#include "shared/util.h"
+
+struct context {
+	const char *sysroot;
+	const char *pci_ids;
+	struct ka *ka; /* opened by context_open() */
+};
+
+/* Open the sysroot; prints a message naming it on failure. */
+int context_open(struct context *ctx);
+
+/* Open the sysroot, read the model with flags (MODEL_*), select what the
+ * arguments name. Messages are printed; returns a negative errno. */
+int context_load(struct context *ctx, unsigned flags, int argc, char **argv, struct system **ret);
+
+/*
+ * For commands that take exactly one operand, called from their argp parser
+ * with ARGP_KEY_ARG and ARGP_KEY_END: stores it in *slot, or stops with a
+ * usage error naming the extra or missing operand ("GROUP or DEVICE", "to claim").
+ */
+void command_one_operand(struct argp_state *state, int key, const char **slot, const char *arg, const char *what,
+			 const char *purpose);
+
+/* Parse a command's own arguments with argv[0] as "iommu-own CMD". */
+int command_parse(const struct argp *argp, int argc, char **argv, void *input);
+
+struct command {
+	const char *name;
+	int (*run)(struct context *ctx, int argc, char **argv);
+	const char *help;
+};
+
+/* Each returns an exit status (EXIT_*). argv[0] is the command name. */
+int cmd_list(struct context *ctx, int argc, char **argv);
+int cmd_check(struct context *ctx, int argc, char **argv);
+int cmd_claim(struct context *ctx, int argc, char **argv);
+int cmd_release(struct context *ctx, int argc, char **argv);
+int cmd_recover(struct context *ctx, int argc, char **argv);
+int cmd_snapshot(struct context *ctx, int argc, char **argv);
+int cmd_why(struct context *ctx, int argc, char **argv);

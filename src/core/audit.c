@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "core/audit.h"
+
+const struct finding_code finding_codes[] = {
+	{ "mixed-group", SEV_ERROR, "kernel-DMA and VFIO devices in one group" },
+	{ "no-iommu", SEV_ERROR, "PCI devices exist but there are no IOMMU groups" },
+	{ "noiommu-mode", SEV_ERROR, "VFIO's unsafe no-IOMMU mode is on, or a vfio-noiommu group exists" },
+	{ "override-pending", SEV_WARNING, "driver_override names a driver other than the bound one" },
+	{ "unsafe-interrupts", SEV_WARNING, "vfio_iommu_type1 allow_unsafe_interrupts is on" },
+	{ "direct-mapped", SEV_WARNING, "a group has a direct-mapped reserved region: VFIO can never claim it" },
+	{ "boot-vga-user", SEV_WARNING, "the boot display device is on VFIO" },
+	{ "acs-override", SEV_ERROR, "the kernel was booted with pcie_acs_override: groups are not isolation boundaries" },
+	{ "no-reset", SEV_WARNING, "a device on VFIO has no reset method: state can leak from one user to the next" },
+	{ "shared-group", SEV_INFO, "a group holds devices of different slots (shown with --all)" },
+};
+const size_t n_finding_codes = ARRAY_SIZE(finding_codes);
+
+static const char *const severity_names[_SEV_MAX] = {
+	[SEV_INFO] = "info",
+	[SEV_WARNING] = "warning",
+	[SEV_ERROR] = "error",
+};
+
+const char *severity_to_string(enum severity s)
+{
+	return s < _SEV_MAX ? severity_names[s] : "unknown";
+}
+
+static enum severity code_severity(const char *code)
+{
+	for (size_t i = 0; i < n_finding_codes; i++)
+		if (streq(finding_codes[i].code, code))
+			return finding_codes[i].severity;
+	abort(); /* every code used below is in the table */
+}
+
+static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
+			   const char *fmt, ...) _printf_(5, 6);
+static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
+			   const char *fmt, ...)
+{
+	f->v = grow_array(f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	struct finding *x = &f->v[f->n++];
+	memset(x, 0, sizeof(*x));
+	x->code = code;
+	x->severity = code_severity(code);
+	x->group = g;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&x->message, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	x->hint = xstrdup(hint);
+	f->count[x->severity]++;
+	return x;
+}
+
+/* "0000:01:00.0 (vfio-pci), 0000:01:00.1 (snd_hda_intel)" for the devices of a role. */
+static char *describe_role(const struct group *g, enum role role, struct strv *addrs)
+{
+	char *s = xstrdup("");
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (d->role != role)
+			continue;
+		char *next = xasprintf("%s%s%s (%s)", s, *s ? ", " : "", d->name, d->driver ? d->driver : "no driver");
+		free(s);
+		s = next;
+		if (addrs)
+			strv_push(addrs, xstrdup(d->name));
+	}
+	return s;
+}
+
+static void check_mixed(const struct group *g, struct findings *f)
+{
+	if (g->state != GROUP_MIXED)
+		return;
+	struct strv addrs = { 0 };
+	_cleanup_free_ char *user = describe_role(g, ROLE_USER, &addrs);
+	_cleanup_free_ char *kernel = describe_role(g, ROLE_KERNEL, &addrs);
+	_cleanup_free_ char *hint = xasprintf("move the whole group to VFIO ('iommu-own claim %lu') or back to "
+					      "its kernel drivers ('iommu-own release %lu')",
+					      g->number, g->number);
+	struct finding *x = add(f, "mixed-group", g, hint,
+				"group %lu is mixed: %s on VFIO, %s on kernel DMA drivers; "
+				"VFIO cannot use the group (\"group %lu is not viable\")",
+				g->number, user, kernel, g->number);
+	x->devices = addrs;
+}
+
+static void check_noiommu_group(const struct system *sys, const struct group *g, struct findings *f)
+{
+	if (g->state != GROUP_NOIOMMU)
+		return;
+	struct strv addrs = { 0 };
+	for (size_t i = 0; i < g->ndevices; i++)
+		strv_push(&addrs, xstrdup(g->devices[i]->name));
+	struct finding *x = add(f, "noiommu-mode", g,
+				"give user space devices behind a real IOMMU; turn off vfio's "
+				"enable_unsafe_noiommu_mode",
+				"group %lu is a vfio-noiommu group (/dev/vfio/noiommu-%lu): its %zu device(s) do DMA "
+				"with no isolation, and user space that opens it can write anywhere in memory",
+				g->number, g->number, g->ndevices);
+	x->devices = addrs;
+	(void)sys;
+}
+
+static void check_direct(const struct group *g, struct findings *f)
+{
+	for (size_t i = 0; i < g->nregions; i++) {
+		const struct region *r = &g->regions[i];
+		if (!streq(r->type, "direct"))
+			continue;
+		struct strv addrs = { 0 };
+		for (size_t j = 0; j < g->ndevices; j++)
+			strv_push(&addrs, xstrdup(g->devices[j]->name));
+		struct finding *x = add(f, "direct-mapped", g,
+					"this group cannot be passed through; leave it on its kernel drivers",
+					"group %lu has a firmware direct-mapped region 0x%" PRIx64 "-0x%" PRIx64
+					" (RMRR): the kernel refuses to give it to VFIO",
+					g->number, r->start, r->end);
+		x->devices = addrs;
+		return; /* one finding per group */
+	}
+}
+
+static bool driver_loaded(const struct system *sys, const char *name)
+{
+	for (size_t i = 0; i < sys->pci_drivers.n; i++)
+		if (driver_name_eq(sys->pci_drivers.v[i], name))
+			return true;
+	return false;
+}
+
+/* What the next probe of d would do, given its override. */
+static void check_override(const struct system *sys, const struct device *d, struct findings *f)
+{
+	const char *ov = d->driver_override;
+	if (!ov || (d->driver && driver_name_eq(d->driver, ov)))
+		return;
+	const struct group *g = d->group;
+	_cleanup_free_ char *now = d->driver ? xasprintf("is bound to %s", d->driver) : xstrdup("has no driver");
+	_cleanup_free_ char *effect = NULL;
+	enum role next = driver_role(ov, false);
+	if (!driver_loaded(sys, ov))
+		effect = xasprintf("driver %s is not loaded, so the device would be left without a driver", ov);
+	else if (g && next == ROLE_USER) {
+		bool kernel_sibling = false;
+		for (size_t i = 0; i < g->ndevices; i++)
+			kernel_sibling |= g->devices[i] != d && g->devices[i]->role == ROLE_KERNEL;
+		effect = kernel_sibling
+			? xasprintf("binds %s, and group %lu would be mixed (a sibling stays on a kernel driver)", ov, g->number)
+			: xasprintf("binds %s", ov);
+	} else if (g && next == ROLE_KERNEL && (g->state == GROUP_USER || g->state == GROUP_MIXED))
+		effect = xasprintf("tries %s, which fails with EBUSY while user space owns group %lu, "
+				   "or makes the group mixed", ov, g->number);
+	else
+		effect = xasprintf("binds %s", ov);
+
+	_cleanup_free_ char *hint = g
+		? xasprintf("finish the move ('iommu-own claim %lu' or 'iommu-own release %lu') or clear the "
+			    "override (write an empty line to %s/driver_override)", g->number, g->number, d->name)
+		: xasprintf("clear the override (write an empty line to %s/driver_override)", d->name);
+	struct finding *x = add(f, "override-pending", g, hint,
+				"%s %s but its driver_override names %s: the next reprobe %s",
+				d->name, now, ov, effect);
+	strv_push(&x->devices, xstrdup(d->name));
+}
+
+static void check_boot_vga(const struct device *d, struct findings *f)
+{
+	if (d->boot_vga != 1 || d->role != ROLE_USER)
+		return;
+	struct finding *x = add(f, "boot-vga-user", d->group,
+				"pass through a GPU that is not the boot display, or make sure the host's firmware "
+				"framebuffer (efifb, simpledrm) has let go of it first",
+				"%s drives the boot console (boot_vga) but is on %s: the host loses its console, and "
+				"the firmware framebuffer may still use the device's memory",
+				d->name, d->driver);
+	strv_push(&x->devices, xstrdup(d->name));
+}
+
+bool group_spans_slots(const struct group *g)
+{
+	const struct device *first = NULL;
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (!d->is_pci || device_is_bridge(d))
+			continue;
+		if (!first)
+			first = d;
+		else if (d->addr.domain != first->addr.domain || d->addr.bus != first->addr.bus ||
+			 d->addr.dev != first->addr.dev)
+			return true;
+	}
+	return false;
+}
+
+static void check_shared(const struct group *g, const struct audit_options *o, struct findings *f)
+{
+	if (!o->all || !group_spans_slots(g))
+		return;
+	struct strv addrs = { 0 };
+	for (size_t i = 0; i < g->ndevices; i++)
+		if (g->devices[i]->is_pci && !device_is_bridge(g->devices[i]))
+			strv_push(&addrs, xstrdup(g->devices[i]->name));
+	_cleanup_free_ char *why = o->why_line ? o->why_line(o->why_ctx, g) : NULL;
+	_cleanup_free_ char *list = strv_join(&addrs, ", ");
+	_cleanup_free_ char *hint = xasprintf("'iommu-own why %lu' explains it and says what would split it; "
+					      "such devices can only be given away together", g->number);
+	struct finding *x = add(f, "shared-group", g, hint, "group %lu holds devices of different slots (%s)%s%s",
+				g->number, list, why && *why ? ": " : "", why ? why : "");
+	x->devices = addrs;
+}
+
+/* reset_method exists from Linux 5.15 on, and is hidden when a device has no reset. */
+static void check_reset(const struct system *sys, const struct device *d, struct findings *f)
+{
+	bool attr_known = sys->kernel_major == 0 || sys->kernel_major > 5 ||
+			  (sys->kernel_major == 5 && sys->kernel_minor >= 15);
+	if (d->role != ROLE_USER || d->reset_method || !d->is_pci || !attr_known)
+		return;
+	struct finding *x = add(f, "no-reset", d->group,
+				"give user space a device that supports FLR or a bus reset, or make sure every user "
+				"of it trusts the previous one",
+				"%s is on %s but has no reset method: its state can leak from one VM to the next",
+				d->name, d->driver ? d->driver : "VFIO");
+	strv_push(&x->devices, xstrdup(d->name));
+}
+
+void audit_run(const struct system *sys, struct findings *f)
+{
+	struct audit_options o = { 0 };
+	audit_run_with(sys, &o, f);
+}
+
+void audit_run_with(const struct system *sys, const struct audit_options *o, struct findings *f)
+{
+	size_t npci = 0;
+	for (size_t i = 0; i < sys->ndevices; i++)
+		npci += sys->devices[i]->is_pci;
+
+	if (npci > 0 && sys->ngroups == 0)
+		add(f, "no-iommu", NULL,
+		    "turn on VT-d or AMD-Vi in the firmware and boot with intel_iommu=on or amd_iommu=on; "
+		    "check the kernel log for DMAR or AMD-Vi messages",
+		    "%zu PCI device(s) but no IOMMU groups: the IOMMU is off or absent, so no device can be "
+		    "isolated or given to VFIO safely", npci);
+	if (sys->noiommu_mode == PARAM_ON)
+		add(f, "noiommu-mode", NULL,
+		    "set vfio enable_unsafe_noiommu_mode to N (modprobe.d or the kernel command line)",
+		    "VFIO's unsafe no-IOMMU mode is on (vfio enable_unsafe_noiommu_mode=Y): devices given to "
+		    "user space get no DMA isolation at all");
+	if (sys->cmdline && strstr(sys->cmdline, "pcie_acs_override"))
+		add(f, "acs-override", NULL,
+		    "boot without pcie_acs_override; 'iommu-own why GROUP' shows what really separates the devices",
+		    "the kernel was booted with pcie_acs_override: it splits groups that the hardware does not "
+		    "isolate, so devices in different groups can still reach each other by peer-to-peer DMA");
+	if (sys->unsafe_interrupts == PARAM_ON)
+		add(f, "unsafe-interrupts", NULL,
+		    "use a platform with interrupt remapping and set vfio_iommu_type1 allow_unsafe_interrupts to N",
+		    "vfio_iommu_type1 allow_unsafe_interrupts is on: a device given to a VM can inject "
+		    "interrupts (MSI) into the host");
+
+	for (size_t i = 0; i < sys->ngroups; i++) {
+		const struct group *g = sys->groups[i];
+		if (!g->selected)
+			continue;
+		check_mixed(g, f);
+		check_noiommu_group(sys, g, f);
+		check_direct(g, f);
+		check_shared(g, o, f);
+	}
+	for (size_t i = 0; i < sys->ndevices; i++) {
+		const struct device *d = sys->devices[i];
+		if (!d->selected)
+			continue;
+		check_override(sys, d, f);
+		check_boot_vga(d, f);
+		check_reset(sys, d, f);
+	}
+}
+
+void findings_free(struct findings *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		strv_free(&f->v[i].devices);
+		free(f->v[i].message);
+		free(f->v[i].hint);
+	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}

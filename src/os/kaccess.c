@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "os/kaccess-internal.h"
+
+#define ATTR_MAX (64 * 1024)
+
+int ka_openat2_beneath(int dirfd, const char *rel, int flags)
+{
+	return ka_openat2_how(dirfd, rel, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+}
+
+int ka_openat2_how(int dirfd, const char *rel, int flags, mode_t mode, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = resolve,
+	};
+	long fd;
+	/* EAGAIN: a rename somewhere raced the walk of "..": the kernel asks to retry. */
+	for (int tries = 0; tries < 16; tries++) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	if (fd < 0)
+		return -errno;
+	return (int)fd;
+}
+
+int ka_open(const char *sysroot, struct ka **ret)
+{
+	if (!sysroot || !*sysroot)
+		return -EINVAL;
+
+	_cleanup_free_ char *root = xstrdup(sysroot);
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		root[--n] = '\0';
+
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	_cleanup_close_ int sysfd = ka_openat2_beneath(fd, "sys", O_PATH | O_DIRECTORY);
+	if (sysfd < 0)
+		return sysfd == -ENOTDIR ? -ENOTDIR : -ENOENT;
+
+	struct statfs sfs;
+	if (fstatfs(sysfd, &sfs) < 0)
+		return -errno;
+
+	struct ka *ka = xcalloc(1, sizeof(*ka));
+	ka->root = TAKE_PTR(root);
+	ka->rootfd = TAKE_FD(fd);
+	ka->sysfd = TAKE_FD(sysfd);
+	ka->live = sfs.f_type == SYSFS_MAGIC;
+	*ret = ka;
+	return 0;
+}
+
+void ka_free(struct ka *ka)
+{
+	if (!ka)
+		return;
+	if (ka->rootfd >= 0)
+		close(ka->rootfd);
+	if (ka->sysfd >= 0)
+		close(ka->sysfd);
+	if (ka->kmod)
+		kmod_unref(ka->kmod);
+	replay_free(ka->replay);
+	free(ka->root);
+	free(ka);
+}
+
+const char *ka_root(const struct ka *ka)
+{
+	return ka->root;
+}
+
+bool ka_is_live(const struct ka *ka)
+{
+	return ka->live;
+}
+
+bool ka_sys_is_sysfs(const struct ka *ka)
+{
+	struct statfs sfs;
+	return fstatfs(ka->sysfd, &sfs) == 0 && sfs.f_type == SYSFS_MAGIC;
+}
+
+int ka_rootfd(const struct ka *ka)
+{
+	return ka->rootfd;
+}
+
+char *ka_path(const struct ka *ka, const char *rel)
+{
+	if (strcmp(ka->root, "/") == 0)
+		return xasprintf("/%s", rel);
+	return xasprintf("%s/%s", ka->root, rel);
+}
+
+const char *ka_strerror(int err)
+{
+	switch (err) {
+	case -EXDEV:
+		return "a symlink leads outside the sysroot";
+	case -EBADMSG:
+		return "not a text attribute (binary or garbage content)";
+	case -EFBIG:
+		return "file too large for a sysfs attribute";
+	case -ELOOP:
+		return "a symlink where a file was expected";
+	default:
+		return strerror(-err);
+	}
+}
+
+int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
+{
+	int fd = ka_openat2_beneath(ka->rootfd, rel, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+int ka_open_subdir(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int ka_list_fd(int fd, struct strv *ret)
+{
+	/* getdents64 into one buffer: no DIR allocation per directory listed. */
+	static char buf[32768] __attribute__((aligned(8)));
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return 0;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 {
+				uint64_t d_ino;
+				int64_t d_off;
+				unsigned short d_reclen;
+				unsigned char d_type;
+				char d_name[];
+			} *de = (void *)(buf + off);
+			off += de->d_reclen;
+			if (de->d_name[0] == '.') /* ".", "..", and no sysfs name starts with a dot */
+				continue;
+			strv_push(ret, xstrdup(de->d_name));
+		}
+	}
+}
+
+static int openat2_real(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	long fd;
+	do
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int ka_list_under(int dirfd, const char *rel, struct strv *ret)
+{
+	_cleanup_close_ int fd = openat2_real(dirfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	return ka_list_fd(fd, ret);
+}
+
+int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret)
+{
+	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	return ka_list_fd(fd, ret);
+}
+
+static int read_fd(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	while (got < size) {
+		ssize_t k = read(fd, buf + got, size - got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (int)got;
+}
+
+/* Read an open file (closed here) as a text attribute. */
+static int read_open_fd(int fd_in, size_t max, bool to_eof, char **ret)
+{
+	_cleanup_close_ int fd = fd_in;
+
+	/* sysfs attributes fit a page: read into the stack, keep only what was read. */
+	char page[4096];
+	ssize_t k;
+	do
+		k = read(fd, page, sizeof(page));
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	size_t len = (size_t)k;
+	_cleanup_free_ char *buf = NULL;
+	if (len == sizeof(page) || (to_eof && len > 0)) {
+		/* A larger plain or proc file: read on to its end, growing the buffer. */
+		size_t cap = sizeof(page) * 4;
+		buf = xmalloc(cap + 1);
+		memcpy(buf, page, len);
+		for (;;) {
+			k = read(fd, buf + len, cap - len);
+			if (k < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (k == 0)
+				break;
+			len += (size_t)k;
+			if (len == cap) {
+				if (cap >= max) {
+					char extra;
+					if (read(fd, &extra, 1) != 0)
+						return -EFBIG;
+					break;
+				}
+				cap *= 4;
+				buf = xreallocarray(buf, cap + 1, 1);
+			}
+		}
+		if (len > max)
+			return -EFBIG;
+	} else {
+		buf = xmalloc(len + 1);
+		memcpy(buf, page, len);
+	}
+	if (memchr(buf, '\0', len))
+		return -EBADMSG;
+	buf[len] = '\0';
+	strip(buf);
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, char **ret)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return read_open_fd(fd, max, to_eof, ret);
+}
+
+int ka_read_at(int dirfd, const char *name, char **ret)
+{
+	return read_limited(dirfd, name, ATTR_MAX, false, ret);
+}
+
+int ka_read_under(int dirfd, const char *rel, char **ret)
+{
+	int fd = openat2_real(dirfd, rel, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	return read_open_fd(fd, ATTR_MAX, false, ret);
+}
+
+/*
+ * Resolve the directory part of rel beneath the root (following links inside
+ * it); *name is the last component, which the caller opens without following.
+ */
+static int open_parent(const struct ka *ka, const char *rel, const char **name)
+{
+	const char *slash = strrchr(rel, '/');
+	if (!slash) {
+		*name = rel;
+		int fd = fcntl(ka->rootfd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? -errno : fd;
+	}
+	*name = slash + 1;
+	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
+	return ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+}
+
+int ka_read(const struct ka *ka, const char *rel, char **ret)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	return ka_read_at(dfd, name, ret);
+}
+
+int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return read_fd(fd, buf, size);
+}
+
+int ka_link_base_at(int dirfd, const char *name, char **ret)
+{
+	size_t cap = 256;
+	for (;;) {
+		_cleanup_free_ char *buf = xmalloc(cap);
+		ssize_t n = readlinkat(dirfd, name, buf, cap);
+		if (n < 0)
+			return errno == EINVAL ? -ENOLINK : -errno;
+		if ((size_t)n < cap) {
+			buf[n] = '\0';
+			while (n > 1 && buf[n - 1] == '/')
+				buf[--n] = '\0';
+			const char *base = strrchr(buf, '/');
+			base = base ? base + 1 : buf;
+			if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+				return -EBADMSG;
+			*ret = xstrdup(base);
+			return 0;
+		}
+		if (cap >= 65536)
+			return -ENAMETOOLONG;
+		cap *= 2;
+	}
+}
+
+bool ka_exists_at(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int ka_vfio_holders(const struct ka *ka, struct vfio_holder **ret, size_t *n)
+{
+	struct strv pids = { 0 };
+	struct vfio_holder *h = NULL;
+	size_t count = 0, cap = 0;
+	*ret = NULL;
+	*n = 0;
+	int r = ka_list_dir(ka, "proc", &pids);
+	if (r < 0) {
+		strv_free(&pids);
+		return r == -ENOENT ? 0 : r;
+	}
+	for (size_t i = 0; i < pids.n; i++) {
+		if (!all_digits(pids.v[i]))
+			continue;
+		_cleanup_free_ char *fddir = xasprintf("proc/%s/fd", pids.v[i]);
+		_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, fddir, O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			continue; /* gone, or not ours to see */
+		struct strv fds = { 0 };
+		if (ka_list_dir(ka, fddir, &fds) < 0) {
+			strv_free(&fds);
+			continue;
+		}
+		for (size_t j = 0; j < fds.n; j++) {
+			char target[256];
+			ssize_t k = readlinkat(dfd, fds.v[j], target, sizeof(target) - 1);
+			if (k <= 0)
+				continue;
+			target[k] = '\0';
+			if (strncmp(target, "/dev/vfio/", 10) != 0 || streq(target, "/dev/vfio/vfio"))
+				continue;
+			h = grow_array(h, &cap, count + 1, sizeof(*h));
+			unsigned long pid = 0;
+			parse_ulong(pids.v[i], 10, &pid);
+			h[count].pid = (long)pid;
+			h[count].path = xstrdup(target);
+			_cleanup_free_ char *commrel = xasprintf("proc/%s/comm", pids.v[i]);
+			if (ka_read(ka, commrel, &h[count].comm) < 0)
+				h[count].comm = xstrdup("");
+			count++;
+		}
+		strv_free(&fds);
+	}
+	strv_free(&pids);
+	*ret = h;
+	*n = count;
+	return 0;
+}
+
+void vfio_holders_free(struct vfio_holder *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].comm);
+		free(h[i].path);
+	}
+	free(h);
+}
+
+int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	return read_limited(dfd, name, max, true, ret);
+}
+
+static void find_class(int dirfd, const char *rel, const char *subsystem, unsigned depth, struct strv *ret)
+{
+	if (depth > 12)
+		return;
+	_cleanup_free_ char *sub = NULL;
+	if (ka_link_base_at(dirfd, "subsystem", &sub) == 0 && streq(sub, subsystem) && depth > 0)
+		strv_push(ret, xstrdup(rel));
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+		_cleanup_close_ int cfd = openat(fd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		_cleanup_free_ char *crel = xasprintf("%s/%s", rel, de->d_name);
+		find_class(cfd, crel, subsystem, depth + 1, ret);
+	}
+	closedir(d);
+}
+
+int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *subsystem, struct strv *ret)
+{
+	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, devdir, O_PATH | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	find_class(fd, devdir, subsystem, 0, ret);
+	return 0;
+}
+
+bool ka_vf_autoprobe_off(const struct ka *ka, const char *address)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/physfn/sriov_drivers_autoprobe", address);
+	_cleanup_free_ char *v = NULL;
+	return ka_read(ka, rel, &v) == 0 && streq(v, "0");
+}
+
+bool ka_module_has_pci_driver(const struct ka *ka, const char *module)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/module/%s/drivers", module);
+	struct strv names = { 0 };
+	bool any = false;
+	if (ka_list_dir(ka, rel, &names) == 0)
+		for (size_t i = 0; i < names.n; i++)
+			any |= strncmp(names.v[i], "pci:", 4) == 0;
+	strv_free(&names);
+	return any;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ka_entry *)a)->name, ((const struct ka_entry *)b)->name);
+}
+
+int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n)
+{
+	*ret = NULL;
+	*n = 0;
+	int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	struct ka_entry *e = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile */
+		e = grow_array(e, &cap, count + 1, sizeof(*e));
+		e[count].name = xstrdup(de->d_name);
+		e[count].mode = st.st_mode;
+		count++;
+	}
+	closedir(d);
+	sort_array(e, count, sizeof(*e), entry_cmp);
+	*ret = e;
+	*n = count;
+	return 0;
+}
+
+void ka_entries_free(struct ka_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}
+
+int ka_readlink(const struct ka *ka, const char *rel, char **ret)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	char buf[4096];
+	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	if (k < 0)
+		return -errno;
+	buf[k] = '\0';
+	*ret = xstrdup(buf);
+	return 0;
+}
+
+int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	_cleanup_free_ char *buf = xmalloc(max + 1);
+	int got = read_fd(fd, buf, max);
+	if (got < 0)
+		return got;
+	buf[got] = '\0';
+	*ret = TAKE_PTR(buf);
+	*len = (size_t)got;
+	return 0;
+}

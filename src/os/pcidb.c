@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#include <pci/pci.h>
+
+#include "os/pcidb.h"
+#include "shared/util.h"
+
+/* The size of libpci's own path buffers (OBJNAMELEN in its lib/sysfs.c). */
+#define LIBPCI_PATH_MAX 1024
+
+/* Names already looked up: a machine has thousands of identical VFs. */
+struct name_cache {
+	uint32_t *keys;
+	char **names;
+	size_t cap, used;
+};
+
+struct pcidb {
+	struct pci_access *pacc;
+	bool config_ready;
+	struct name_cache devices, classes;
+	char buf[256];
+};
+
+static char **cache_slot(struct name_cache *c, uint32_t key)
+{
+	if ((c->used + 1) * 2 > c->cap) {
+		struct name_cache bigger = { 0 };
+		bigger.cap = c->cap ? c->cap * 2 : 64;
+		bigger.keys = xcalloc(bigger.cap, sizeof(*bigger.keys));
+		bigger.names = xcalloc(bigger.cap, sizeof(*bigger.names));
+		for (size_t i = 0; i < c->cap; i++) {
+			if (!c->names[i])
+				continue;
+			size_t j = (c->keys[i] * 2654435761u) & (bigger.cap - 1);
+			while (bigger.names[j])
+				j = (j + 1) & (bigger.cap - 1);
+			bigger.keys[j] = c->keys[i];
+			bigger.names[j] = c->names[i];
+		}
+		bigger.used = c->used;
+		free(c->keys);
+		free(c->names);
+		*c = bigger;
+	}
+	size_t j = (key * 2654435761u) & (c->cap - 1);
+	while (c->names[j] && c->keys[j] != key)
+		j = (j + 1) & (c->cap - 1);
+	c->keys[j] = key;
+	return &c->names[j];
+}
+
+static void cache_free(struct name_cache *c)
+{
+	for (size_t i = 0; i < c->cap; i++)
+		free(c->names[i]);
+	free(c->keys);
+	free(c->names);
+}
+
+static void _printf_(1, 2) __attribute__((noreturn)) pci_error_cb(char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fprintf(stderr, "%s: libpci: ", program_name);
+	vfprintf(stderr, msg, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(EXIT_USAGE);
+}
+
+static void _printf_(1, 2) pci_warning_cb(char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fprintf(stderr, "%s: warning: libpci: ", program_name);
+	vfprintf(stderr, msg, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void _printf_(1, 2) pci_debug_cb(char *msg _unused_, ...)
+{
+}
+
+int pcidb_new(const char *ids_file, struct pcidb **ret)
+{
+	if (ids_file && access(ids_file, R_OK) < 0)
+		return -errno;
+	struct pcidb *db = xcalloc(1, sizeof(*db));
+	db->pacc = pci_alloc();
+	if (!db->pacc) {
+		free(db);
+		return -ENOMEM;
+	}
+	db->pacc->error = pci_error_cb;
+	db->pacc->warning = pci_warning_cb;
+	db->pacc->debug = pci_debug_cb;
+	if (ids_file)
+		pci_set_name_list_path(db->pacc, (char *)ids_file, 0);
+	*ret = db;
+	return 0;
+}
+
+void pcidb_free(struct pcidb *db)
+{
+	if (!db)
+		return;
+	pci_cleanup(db->pacc);
+	cache_free(&db->devices);
+	cache_free(&db->classes);
+	free(db);
+}
+
+/* Only the local pci.ids: never udev's hwdb or the network, so output is reproducible. */
+#define LOOKUP_FLAGS (PCI_LOOKUP_NO_HWDB)
+
+char *pcidb_device_name(struct pcidb *db, uint16_t vendor, uint16_t device)
+{
+	char **slot = cache_slot(&db->devices, (uint32_t)vendor << 16 | device);
+	if (!*slot) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
+						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
+		*slot = xstrdup(s ? s : "");
+		db->devices.used++;
+	}
+	return xstrdup(*slot);
+}
+
+char *pcidb_class_name(struct pcidb *db, uint32_t class)
+{
+	char **slot = cache_slot(&db->classes, class >> 8);
+	if (!*slot) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
+						(int)(class >> 8));
+		*slot = xstrdup(s ? s : "");
+		db->classes.used++;
+	}
+	return xstrdup(*slot);
+}
+
+int pcidb_use_sysroot(struct pcidb *db, const char *sysroot)
+{
+	_cleanup_free_ char *path = strcmp(sysroot, "/") == 0 ? xstrdup("/sys/bus/pci")
+								: xasprintf("%s/sys/bus/pci", sysroot);
+	/* the longest name libpci builds: <path>/devices/DDDDD:BB:DD.F/config */
+	if (strlen(path) + 64 >= LIBPCI_PATH_MAX)
+		return -ENAMETOOLONG;
+	if (pci_set_param(db->pacc, (char *)"sysfs.path", path) < 0)
+		return -EINVAL;
+	db->pacc->method = PCI_ACCESS_SYS_BUS_PCI;
+	pci_init(db->pacc);
+	db->config_ready = true;
+	return 0;
+}
+
+int pcidb_read_config(struct pcidb *db, const struct pci_addr *a, unsigned pos, void *buf, unsigned len)
+{
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	int ok = pci_read_block(dev, (int)pos, buf, (int)len);
+	pci_free_dev(dev);
+	return ok ? 0 : -EIO;
+}
+
+int pcidb_facts(struct pcidb *db, const struct pci_addr *a, struct pci_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pcie_type = -1;
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	u8 hdr[64];
+	if (!pci_read_block(dev, 0, hdr, sizeof(hdr)) || (hdr[0] == 0xff && hdr[1] == 0xff)) {
+		pci_free_dev(dev);
+		return -EIO;
+	}
+	f->readable = true;
+	f->header_type = hdr[PCI_HEADER_TYPE] & 0x7f;
+	f->multifunction = hdr[PCI_HEADER_TYPE] & 0x80;
+	struct pci_cap *exp = pci_find_cap(dev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
+	if (exp)
+		f->pcie_type = (pci_read_word(dev, exp->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
+	struct pci_cap *acs = pci_find_cap(dev, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
+	if (acs) {
+		f->has_acs = true;
+		f->acs_cap = pci_read_word(dev, acs->addr + PCI_ACS_CAP);
+		f->acs_ctrl = pci_read_word(dev, acs->addr + PCI_ACS_CTRL);
+	}
+	pci_free_dev(dev);
+	return 0;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "os/state.h"
+
+char *state_default_path(const char *sysroot)
+{
+	size_t n = strlen(sysroot);
+	while (n > 1 && sysroot[n - 1] == '/')
+		n--;
+	if (n == 1 && sysroot[0] == '/')
+		return xstrdup("/run/iommu-own");
+	return xasprintf("%.*s/run/iommu-own", (int)n, sysroot);
+}
+
+static int mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+/*
+ * The directory name in dirfd, made first (mode) when create is set, opened
+ * without following a symlink there: -ELOOP when it is one.
+ */
+static int open_component(int dirfd, const char *name, mode_t mode, bool create)
+{
+	if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int r = -errno;
+	struct stat s;
+	if ((r == -ENOTDIR || r == -ELOOP) && fstatat(dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == 0)
+		return S_ISLNK(s.st_mode) ? -ELOOP : -ENOTDIR;
+	return r;
+}
+
+/* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
+static int open_dir_no_links(int dirfd, const char *rel, bool create)
+{
+	_cleanup_free_ char *p = xstrdup(rel);
+	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	char *save = NULL;
+	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (streq(c, "..") || streq(c, "."))
+			return -EINVAL;
+		bool last = !save || !*save;
+		int next = open_component(fd, c, last ? 0700 : 0755, create);
+		if (next < 0)
+			return next;
+		close(fd);
+		fd = next;
+	}
+	return TAKE_FD(fd);
+}
+
+/* path as given (its parents may be links), but not its last component. */
+static int open_path(const char *path, bool create)
+{
+	if (create) {
+		int r = mkdir_parents(path);
+		if (r < 0)
+			return r;
+	}
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = path;
+	_cleanup_close_ int pfd = -1;
+	if (slash) {
+		name = path + (slash - dir) + 1;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		pfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return -errno;
+	}
+	return open_component(slash ? pfd : AT_FDCWD, name, 0700, create);
+}
+
+static int state_open_fd(struct state *st, int fd, const char *display)
+{
+	if (fd == -ELOOP) {
+		log_error("state directory %s is a symlink, or lies behind one: refusing to use it", display);
+		return fd;
+	}
+	if (fd == -ENOTDIR) {
+		log_error("state directory %s is not a directory", display);
+		return fd;
+	}
+	if (fd < 0) {
+		/* A missing directory is the caller's to judge (nothing to recover, say). */
+		if (fd != -ENOENT)
+			log_error("state directory %s: %s", display, strerror(-fd));
+		return fd;
+	}
+	_cleanup_close_ int dfd = fd;
+	struct stat s;
+	if (fstat(dfd, &s) < 0)
+		return -errno;
+	if (s.st_uid != geteuid() || (s.st_mode & 022)) {
+		log_error("state directory %s is writable by others or not owned by this user: refusing to use it",
+			  display);
+		return -EPERM;
+	}
+	st->dirfd = TAKE_FD(dfd);
+	st->path = xstrdup(display);
+	return 0;
+}
+
+int state_open(struct state *st, const char *path, bool create)
+{
+	memset(st, 0, sizeof(*st));
+	st->dirfd = st->lockfd = -1;
+	_cleanup_free_ char *p = xstrdup(path);
+	for (size_t n = strlen(p); n > 1 && p[n - 1] == '/';)
+		p[--n] = '\0';
+	if (!*p)
+		return -EINVAL;
+	return state_open_fd(st, open_path(p, create), path);
+}
+
+int state_open_beneath(struct state *st, int rootfd, const char *rel, const char *display, bool create)
+{
+	memset(st, 0, sizeof(*st));
+	st->dirfd = st->lockfd = -1;
+	return state_open_fd(st, open_dir_no_links(rootfd, rel, create), display);
+}
+
+void state_close(struct state *st)
+{
+	if (st->lockfd >= 0)
+		close(st->lockfd); /* releases the flock */
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	free(st->path);
+	memset(st, 0, sizeof(*st));
+	st->dirfd = st->lockfd = -1;
+}
+
+int state_lock(struct state *st)
+{
+	int fd = openat(st->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			int r = -errno;
+			close(fd);
+			return r;
+		}
+		fprintf(stderr, "%s: waiting for another iommu-own operation to finish (%s/lock)\n", program_name,
+			st->path);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				int r = -errno;
+				close(fd);
+				return r;
+			}
+		}
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+int state_write(struct state *st, const char *name, struct json_object *doc)
+{
+	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	_cleanup_close_ int fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	size_t len = strlen(text);
+	int r = 0;
+	for (size_t done = 0; done < len + 1 && r == 0;) {
+		/* the text, then a newline */
+		const char *from = done < len ? text + done : "\n";
+		size_t n = done < len ? len - done : 1;
+		ssize_t k = write(fd, from, n);
+		if (k < 0 && errno != EINTR)
+			r = -errno;
+		else if (k == 0)
+			r = -EIO;
+		else if (k > 0)
+			done += (size_t)k;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(st->dirfd, tmp, st->dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(st->dirfd, tmp, 0);
+		return r;
+	}
+	if (fsync(st->dirfd) < 0)
+		return -errno;
+	return 0;
+}
+
+int state_read(struct state *st, const char *name, struct json_object **ret)
+{
+	_cleanup_close_ int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat s;
+	if (fstat(fd, &s) < 0)
+		return -errno;
+	if (!S_ISREG(s.st_mode) || s.st_size > 16 * 1024 * 1024) {
+		log_error("%s/%s: not a regular file of reasonable size", st->path, name);
+		return -EBADMSG;
+	}
+	_cleanup_free_ char *buf = xmalloc((size_t)s.st_size + 1);
+	ssize_t n = read(fd, buf, (size_t)s.st_size);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	enum json_tokener_error jerr;
+	struct json_object *doc = json_tokener_parse_verbose(buf, &jerr);
+	if (!doc || !json_object_is_type(doc, json_type_object)) {
+		log_error("%s/%s: corrupt: %s", st->path, name,
+			  doc ? "not a JSON object" : json_tokener_error_desc(jerr));
+		json_object_put(doc);
+		return -EBADMSG;
+	}
+	*ret = doc;
+	return 0;
+}
+
+int state_remove(struct state *st, const char *name)
+{
+	if (unlinkat(st->dirfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return fsync(st->dirfd) < 0 ? -errno : 0;
+}
