@@ -13,31 +13,38 @@
 #include <unistd.h>
 
 #include "os/kaccess-internal.h"
+#include "os/resolve.h"
 
 #define ATTR_MAX (64 * 1024)
 
 int ka_openat2_beneath(int dirfd, const char *rel, int flags)
 {
-	return ka_openat2_how(dirfd, rel, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	unsigned rf = 0;
+	if (flags & O_PATH)
+		rf |= RES_PATH;
+	if (flags & O_DIRECTORY)
+		rf |= RES_DIR;
+	return res_open(dirfd, rel, rf, 0);
 }
 
 int ka_openat2_how(int dirfd, const char *rel, int flags, mode_t mode, uint64_t resolve)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = resolve,
-	};
-	long fd;
-	/* EAGAIN: a rename somewhere raced the walk of "..": the kernel asks to retry. */
-	for (int tries = 0; tries < 16; tries++) {
-		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
-	if (fd < 0)
-		return -errno;
-	return (int)fd;
+	unsigned rf = 0;
+	if (flags & O_PATH)
+		rf |= RES_PATH;
+	if (flags & O_DIRECTORY)
+		rf |= RES_DIR;
+	if (flags & O_WRONLY)
+		rf |= RES_WRITE;
+	if (flags & O_NOFOLLOW)
+		rf |= RES_NOFOLLOW;
+	if (flags & O_CREAT)
+		rf |= RES_CREATE;
+	if (resolve & RESOLVE_NO_SYMLINKS)
+		rf |= RES_NO_SYMLINKS;
+	if (resolve & RESOLVE_NO_XDEV)
+		rf |= RES_NO_XDEV;
+	return res_open(dirfd, rel, rf, mode);
 }
 
 int ka_open(const char *sysroot, struct ka **ret)
@@ -54,7 +61,7 @@ int ka_open(const char *sysroot, struct ka **ret)
 	if (fd < 0)
 		return -errno;
 
-	_cleanup_close_ int sysfd = ka_openat2_beneath(fd, "sys", O_PATH | O_DIRECTORY);
+	_cleanup_close_ int sysfd = res_open(fd, "sys", RES_PATH | RES_DIR, 0);
 	if (sysfd < 0)
 		return sysfd == -ENOTDIR ? -ENOTDIR : -ENOENT;
 
@@ -116,18 +123,7 @@ char *ka_path(const struct ka *ka, const char *rel)
 
 const char *ka_strerror(int err)
 {
-	switch (err) {
-	case -EXDEV:
-		return "a symlink leads outside the sysroot";
-	case -EBADMSG:
-		return "not a text attribute (binary or garbage content)";
-	case -EFBIG:
-		return "file too large for a sysfs attribute";
-	case -ELOOP:
-		return "a symlink where a file was expected";
-	default:
-		return strerror(-err);
-	}
+	return err == -EXDEV ? "a symlink leads outside the sysroot" : res_strerror(err);
 }
 
 int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
@@ -141,55 +137,31 @@ int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
 
 int ka_open_subdir(int dirfd, const char *name, int flags)
 {
-	int fd = openat(dirfd, name, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+	return res_open(dirfd, name, RES_DIR | RES_NOFOLLOW | ((flags & O_PATH) ? RES_PATH : 0), 0);
 }
 
 int ka_list_fd(int fd, struct strv *ret)
 {
-	/* getdents64 into one buffer: no DIR allocation per directory listed. */
-	static char buf[32768] __attribute__((aligned(8)));
-	for (;;) {
-		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return 0;
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 {
-				uint64_t d_ino;
-				int64_t d_off;
-				unsigned short d_reclen;
-				unsigned char d_type;
-				char d_name[];
-			} *de = (void *)(buf + off);
-			off += de->d_reclen;
-			if (de->d_name[0] == '.') /* ".", "..", and no sysfs name starts with a dot */
-				continue;
-			strv_push(ret, xstrdup(de->d_name));
-		}
-	}
+	struct res_entry *e = NULL;
+	size_t n = 0;
+	int r = res_list_fd(fd, &e, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		strv_push(ret, TAKE_PTR(e[i].name));
+	res_entries_free(e, n);
+	return 0;
 }
 
-static int openat2_real(int dirfd, const char *rel, int flags)
+/* Below an open directory through real directories only: no link at all on the way. */
+static int open_real(int dirfd, const char *rel, unsigned flags)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-	};
-	long fd;
-	do
-		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
-	return fd < 0 ? -errno : (int)fd;
+	return res_open(dirfd, rel, flags | RES_NO_SYMLINKS, 0);
 }
 
 int ka_list_under(int dirfd, const char *rel, struct strv *ret)
 {
-	_cleanup_close_ int fd = openat2_real(dirfd, rel, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = open_real(dirfd, rel, RES_DIR);
 	if (fd < 0)
 		return fd;
 	return ka_list_fd(fd, ret);
@@ -277,9 +249,9 @@ static int read_open_fd(int fd_in, size_t max, bool to_eof, char **ret)
 
 static int read_limited(int dirfd, const char *name, size_t max, bool to_eof, char **ret)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = res_open_attr(dirfd, name, true);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return read_open_fd(fd, max, to_eof, ret);
 }
 
@@ -290,7 +262,7 @@ int ka_read_at(int dirfd, const char *name, char **ret)
 
 int ka_read_under(int dirfd, const char *rel, char **ret)
 {
-	int fd = openat2_real(dirfd, rel, O_RDONLY);
+	int fd = open_real(dirfd, rel, RES_REG);
 	if (fd < 0)
 		return fd;
 	return read_open_fd(fd, ATTR_MAX, false, ret);
@@ -324,9 +296,9 @@ int ka_read(const struct ka *ka, const char *rel, char **ret)
 
 int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size)
 {
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd = res_open_attr(dirfd, name, true);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	return read_fd(fd, buf, size);
 }
 
@@ -446,25 +418,21 @@ static void find_class(int dirfd, const char *rel, const char *subsystem, unsign
 	_cleanup_free_ char *sub = NULL;
 	if (ka_link_base_at(dirfd, "subsystem", &sub) == 0 && streq(sub, subsystem) && depth > 0)
 		strv_push(ret, xstrdup(rel));
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	_cleanup_close_ int fd = res_open(dirfd, ".", RES_DIR, 0);
+	struct res_entry *e = NULL;
+	size_t n = 0;
+	if (fd < 0 || res_list_fd(fd, &e, &n) < 0)
 		return;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].type != DT_DIR)
 			continue;
-		_cleanup_close_ int cfd = openat(fd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_close_ int cfd = res_open(fd, e[i].name, RES_PATH | RES_DIR | RES_NOFOLLOW, 0);
 		if (cfd < 0)
 			continue;
-		_cleanup_free_ char *crel = xasprintf("%s/%s", rel, de->d_name);
+		_cleanup_free_ char *crel = xasprintf("%s/%s", rel, e[i].name);
 		find_class(cfd, crel, subsystem, depth + 1, ret);
 	}
-	closedir(d);
+	res_entries_free(e, n);
 }
 
 int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *subsystem, struct strv *ret)
@@ -562,9 +530,9 @@ int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, si
 	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_close_ int fd = res_open_attr(dfd, name, true);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	_cleanup_free_ char *buf = xmalloc(max + 1);
 	int got = read_fd(fd, buf, max);
 	if (got < 0)

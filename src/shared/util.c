@@ -9,15 +9,17 @@
 #include <ctype.h>
 #include <strings.h>
 
+#include "shared/escape.h"
 #include "shared/util.h"
 
 const char *program_name = "iommu-own";
 
+/* Messages name files and drivers from the tree: the whole line is escaped. */
 static void vlog(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "%s: %s", program_name, kind);
-	vfprintf(stderr, fmt, ap);
+	esc_vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
 
@@ -301,36 +303,31 @@ char *path_relative(const char *from_dir, const char *to)
 	return res;
 }
 
-static const struct {
-	int err;
-	const char *name;
-} errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { EIO, "EIO" }, { ENXIO, "ENXIO" },
-	{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EBUSY, "EBUSY" },
-	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOSPC, "ENOSPC" },
-	{ ETIMEDOUT, "ETIMEDOUT" }, { EOPNOTSUPP, "EOPNOTSUPP" },
-	{ EXDEV, "EXDEV" }, { ENAMETOOLONG, "ENAMETOOLONG" }, { EINTR, "EINTR" },
-};
-
 const char *errno_name(int err)
 {
 	if (err < 0)
 		err = -err;
-	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
-		if (errno_names[i].err == err)
-			return errno_names[i].name;
-	return NULL;
+	/* glibc's table: every errno the kernel can return, EROFS and EDQUOT included. */
+	return err > 0 ? strerrorname_np(err) : NULL;
 }
 
 int errno_from_name(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++)
-		if (strcasecmp(errno_names[i].name, name) == 0)
-			return errno_names[i].err;
+	for (int e = 1; e < 4096; e++) {
+		const char *n = strerrorname_np(e);
+		if (n && strcasecmp(n, name) == 0)
+			return e;
+	}
 	unsigned long v;
 	if (parse_ulong(name, 10, &v) == 0 && v > 0 && v < 4096)
 		return (int)v;
 	return -1;
+}
+
+bool path_component_ok(const char *name)
+{
+	return name && *name && !streq(name, ".") && !streq(name, "..") && !strchr(name, '/') &&
+	       strlen(name) <= 255;
 }
 
 int strv_cmp(const void *a, const void *b)

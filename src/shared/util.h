@@ -81,8 +81,14 @@ char *path_resolve_rel(const char *dir, const char *target);
 /* The relative path from directory from_dir to to (both root-relative, normalized). */
 char *path_relative(const char *from_dir, const char *to);
 
-/* errno names for messages and fault files: "EBUSY" <-> EBUSY. */
+/* errno names for messages and fault files: "EBUSY" <-> EBUSY (every name glibc knows). */
 const char *errno_name(int err);
 int errno_from_name(const char *name);
+/*
+ * Whether name can be one component of a path the tool builds (a driver,
+ * module or device name from a tree, a journal or a module index): not
+ * empty, not "." or "..", no slash, at most NAME_MAX bytes.
+ */
+bool path_component_ok(const char *name);
 /* qsort comparator for an array of strings. */
 int strv_cmp(const void *a, const void *b);
