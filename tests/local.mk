@@ -6,7 +6,8 @@ SCRIPT_TESTS += \
 	tests/moves.sh \
 	tests/replay-engine.sh \
 	tests/snapshot.sh \
-	tests/docs.sh
+	tests/docs.sh \
+	tests/layers.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

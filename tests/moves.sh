@@ -23,12 +23,15 @@ claimable() {
 # dev/ with its type, link target and content (not the state dir). A module
 # that a claim loaded stays loaded, as with the kernel: when one tree lacks
 # vfio-pci, its driver and module directories and dev/vfio/vfio are not compared.
+# VFIO cdev numbers (vfio-dev/vfioN) are left out: the kernel hands them out
+# lowest free first (an IDA), so a rollback in reverse order may number them
+# otherwise, as it may in the kernel; which devices have one is kept.
 manifest() { # manifest DIR
 	(
 		cd "$1" || exit 1
-		find sys dev -printf '%p %y %l\n' 2>/dev/null | sort
-		find sys dev -type f -exec md5sum {} + 2>/dev/null | sort -k2
-	)
+		find sys dev -printf '%p %y %l\n' 2>/dev/null
+		find sys dev -type f ! -path '*/vfio-dev/*' -exec md5sum {} + 2>/dev/null
+	) | sed -E 's#(vfio-dev/)vfio[0-9]+#\1vfioN#g' | sort
 }
 same_tree() { # same_tree A B
 	local skip='^$'

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "core/audit.h"
+#include "os/layout.h"
+#include "os/modindex.h"
 #include "cmd/move.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
@@ -165,9 +167,9 @@ static void plan_claim(const struct ka *ka, const struct group *g, const char *d
 		if (!m->moves)
 			m->skip = "already there";
 		if (d->driver) {
-			_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", d->driver);
+			_cleanup_free_ char *rel = lay_pci_driver(d->driver);
 			_cleanup_close_ int fd = -1;
-			if (ka_open_dir(ka, rel, &fd) == 0)
+			if (rel && ka_open_dir(ka, rel, &fd) == 0)
 				ka_link_base_at(fd, "module", &m->module);
 		}
 	}
@@ -236,7 +238,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 			m->want.override = xstrdup_or_null(json_str(rec, "driver_override"));
 			const char *mod = json_str(rec, "module");
 			if (rdrv) {
-				_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", rdrv);
+				_cleanup_free_ char *rel = lay_pci_driver(rdrv);
 				_cleanup_close_ int fd = -1;
 				if (ka_open_dir(ka, rel, &fd) < 0 && mod && !strv_contains(&p->modules, mod))
 					strv_push(&p->modules, xstrdup(mod));
@@ -247,7 +249,7 @@ static void plan_release(struct ka *ka, const struct group *g, struct json_objec
 		m->kernel_choice = true;
 		if (m->no_autoprobe)
 			continue; /* the kernel leaves such a VF unbound: nothing to load or expect */
-		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/modalias", d->name);
+		_cleanup_free_ char *rel = lay_pci_device_attr(d->name, "modalias");
 		_cleanup_free_ char *alias = NULL;
 		struct strv mods = { 0 };
 		if (ka_read(ka, rel, &alias) == 0 && ka_modalias_modules(ka, alias, &mods) == 0) {
@@ -436,7 +438,7 @@ static void binding_from_json(struct json_object *o, struct binding *b)
 static char *boot_id(const struct ka *ka)
 {
 	char *id = NULL;
-	if (ka_read(ka, "proc/sys/kernel/random/boot_id", &id) < 0)
+	if (ka_read(ka, LAY_BOOT_ID, &id) < 0)
 		return NULL;
 	return id;
 }
@@ -888,8 +890,8 @@ static int open_state(struct context *ctx, const struct move_options *o, bool cr
 	/* One kernel, one lock: a root whose sys is the live sysfs shares /run/iommu-own. */
 	_cleanup_free_ char *def = state_default_path(ka_is_live(ctx->ka) ? "/" : ka_root(ctx->ka));
 	const char *path = o->state_dir ? o->state_dir : def;
-	bool in_tree = !o->state_dir && !streq(def, "/run/iommu-own");
-	int r = in_tree ? state_open_beneath(st, ka_rootfd(ctx->ka), "run/iommu-own", path, create)
+	bool in_tree = !o->state_dir && !streq(def, LAY_STATE_DIR_LIVE);
+	int r = in_tree ? state_open_beneath(st, ka_rootfd(ctx->ka), LAY_STATE_DIR, path, create)
 			: state_open(st, path, create);
 	if (r == -ENOENT && !create) {
 		st->dirfd = st->lockfd = -1;
@@ -906,7 +908,7 @@ static int load_modules(struct ka *ka, struct plan *p)
 		int r = ka_load_driver(ka, p->kind == MOVE_CLAIM ? p->driver : NULL, p->modules.v[i]);
 		if (r == -ENOPKG)
 			p->error = xasprintf("loading module %s failed: the tree has no module index "
-					     "(lib/modules/<proc/sys/kernel/osrelease>/modules.dep.bin)", p->modules.v[i]);
+					     "(the module directory named by " LAY_OSRELEASE ")", p->modules.v[i]);
 		else if (r < 0)
 			p->error = xasprintf("loading module %s failed: %s", p->modules.v[i], strerror(-r));
 		if (r < 0)
@@ -968,7 +970,7 @@ static int run_move(struct context *ctx, struct move_options *o, struct state *s
 	}
 
 	if (o->kind == MOVE_CLAIM) {
-		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", o->driver);
+		_cleanup_free_ char *rel = lay_pci_driver(o->driver);
 		_cleanup_close_ int fd = -1;
 		if (ka_open_dir(ctx->ka, rel, &fd) < 0) {
 			char *mod = xstrdup(o->driver);
@@ -1187,8 +1189,8 @@ enum { OPT_STATE_DIR = 0x300 };
 
 static const struct argp_option move_common_options[] = {
 	{ "json", 'J', NULL, 0, "Report in JSON (see the man page)", 0 },
-	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Keep the lock, journal and records in DIR (default /run/iommu-own, "
-						 "or <sysroot>/run/iommu-own)", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Keep the lock, journal and records in DIR (default " LAY_STATE_DIR_LIVE
+						 ", or <sysroot>/" LAY_STATE_DIR ")", 0 },
 	{ 0 }
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/audit.h"
+#include "os/layout.h"
 
 const struct finding_code finding_codes[] = {
 	{ "mixed-group", SEV_ERROR, "kernel-DMA and VFIO devices in one group" },
@@ -102,12 +103,13 @@ static void check_noiommu_group(const struct system *sys, const struct group *g,
 	struct strv addrs = { 0 };
 	for (size_t i = 0; i < g->ndevices; i++)
 		strv_push(&addrs, xstrdup(g->devices[i]->name));
+	_cleanup_free_ char *node = lay_vfio_group_path(g->number, true);
 	struct finding *x = add(f, "noiommu-mode", g,
 				"give user space devices behind a real IOMMU; turn off vfio's "
 				"enable_unsafe_noiommu_mode",
-				"group %lu is a vfio-noiommu group (/dev/vfio/noiommu-%lu): its %zu device(s) do DMA "
+				"group %lu is a vfio-noiommu group (%s): its %zu device(s) do DMA "
 				"with no isolation, and user space that opens it can write anywhere in memory",
-				g->number, g->number, g->ndevices);
+				g->number, node, g->ndevices);
 	x->devices = addrs;
 	(void)sys;
 }

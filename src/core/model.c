@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "core/model.h"
+#include "os/layout.h"
 #include "os/pcidb.h"
 
 static const char *const state_names[_GROUP_STATE_MAX] = {
@@ -213,28 +214,27 @@ static int read_param(const struct ka *ka, const char *rel, enum param *ret)
 	return 0;
 }
 
-#define NOIOMMU_PARAM "sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
 
 static int load_params(const struct ka *ka, struct system *sys)
 {
-	int r = read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
+	int r = read_param(ka, LAY_PARAM_NOIOMMU, &sys->noiommu_mode);
 	if (r < 0)
 		return r;
-	r = read_param(ka, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", &sys->unsafe_interrupts);
+	r = read_param(ka, LAY_PARAM_UNSAFE_INTERRUPTS, &sys->unsafe_interrupts);
 	if (r < 0)
 		return r;
-	r = ka_read(ka, "proc/cmdline", &sys->cmdline);
+	r = ka_read(ka, LAY_CMDLINE, &sys->cmdline);
 	if (r < 0 && r != -ENOENT)
-		return read_error(ka, "proc/cmdline", NULL, r, NULL);
+		return read_error(ka, LAY_CMDLINE, NULL, r, NULL);
 	_cleanup_free_ char *release = NULL;
-	r = ka_read(ka, "proc/sys/kernel/osrelease", &release);
+	r = ka_read(ka, LAY_OSRELEASE, &release);
 	if (r < 0 && r != -ENOENT)
-		return read_error(ka, "proc/sys/kernel/osrelease", NULL, r, NULL);
+		return read_error(ka, LAY_OSRELEASE, NULL, r, NULL);
 	if (release && sscanf(release, "%u.%u", &sys->kernel_major, &sys->kernel_minor) != 2)
 		sys->kernel_major = sys->kernel_minor = 0;
-	r = ka_list_dir(ka, "sys/bus/pci/drivers", &sys->pci_drivers);
+	r = ka_list_dir(ka, LAY_PCI_DRIVERS, &sys->pci_drivers);
 	if (r < 0 && r != -ENOENT)
-		return read_error(ka, "sys/bus/pci/drivers", NULL, r, NULL);
+		return read_error(ka, LAY_PCI_DRIVERS, NULL, r, NULL);
 	return 0;
 }
 
@@ -297,8 +297,7 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 		if (r < 0 && r != -ENOENT)
 			return read_error(ka, dir, "driver_override", r, NULL);
 		d->has_override_attr = r == 0;
-		if (v && *v && !streq(v, "(null)"))
-			d->driver_override = TAKE_PTR(v);
+		d->driver_override = lay_override_decode(v);
 	}
 
 	if ((flags & MODEL_BOOT_VGA) && d->has_class && (d->class >> 8) == 0x0300) {
@@ -355,17 +354,17 @@ static bool is_group_number(const char *s, unsigned long *n)
 static int load_pci_devices(const struct ka *ka, struct system *sys)
 {
 	struct strv names = { 0 };
-	int r = ka_list_dir(ka, "sys/bus/pci/devices", &names);
+	int r = ka_list_dir(ka, LAY_PCI_DEVICES, &names);
 	if (r == -ENOENT)
 		return 0; /* no PCI bus at all */
 	if (r < 0) {
 		strv_free(&names);
-		return read_error(ka, "sys/bus/pci/devices", NULL, r, NULL);
+		return read_error(ka, LAY_PCI_DEVICES, NULL, r, NULL);
 	}
 	for (size_t i = 0; i < names.n; i++) {
 		struct pci_addr a;
 		if (pci_addr_parse(names.v[i], &a) < 0) {
-			_cleanup_free_ char *p = ka_path(ka, "sys/bus/pci/devices");
+			_cleanup_free_ char *p = ka_path(ka, LAY_PCI_DEVICES);
 			log_error("%s: '%s' is not a PCI address", p, names.v[i]);
 			strv_free(&names);
 			return -EBADMSG;
@@ -382,11 +381,10 @@ static int load_pci_devices(const struct ka *ka, struct system *sys)
 static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *lc, size_t npci, int groupsfd,
 		      struct group *g, unsigned flags)
 {
-	char dir[64], devdir[72];
-	snprintf(dir, sizeof(dir), "sys/kernel/iommu_groups/%lu", g->number);
-	snprintf(devdir, sizeof(devdir), "%s/devices", dir);
+	_cleanup_free_ char *dir = lay_group(g->number);
+	_cleanup_free_ char *devdir = lay_group_attr(g->number, "devices");
 	/* Paths below the groups directory hold no links: no need to open each level. */
-	const char *devrel = devdir + sizeof("sys/kernel/iommu_groups/") - 1;
+	const char *devrel = devdir + strlen(LAY_IOMMU_GROUPS) + 1;
 	char attr[64];
 	struct strv names = { 0 };
 	int r = ka_list_under(groupsfd, devrel, &names);
@@ -453,7 +451,7 @@ static int load_group(const struct ka *ka, struct system *sys, struct load_ctx *
 static int load_groups(const struct ka *ka, struct system *sys, struct load_ctx *lc, unsigned flags)
 {
 	size_t npci = sys->ndevices; /* sorted; devices found only through groups are appended */
-	static const char groups_dir[] = "sys/kernel/iommu_groups";
+	static const char groups_dir[] = LAY_IOMMU_GROUPS;
 	_cleanup_close_ int gsfd = -1;
 	int r = ka_open_dir(ka, groups_dir, &gsfd);
 	if (r == -ENOENT)
@@ -500,7 +498,7 @@ int model_load(const struct ka *ka, unsigned flags, struct system **ret)
 	if (flags & MODEL_PARAMS)
 		r = load_params(ka, sys);
 	else /* always: it says whether groups can have names (vfio-noiommu) */
-		r = read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
+		r = read_param(ka, LAY_PARAM_NOIOMMU, &sys->noiommu_mode);
 	if (r < 0)
 		return r;
 	if ((r = load_pci_devices(ka, sys)) < 0)
@@ -511,7 +509,7 @@ int model_load(const struct ka *ka, unsigned flags, struct system **ret)
 
 	for (size_t i = 0; i < npci; i++) {
 		struct device *d = sys->devices[i];
-		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
+		_cleanup_free_ char *dir = lay_pci_device(d->name);
 		if ((r = load_device(ka, &lc, d, dir, flags)) < 0)
 			return r;
 	}
@@ -636,7 +634,7 @@ int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db)
 		struct device *d = sys->devices[i];
 		if (!d->selected || !d->is_pci)
 			continue;
-		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
+		_cleanup_free_ char *dir = lay_pci_device(d->name);
 		_cleanup_close_ int dfd = -1;
 		int r = ka_open_dir(ka, dir, &dfd);
 		if (r < 0)
@@ -656,9 +654,9 @@ int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db)
 int model_read_binding(const struct ka *ka, const char *address, struct binding *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", address);
+	_cleanup_free_ char *dir = lay_pci_device(address);
 	_cleanup_close_ int dfd = -1;
-	int r = ka_open_dir(ka, dir, &dfd);
+	int r = dir ? ka_open_dir(ka, dir, &dfd) : -EINVAL;
 	if (r < 0)
 		return r;
 	r = ka_link_base_at(dfd, "driver", &ret->driver);
@@ -670,8 +668,7 @@ int model_read_binding(const struct ka *ka, const char *address, struct binding 
 		binding_clear(ret);
 		return r;
 	}
-	if (v && *v && !streq(v, "(null)"))
-		ret->override = TAKE_PTR(v);
+	ret->override = lay_override_decode(v);
 	return 0;
 }
 
@@ -698,7 +695,7 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 	_cleanup_(load_ctx_free) struct load_ctx lc = { 0 };
 	sys->loaded = flags;
 	sys->noiommu_mode = sys->unsafe_interrupts = PARAM_ABSENT;
-	int r = (flags & MODEL_PARAMS) ? load_params(ka, sys) : read_param(ka, NOIOMMU_PARAM, &sys->noiommu_mode);
+	int r = (flags & MODEL_PARAMS) ? load_params(ka, sys) : read_param(ka, LAY_PARAM_NOIOMMU, &sys->noiommu_mode);
 	if (r < 0)
 		return r;
 
@@ -709,7 +706,7 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 	} else if (pci_addr_parse(target, &a) == 0) {
 		char name[32];
 		pci_addr_format(&a, name, sizeof(name));
-		_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", name);
+		_cleanup_free_ char *dir = lay_pci_device(name);
 		_cleanup_close_ int dfd = -1;
 		_cleanup_free_ char *group = NULL;
 		if ((r = ka_open_dir(ka, dir, &dfd)) < 0) {
@@ -733,7 +730,7 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 	}
 
 	_cleanup_close_ int gsfd = -1;
-	r = ka_open_dir(ka, "sys/kernel/iommu_groups", &gsfd);
+	r = ka_open_dir(ka, LAY_IOMMU_GROUPS, &gsfd);
 	char num[32];
 	snprintf(num, sizeof(num), "%lu", number);
 	_cleanup_close_ int gfd = r < 0 ? r : ka_open_subdir(gsfd, num, O_PATH);
@@ -742,7 +739,7 @@ int model_load_group(const struct ka *ka, unsigned flags, const char *target, st
 			log_error("no IOMMU group %s", num);
 			return -ENOENT;
 		}
-		return read_error(ka, "sys/kernel/iommu_groups", num, gfd, NULL);
+		return read_error(ka, LAY_IOMMU_GROUPS, num, gfd, NULL);
 	}
 	sys->has_groups_dir = true;
 	struct group *g = xcalloc(1, sizeof(*g));

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "core/preflight.h"
+#include "os/holders.h"
+#include "os/layout.h"
 
 const struct refusal_code refusal_codes[] = {
 	{ "boot-vga", true, "the device drives the boot console" },
@@ -83,8 +85,6 @@ static const char *class_kind(uint32_t class)
 	}
 }
 
-/* "MAJ:MIN" of block devices in use: mounted, swap, or with holders. */
-#define NVME_SUBSYSTEMS "sys/devices/virtual/nvme-subsystem"
 
 /*
  * With native NVMe multipath the disks a controller serves live under its
@@ -95,11 +95,11 @@ static const char *class_kind(uint32_t class)
 static void nvme_subsystem_blocks(const struct ka *ka, const char *devpath, struct strv *blocks)
 {
 	struct strv subsystems = { 0 };
-	if (ka_list_dir(ka, NVME_SUBSYSTEMS, &subsystems) < 0)
+	if (ka_list_dir(ka, LAY_NVME_SUBSYSTEMS, &subsystems) < 0)
 		return;
 	size_t plen = strlen(devpath);
 	for (size_t i = 0; i < subsystems.n; i++) {
-		_cleanup_free_ char *sub = xasprintf(NVME_SUBSYSTEMS "/%s", subsystems.v[i]);
+		_cleanup_free_ char *sub = xasprintf("%s/%s", LAY_NVME_SUBSYSTEMS, subsystems.v[i]);
 		struct ka_entry *e = NULL;
 		size_t n = 0;
 		bool ours = false;
@@ -125,17 +125,14 @@ static void nvme_subsystem_blocks(const struct ka *ka, const char *devpath, stru
 static void check_block(const struct ka *ka, const struct device *d, const char *mountinfo, const char *swaps,
 			const struct strv *force, struct refusals *out)
 {
-	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
+	_cleanup_free_ char *dir = lay_pci_device(d->name);
 	struct strv blocks = { 0 };
 	if (ka_find_class_devices(ka, dir, "block", &blocks) < 0)
 		return;
 	/* The device's real path, to recognise its NVMe controllers from their subsystem's links. */
-	_cleanup_free_ char *target = NULL;
-	if (ka_readlink(ka, dir, &target) == 0) {
-		_cleanup_free_ char *devpath = path_resolve_rel("sys/bus/pci/devices", target);
-		if (devpath)
-			nvme_subsystem_blocks(ka, devpath, &blocks);
-	}
+	_cleanup_free_ char *devpath = NULL;
+	if (ka_device_path(ka, d->name, &devpath) == 0)
+		nvme_subsystem_blocks(ka, devpath, &blocks);
 	for (size_t i = 0; i < blocks.n; i++) {
 		const char *name = strrchr(blocks.v[i], '/') + 1;
 		_cleanup_free_ char *devrel = xasprintf("%s/dev", blocks.v[i]);
@@ -154,8 +151,9 @@ static void check_block(const struct ka *ka, const struct device *d, const char 
 			}
 		}
 		if (!why && swaps) {
-			_cleanup_free_ char *needle = xasprintf("/dev/%s ", name);
-			_cleanup_free_ char *needle2 = xasprintf("/dev/%s\t", name);
+			_cleanup_free_ char *node = lay_dev_path(name);
+			_cleanup_free_ char *needle = xasprintf("%s ", node);
+			_cleanup_free_ char *needle2 = xasprintf("%s\t", node);
 			if (strstr(swaps, needle) || strstr(swaps, needle2))
 				why = "used as swap";
 		}
@@ -204,7 +202,7 @@ static bool iface_listed(const char *text, const char *ifname, bool inet6)
 static void check_net(const struct ka *ka, const struct device *d, const char *route, const char *inet6,
 		      const struct strv *force, struct refusals *out)
 {
-	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", d->name);
+	_cleanup_free_ char *dir = lay_pci_device(d->name);
 	struct strv nets = { 0 };
 	if (ka_find_class_devices(ka, dir, "net", &nets) < 0)
 		return;
@@ -243,9 +241,8 @@ static int check_holders(const struct ka *ka, const struct group *g, const bool 
 	int r = ka_vfio_holders(ka, &h, &n);
 	if (r < 0)
 		return r;
-	char gpath[48], npath[48];
-	snprintf(gpath, sizeof(gpath), "/dev/vfio/%lu", g->number);
-	snprintf(npath, sizeof(npath), "/dev/vfio/noiommu-%lu", g->number);
+	_cleanup_free_ char *gpath = lay_vfio_group_path(g->number, false);
+	_cleanup_free_ char *npath = lay_vfio_group_path(g->number, true);
 	for (size_t i = 0; i < n; i++) {
 		const char *who = h[i].comm && *h[i].comm ? h[i].comm : "?";
 		if (streq(h[i].path, gpath) || streq(h[i].path, npath)) {
@@ -253,11 +250,12 @@ static int check_holders(const struct ka *ka, const struct group *g, const bool 
 			continue;
 		}
 		/* /dev/vfio/devices/vfioX: the device's vfio-dev/vfioX */
-		const char *x = strncmp(h[i].path, "/dev/vfio/devices/", 18) == 0 ? h[i].path + 18 : NULL;
+		const char *x = lay_vfio_cdev_name(h[i].path);
 		for (size_t j = 0; x && j < g->ndevices; j++) {
 			if (leaving && !leaving[j])
 				continue;
-			_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/vfio-dev/%s", g->devices[j]->name, x);
+			_cleanup_free_ char *cdev = xasprintf("vfio-dev/%s", x);
+			_cleanup_free_ char *rel = lay_pci_device_attr(g->devices[j]->name, cdev);
 			_cleanup_close_ int fd = -1;
 			if (ka_open_dir(ka, rel, &fd) == 0)
 				refuse(out, force, "in-use", g->devices[j]->name, "process %ld (%s) holds %s (%s) open",
@@ -272,10 +270,10 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		    struct refusals *out)
 {
 	_cleanup_free_ char *mountinfo = NULL, *swaps = NULL, *route = NULL, *inet6 = NULL;
-	ka_read_big(ka, "proc/self/mountinfo", 64 << 20, &mountinfo);
-	ka_read_big(ka, "proc/swaps", 1 << 20, &swaps);
-	ka_read_big(ka, "proc/net/route", 64 << 20, &route);
-	ka_read_big(ka, "proc/net/if_inet6", 64 << 20, &inet6);
+	ka_read_big(ka, LAY_MOUNTINFO, 64 << 20, &mountinfo);
+	ka_read_big(ka, LAY_SWAPS, 1 << 20, &swaps);
+	ka_read_big(ka, LAY_ROUTE, 64 << 20, &route);
+	ka_read_big(ka, LAY_IF_INET6, 64 << 20, &inet6);
 	/* skip the header line of route */
 	const char *route_body = route && strchr(route, '\n') ? strchr(route, '\n') + 1 : NULL;
 
@@ -316,7 +314,7 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		if (d->boot_vga == 1)
 			refuse(out, force, "boot-vga", d->name, "%s drives the boot console (boot_vga)", d->name);
 
-		_cleanup_free_ char *vfrel = xasprintf("sys/bus/pci/devices/%s/sriov_numvfs", d->name);
+		_cleanup_free_ char *vfrel = lay_pci_device_attr(d->name, "sriov_numvfs");
 		_cleanup_free_ char *vfs = NULL;
 		unsigned long nvf;
 		if (ka_read(ka, vfrel, &vfs) == 0 && parse_ulong(vfs, 10, &nvf) == 0 && nvf > 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/why.h"
+#include "os/layout.h"
 
 static const char *const kind_names[_WHY_MAX] = {
 	[WHY_PCI_BRIDGE] = "pci-bridge",
@@ -118,9 +119,9 @@ static int facts_of(const struct why *w, struct pcidb *db, const char *addr, str
 	f->pcie_type = -1;
 	if (pci_addr_parse(addr, &a) < 0)
 		return -EINVAL;
-	_cleanup_free_ char *dir = xasprintf("sys/bus/pci/devices/%s", addr);
+	_cleanup_free_ char *dir = lay_pci_device(addr);
 	_cleanup_close_ int dfd = -1;
-	if (ka_open_dir(w->ka, dir, &dfd) < 0 || !ka_exists_at(dfd, "config"))
+	if (!dir || ka_open_dir(w->ka, dir, &dfd) < 0 || !ka_exists_at(dfd, "config"))
 		return -ENOENT;
 	return pcidb_facts(db, &a, f);
 }
@@ -292,10 +293,8 @@ int why_explain(const struct ka *ka, struct pcidb *db, const struct system *sys,
 		wd->facts.pcie_type = -1;
 		if (!wd->dev->is_pci)
 			continue;
-		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s", wd->dev->name);
-		_cleanup_free_ char *target = NULL;
-		if (ka_readlink(ka, rel, &target) == 0) {
-			_cleanup_free_ char *devpath = path_resolve_rel("sys/bus/pci/devices", target);
+		_cleanup_free_ char *devpath = NULL;
+		if (ka_device_path(ka, wd->dev->name, &devpath) == 0) {
 			char *save = NULL;
 			for (char *c = devpath ? strtok_r(devpath, "/", &save) : NULL; c; c = strtok_r(NULL, "/", &save)) {
 				struct pci_addr a;

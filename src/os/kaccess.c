@@ -13,39 +13,10 @@
 #include <unistd.h>
 
 #include "os/kaccess-internal.h"
+#include "os/layout.h"
 #include "os/resolve.h"
 
 #define ATTR_MAX (64 * 1024)
-
-int ka_openat2_beneath(int dirfd, const char *rel, int flags)
-{
-	unsigned rf = 0;
-	if (flags & O_PATH)
-		rf |= RES_PATH;
-	if (flags & O_DIRECTORY)
-		rf |= RES_DIR;
-	return res_open(dirfd, rel, rf, 0);
-}
-
-int ka_openat2_how(int dirfd, const char *rel, int flags, mode_t mode, uint64_t resolve)
-{
-	unsigned rf = 0;
-	if (flags & O_PATH)
-		rf |= RES_PATH;
-	if (flags & O_DIRECTORY)
-		rf |= RES_DIR;
-	if (flags & O_WRONLY)
-		rf |= RES_WRITE;
-	if (flags & O_NOFOLLOW)
-		rf |= RES_NOFOLLOW;
-	if (flags & O_CREAT)
-		rf |= RES_CREATE;
-	if (resolve & RESOLVE_NO_SYMLINKS)
-		rf |= RES_NO_SYMLINKS;
-	if (resolve & RESOLVE_NO_XDEV)
-		rf |= RES_NO_XDEV;
-	return res_open(dirfd, rel, rf, mode);
-}
 
 int ka_open(const char *sysroot, struct ka **ret)
 {
@@ -74,6 +45,7 @@ int ka_open(const char *sysroot, struct ka **ret)
 	ka->rootfd = TAKE_FD(fd);
 	ka->sysfd = TAKE_FD(sysfd);
 	ka->live = sfs.f_type == SYSFS_MAGIC;
+	ka->timeout_ms = 30000;
 	*ret = ka;
 	return 0;
 }
@@ -88,7 +60,7 @@ void ka_free(struct ka *ka)
 		close(ka->sysfd);
 	if (ka->kmod)
 		kmod_unref(ka->kmod);
-	replay_free(ka->replay);
+	backend_free(ka->backend);
 	free(ka->root);
 	free(ka);
 }
@@ -128,7 +100,7 @@ const char *ka_strerror(int err)
 
 int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd)
 {
-	int fd = ka_openat2_beneath(ka->rootfd, rel, O_PATH | O_DIRECTORY);
+	int fd = res_open(ka->rootfd, rel, RES_PATH | RES_DIR, 0);
 	if (fd < 0)
 		return fd;
 	*ret_fd = fd;
@@ -169,7 +141,7 @@ int ka_list_under(int dirfd, const char *rel, struct strv *ret)
 
 int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret)
 {
-	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = res_open(ka->rootfd, rel, RES_DIR, 0);
 	if (fd < 0)
 		return fd;
 	return ka_list_fd(fd, ret);
@@ -274,15 +246,7 @@ int ka_read_under(int dirfd, const char *rel, char **ret)
  */
 static int open_parent(const struct ka *ka, const char *rel, const char **name)
 {
-	const char *slash = strrchr(rel, '/');
-	if (!slash) {
-		*name = rel;
-		int fd = fcntl(ka->rootfd, F_DUPFD_CLOEXEC, 3);
-		return fd < 0 ? -errno : fd;
-	}
-	*name = slash + 1;
-	_cleanup_free_ char *dir = xstrndup(rel, (size_t)(slash - rel));
-	return ka_openat2_beneath(ka->rootfd, dir, O_PATH | O_DIRECTORY);
+	return res_open_parent(ka->rootfd, rel, 0, name);
 }
 
 int ka_read(const struct ka *ka, const char *rel, char **ret)
@@ -333,75 +297,6 @@ bool ka_exists_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-int ka_vfio_holders(const struct ka *ka, struct vfio_holder **ret, size_t *n)
-{
-	struct strv pids = { 0 };
-	struct vfio_holder *h = NULL;
-	size_t count = 0, cap = 0;
-	*ret = NULL;
-	*n = 0;
-	int r = ka_list_dir(ka, "proc", &pids);
-	if (r < 0) {
-		strv_free(&pids);
-		return r == -ENOENT ? 0 : r;
-	}
-	for (size_t i = 0; i < pids.n; i++) {
-		if (!all_digits(pids.v[i]))
-			continue;
-		_cleanup_free_ char *fddir = xasprintf("proc/%s/fd", pids.v[i]);
-		_cleanup_close_ int dfd = ka_openat2_beneath(ka->rootfd, fddir, O_RDONLY | O_DIRECTORY);
-		if (dfd < 0)
-			continue; /* gone, or not ours to see */
-		struct strv fds = { 0 };
-		if (ka_list_dir(ka, fddir, &fds) < 0) {
-			strv_free(&fds);
-			continue;
-		}
-		for (size_t j = 0; j < fds.n; j++) {
-			char target[256];
-			ssize_t k = readlinkat(dfd, fds.v[j], target, sizeof(target) - 1);
-			if (k <= 0)
-				continue;
-			target[k] = '\0';
-			if (strncmp(target, "/dev/vfio/", 10) != 0 || streq(target, "/dev/vfio/vfio"))
-				continue;
-			h = grow_array(h, &cap, count + 1, sizeof(*h));
-			unsigned long pid = 0;
-			parse_ulong(pids.v[i], 10, &pid);
-			h[count].pid = (long)pid;
-			h[count].path = xstrdup(target);
-			_cleanup_free_ char *commrel = xasprintf("proc/%s/comm", pids.v[i]);
-			if (ka_read(ka, commrel, &h[count].comm) < 0)
-				h[count].comm = xstrdup("");
-			count++;
-		}
-		strv_free(&fds);
-	}
-	strv_free(&pids);
-	*ret = h;
-	*n = count;
-	return 0;
-}
-
-void vfio_holders_free(struct vfio_holder *h, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(h[i].comm);
-		free(h[i].path);
-	}
-	free(h);
-}
-
 int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret)
 {
 	const char *name;
@@ -437,26 +332,42 @@ static void find_class(int dirfd, const char *rel, const char *subsystem, unsign
 
 int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *subsystem, struct strv *ret)
 {
-	_cleanup_close_ int fd = ka_openat2_beneath(ka->rootfd, devdir, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int fd = res_open(ka->rootfd, devdir, RES_PATH | RES_DIR, 0);
 	if (fd < 0)
 		return fd;
 	find_class(fd, devdir, subsystem, 0, ret);
 	return 0;
 }
 
+int ka_device_path(const struct ka *ka, const char *address, char **ret)
+{
+	_cleanup_free_ char *link = lay_pci_device(address);
+	if (!link)
+		return -ENODEV;
+	_cleanup_free_ char *target = NULL;
+	int r = ka_readlink(ka, link, &target);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
+	char *p = path_resolve_rel(LAY_PCI_DEVICES, target);
+	if (!p)
+		return -EXDEV;
+	*ret = p;
+	return 0;
+}
+
 bool ka_vf_autoprobe_off(const struct ka *ka, const char *address)
 {
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/physfn/sriov_drivers_autoprobe", address);
+	_cleanup_free_ char *rel = lay_pci_device_attr(address, "physfn/sriov_drivers_autoprobe");
 	_cleanup_free_ char *v = NULL;
-	return ka_read(ka, rel, &v) == 0 && streq(v, "0");
+	return rel && ka_read(ka, rel, &v) == 0 && streq(v, "0");
 }
 
 bool ka_module_has_pci_driver(const struct ka *ka, const char *module)
 {
-	_cleanup_free_ char *rel = xasprintf("sys/module/%s/drivers", module);
+	_cleanup_free_ char *rel = lay_module_attr(module, "drivers");
 	struct strv names = { 0 };
 	bool any = false;
-	if (ka_list_dir(ka, rel, &names) == 0)
+	if (rel && ka_list_dir(ka, rel, &names) == 0)
 		for (size_t i = 0; i < names.n; i++)
 			any |= strncmp(names.v[i], "pci:", 4) == 0;
 	strv_free(&names);
@@ -472,33 +383,28 @@ int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, siz
 {
 	*ret = NULL;
 	*n = 0;
-	int fd = ka_openat2_beneath(ka->rootfd, rel, O_RDONLY | O_DIRECTORY);
+	_cleanup_close_ int fd = res_open(ka->rootfd, rel, RES_DIR, 0);
 	if (fd < 0)
 		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int r = -errno;
-		close(fd);
+	struct res_entry *re = NULL;
+	size_t count = 0;
+	int r = res_list_fd(fd, &re, &count);
+	if (r < 0)
 		return r;
-	}
-	struct ka_entry *e = NULL;
-	size_t count = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
+	struct ka_entry *e = xcalloc(count ? count : 1, sizeof(*e));
+	size_t used = 0;
+	for (size_t i = 0; i < count; i++) {
 		struct stat st;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(fd, re[i].name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* gone meanwhile */
-		e = grow_array(e, &cap, count + 1, sizeof(*e));
-		e[count].name = xstrdup(de->d_name);
-		e[count].mode = st.st_mode;
-		count++;
+		e[used].name = TAKE_PTR(re[i].name);
+		e[used].mode = st.st_mode;
+		used++;
 	}
-	closedir(d);
-	sort_array(e, count, sizeof(*e), entry_cmp);
+	res_entries_free(re, count);
+	sort_array(e, used, sizeof(*e), entry_cmp);
 	*ret = e;
-	*n = count;
+	*n = used;
 	return 0;
 }
 
@@ -515,13 +421,7 @@ int ka_readlink(const struct ka *ka, const char *rel, char **ret)
 	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
 	if (dfd < 0)
 		return dfd;
-	char buf[4096];
-	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
-	if (k < 0)
-		return -errno;
-	buf[k] = '\0';
-	*ret = xstrdup(buf);
-	return 0;
+	return res_readlink(dfd, name, ret);
 }
 
 int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len)

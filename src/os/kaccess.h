@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include "shared/util.h"
 
 struct ka;
@@ -61,6 +63,13 @@ int ka_link_base_at(int dirfd, const char *name, char **ret);
 /* Whether <dirfd>/<name> exists (without following a final symlink). */
 bool ka_exists_at(int dirfd, const char *name);
 /*
+ * A PCI device's real directory, "sys/devices/.../0000:01:00.0", from its
+ * link in the bus's device list, resolved lexically beneath the root:
+ * -ENODEV when there is no such device, -EXDEV when the link climbs out.
+ */
+int ka_device_path(const struct ka *ka, const char *address, char **ret);
+
+/*
  * Whether the PCI device at address is a VF whose PF's sriov_drivers_autoprobe
  * reads 0 (the kernel shows 0 or 1): the kernel then probes it, by any path,
  * only while its driver_override is set (pci_device_can_probe()). A device
@@ -69,18 +78,19 @@ bool ka_exists_at(int dirfd, const char *name);
 bool ka_vf_autoprobe_off(const struct ka *ka, const char *address);
 
 /*
- * Writes. A sysroot whose sys/ is a real sysfs mount is written through
- * libsysfs; any other tree goes to the replay engine (replay.c), which applies
- * the kernel's semantics to the files. The choice is made by statfs when the
- * sysroot is opened and checked again before every write, so neither path can
- * be aimed at the other's kind of tree. IOMMU_OWN_FORBID_LIVE=1 in the
- * environment (the test suite sets it) refuses every live write.
+ * Writes go through a backend (backend.h): the live kernel through libsysfs
+ * when <sysroot>/sys is a real sysfs mount, else the replay engine, which
+ * applies the kernel's semantics to the tree's files (with the faults of
+ * <sysroot>/replay-faults injected around it). The choice is made by statfs
+ * when the sysroot is opened and checked again before every write, so
+ * neither can be aimed at the other's kind of tree. IOMMU_OWN_FORBID_LIVE=1
+ * in the environment (the test suite sets it) refuses every live write.
  */
 enum ka_op {
-	KA_OVERRIDE, /* write value to sys/bus/pci/devices/<device>/driver_override */
-	KA_UNBIND,   /* write <device> to sys/bus/pci/drivers/<driver>/unbind */
-	KA_BIND,     /* write <device> to sys/bus/pci/drivers/<driver>/bind */
-	KA_PROBE,    /* write <device> to sys/bus/pci/drivers_probe */
+	KA_OVERRIDE, /* write value to the device's driver_override */
+	KA_UNBIND,   /* write <device> to the driver's unbind */
+	KA_BIND,     /* write <device> to the driver's bind */
+	KA_PROBE,    /* write <device> to the bus's drivers_probe */
 	_KA_OP_MAX,
 };
 
@@ -88,44 +98,36 @@ struct ka_write {
 	enum ka_op op;
 	const char *device; /* "0000:01:00.0" */
 	const char *driver; /* KA_UNBIND, KA_BIND */
-	const char *value;  /* KA_OVERRIDE: the new override, "" or "\n" to clear */
+	const char *value;  /* KA_OVERRIDE: the new override, NULL, "" or "\n" to clear */
 };
 
 const char *ka_op_name(enum ka_op op);
-/* The sysroot-relative attribute a write goes to; the caller frees it. */
+/* The sysroot-relative attribute a write goes to (NULL when a name is no name); the caller frees it. */
 char *ka_write_path(const struct ka_write *w);
 /* The bytes written ("0000:01:00.0", "vfio-pci", "\n"). */
 const char *ka_write_value(const struct ka_write *w);
-/* Perform it: 0 or the negative errno the kernel (or the replay engine) gave. */
+
+/*
+ * Make the writer ready before anything is planned: the backend for this
+ * tree, the fault rules parsed. Errors are printed: -EPERM for live writes
+ * forbidden by IOMMU_OWN_FORBID_LIVE, -EINVAL for a bad replay-faults rule.
+ */
+int ka_writer_open(struct ka *ka);
+/* How long one write may block in the kernel before it is reported stuck (-ETIMEDOUT). */
+void ka_set_timeout(struct ka *ka, int timeout_ms);
+/* Perform a write: 0 or the negative errno the kernel (or the replay engine) gave. */
 int ka_apply(struct ka *ka, const struct ka_write *w);
 /* How many writes ka_apply has attempted in this process. */
 unsigned ka_writes_attempted(const struct ka *ka);
-
 /*
  * Load the module that provides a PCI driver (through libkmod on a live
  * system; on a replayed tree the driver directory appears). module NULL
- * derives it from the driver name.
+ * derives it from the driver name; driver NULL: a module found by modalias.
  */
 int ka_load_driver(struct ka *ka, const char *driver, const char *module);
 
-/*
- * The modules whose aliases match a modalias, through libkmod and the
- * sysroot's lib/modules/<osrelease> index (the running kernel's when live).
- */
-int ka_modalias_modules(struct ka *ka, const char *modalias, struct strv *ret);
-
-/* The root file descriptor, for the replay engine and state files only. */
+/* The root file descriptor, for the backends and state files only. */
 int ka_rootfd(const struct ka *ka);
-
-/* A process holding a VFIO group or device file open (from <sysroot>/proc). */
-struct vfio_holder {
-	long pid;
-	char *comm; /* the process's command name, "" when unknown */
-	char *path; /* "/dev/vfio/12" or "/dev/vfio/devices/vfio0" */
-};
-/* Every /dev/vfio/N and /dev/vfio/devices/vfioX held open, in pid order. */
-int ka_vfio_holders(const struct ka *ka, struct vfio_holder **ret, size_t *n);
-void vfio_holders_free(struct vfio_holder *h, size_t n);
 
 /* Read a whole (proc) file of up to max bytes; -ENOENT when absent. */
 int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret);

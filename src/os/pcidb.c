@@ -9,6 +9,7 @@
 
 #include <pci/pci.h>
 
+#include "os/layout.h"
 #include "os/pcidb.h"
 #include "shared/util.h"
 
@@ -148,8 +149,8 @@ char *pcidb_class_name(struct pcidb *db, uint32_t class)
 
 int pcidb_use_sysroot(struct pcidb *db, const char *sysroot)
 {
-	_cleanup_free_ char *path = strcmp(sysroot, "/") == 0 ? xstrdup("/sys/bus/pci")
-								: xasprintf("%s/sys/bus/pci", sysroot);
+	_cleanup_free_ char *path = strcmp(sysroot, "/") == 0 ? xstrdup("/" LAY_PCI_BUS)
+								: xasprintf("%s/" LAY_PCI_BUS, sysroot);
 	/* the longest name libpci builds: <path>/devices/DDDDD:BB:DD.F/config */
 	if (strlen(path) + 64 >= LIBPCI_PATH_MAX)
 		return -ENAMETOOLONG;

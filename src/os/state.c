@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "os/layout.h"
 #include "os/state.h"
 
 char *state_default_path(const char *sysroot)
@@ -16,8 +17,8 @@ char *state_default_path(const char *sysroot)
 	while (n > 1 && sysroot[n - 1] == '/')
 		n--;
 	if (n == 1 && sysroot[0] == '/')
-		return xstrdup("/run/iommu-own");
-	return xasprintf("%.*s/run/iommu-own", (int)n, sysroot);
+		return xstrdup(LAY_STATE_DIR_LIVE);
+	return xasprintf("%.*s/" LAY_STATE_DIR, (int)n, sysroot);
 }
 
 static int mkdir_parents(const char *path)

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <string.h>
+
+#include "os/layout.h"
+#include "shared/util.h"
+
+static char *join(const char *dir, const char *name)
+{
+	return path_component_ok(name) ? xasprintf("%s/%s", dir, name) : NULL;
+}
+
+static char *join2(const char *dir, const char *name, const char *attr)
+{
+	if (!path_component_ok(name))
+		return NULL;
+	/* attr may be a short relative path of the tool's own (vfio-dev/vfio0): each part is checked. */
+	_cleanup_free_ char *a = xstrdup(attr);
+	char *save = NULL;
+	for (char *c = strtok_r(a, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		if (!path_component_ok(c))
+			return NULL;
+	return xasprintf("%s/%s/%s", dir, name, attr);
+}
+
+char *lay_pci_device(const char *addr)
+{
+	return join(LAY_PCI_DEVICES, addr);
+}
+
+char *lay_pci_device_attr(const char *addr, const char *attr)
+{
+	return join2(LAY_PCI_DEVICES, addr, attr);
+}
+
+char *lay_pci_driver(const char *driver)
+{
+	return join(LAY_PCI_DRIVERS, driver);
+}
+
+char *lay_pci_driver_attr(const char *driver, const char *attr)
+{
+	return join2(LAY_PCI_DRIVERS, driver, attr);
+}
+
+char *lay_group(unsigned long n)
+{
+	return xasprintf(LAY_IOMMU_GROUPS "/%lu", n);
+}
+
+char *lay_group_attr(unsigned long n, const char *attr)
+{
+	return path_component_ok(attr) ? xasprintf(LAY_IOMMU_GROUPS "/%lu/%s", n, attr) : NULL;
+}
+
+char *lay_vfio_group_node(unsigned long n, bool noiommu)
+{
+	return xasprintf(LAY_DEV_VFIO "/%s%lu", noiommu ? "noiommu-" : "", n);
+}
+
+char *lay_vfio_group_path(unsigned long n, bool noiommu)
+{
+	return xasprintf("/" LAY_DEV_VFIO "/%s%lu", noiommu ? "noiommu-" : "", n);
+}
+
+const char *lay_vfio_cdev_name(const char *path)
+{
+	static const char prefix[] = "/" LAY_DEV_VFIO_CDEVS "/";
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return NULL;
+	const char *name = path + sizeof(prefix) - 1;
+	return path_component_ok(name) ? name : NULL;
+}
+
+bool lay_is_vfio_file(const char *path)
+{
+	static const char prefix[] = "/" LAY_DEV_VFIO "/";
+	return strncmp(path, prefix, sizeof(prefix) - 1) == 0 && !streq(path, "/" LAY_DEV_VFIO_CONTAINER);
+}
+
+char *lay_module(const char *module)
+{
+	return join(LAY_MODULES, module);
+}
+
+char *lay_module_attr(const char *module, const char *attr)
+{
+	return join2(LAY_MODULES, module, attr);
+}
+
+char *lay_modules_dir(const char *release)
+{
+	return join("lib/modules", release);
+}
+
+char *lay_dev_path(const char *name)
+{
+	return xasprintf("/dev/%s", name);
+}
+
+char *lay_proc_pid(const char *pid, const char *what)
+{
+	return join2(LAY_PROC, pid, what);
+}
+
+char *lay_override_decode(const char *text)
+{
+	if (!text || !*text || streq(text, "(null)"))
+		return NULL;
+	return xstrdup(text);
+}
+
+const char *lay_override_encode(const char *override)
+{
+	return override && *override ? override : "\n";
+}

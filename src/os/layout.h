@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Where the kernel keeps what the tool reads and writes, relative to a
+ * sysroot: every sysfs, procfs and /dev path is spelled here and nowhere
+ * else (tests/layers.sh checks that). The builders return NULL when a name
+ * they are given cannot be one path component (empty, ".", "..", a slash):
+ * a name from a tree, a journal or a module index never climbs anywhere.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#define LAY_SYS "sys"
+#define LAY_PCI_BUS "sys/bus/pci"
+#define LAY_PCI_DEVICES "sys/bus/pci/devices"
+#define LAY_PCI_DRIVERS "sys/bus/pci/drivers"
+#define LAY_PCI_PROBE "sys/bus/pci/drivers_probe"
+#define LAY_DEVICES "sys/devices"
+#define LAY_IOMMU_GROUPS "sys/kernel/iommu_groups"
+#define LAY_MODULES "sys/module"
+#define LAY_VFIO_DEV_CLASS "sys/class/vfio-dev"
+#define LAY_NVME_SUBSYSTEMS "sys/devices/virtual/nvme-subsystem"
+#define LAY_PARAM_NOIOMMU "sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+#define LAY_PARAM_UNSAFE_INTERRUPTS "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+
+#define LAY_PROC "proc"
+#define LAY_CMDLINE "proc/cmdline"
+#define LAY_OSRELEASE "proc/sys/kernel/osrelease"
+#define LAY_BOOT_ID "proc/sys/kernel/random/boot_id"
+#define LAY_MOUNTINFO "proc/self/mountinfo"
+#define LAY_SWAPS "proc/swaps"
+#define LAY_ROUTE "proc/net/route"
+#define LAY_IF_INET6 "proc/net/if_inet6"
+
+#define LAY_DEV_NULL "/dev/null"
+#define LAY_DEV_VFIO "dev/vfio"
+#define LAY_DEV_VFIO_CONTAINER "dev/vfio/vfio"
+#define LAY_DEV_VFIO_CDEVS "dev/vfio/devices"
+/* The state directory of a kernel: the lock and the journal of its moves. */
+#define LAY_STATE_DIR "run/iommu-own"
+#define LAY_STATE_DIR_LIVE "/run/iommu-own"
+
+/* sys/bus/pci/devices/<addr>, and an attribute below it. */
+char *lay_pci_device(const char *addr);
+char *lay_pci_device_attr(const char *addr, const char *attr);
+/* sys/bus/pci/drivers/<driver>, and a file below it (bind, unbind, module). */
+char *lay_pci_driver(const char *driver);
+char *lay_pci_driver_attr(const char *driver, const char *attr);
+/* sys/kernel/iommu_groups/<n>, and an attribute below it (type, name, reserved_regions, devices). */
+char *lay_group(unsigned long n);
+char *lay_group_attr(unsigned long n, const char *attr);
+/* The group's file in the tree, dev/vfio/<n> (dev/vfio/noiommu-<n> in VFIO's no-IOMMU mode). */
+char *lay_vfio_group_node(unsigned long n, bool noiommu);
+/* The same file as a process that holds it sees it: /dev/vfio/<n>, /dev/vfio/noiommu-<n>. */
+char *lay_vfio_group_path(unsigned long n, bool noiommu);
+/* The name of a device's VFIO cdev in a process's /dev/vfio/devices/<name> path; NULL when path is none. */
+const char *lay_vfio_cdev_name(const char *path);
+/* Whether a process's open file path is a VFIO group or device file (not the container /dev/vfio/vfio). */
+bool lay_is_vfio_file(const char *path);
+/* sys/module/<module>, and a file below it. */
+char *lay_module(const char *module);
+char *lay_module_attr(const char *module, const char *attr);
+/* lib/modules/<release>, where the module index lives. */
+char *lay_modules_dir(const char *release);
+/* "/dev/<name>", a device node as /proc/swaps and mount tables name it. */
+char *lay_dev_path(const char *name);
+/* proc/<pid>/<what> (fd, comm). */
+char *lay_proc_pid(const char *pid, const char *what);
+
+/*
+ * The driver_override a device's attribute text means: NULL when unset (the
+ * kernel shows "(null)", older ones an empty line), else the driver name.
+ */
+char *lay_override_decode(const char *text);
+/*
+ * The bytes to write to driver_override for override (NULL or "" clears it):
+ * the kernel stores a write up to its first newline and clears on "\n".
+ */
+const char *lay_override_encode(const char *override);
