@@ -120,15 +120,15 @@ printf 'bind 0000:01:00.1 EIO\nbind 0000:01:00.1 EIO\nprobe 0000:01:00.1 EIO\n' 
 iommu_own "$root" claim 2 >"$SCRATCH/out" 2>&1
 rc=$?
 rm -f "$root/replay-faults"
-if [ $rc -eq 3 ] && grep -q 'ROLLBACK IS INCOMPLETE' "$SCRATCH/out" && grep -q "iommu-own recover" "$SCRATCH/out" &&
+if [ $rc -eq 3 ] && grep -q 'ROLLBACK IS INCOMPLETE' "$SCRATCH/out" && grep -q "run 'iommu-own --sysroot $root recover'" "$SCRATCH/out" &&
 	grep -q '0000:01:00.1  NOW ON (no driver)' "$SCRATCH/out" && [ -e "$root/run/iommu-own/journal.json" ]; then
 	ok "a rollback that fails too exits 3, lists the devices, keeps the journal"
 else
 	not_ok "a rollback that fails too exits 3, lists the devices, keeps the journal (rc $rc)" "$(cat "$SCRATCH/out")"
 fi
 iommu_own "$root" claim 3 >"$SCRATCH/out" 2>&1
-[ $? -eq 1 ] && grep -q "run 'iommu-own recover'" "$SCRATCH/out"
-verdict "a move with an interrupted one pending is refused and names recover"
+[ $? -eq 4 ] && grep -q "run 'iommu-own --sysroot $root recover' first" "$SCRATCH/out"
+verdict "a move with an interrupted one pending is refused (exit 4) and names the recover to paste"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ] && same_tree "$root" "$FIXTURES/halfbound" && [ ! -e "$root/run/iommu-own/journal.json" ]; then
@@ -462,7 +462,7 @@ root=$(fresh_copy workstation)
 mkdir -p -m 0700 "$root/run/iommu-own"
 echo '{"format": "iommu-own-journal", "version": 1, "operation": "cla' >"$root/run/iommu-own/journal.json"
 iommu_own "$root" claim 8 >"$SCRATCH/out" 2>&1
-expect_rc $? 2 "a corrupt journal: claim stops with exit 2" grep -q "corrupt" "$SCRATCH/out"
+expect_rc $? 4 "a corrupt journal is a pending one too: claim stops with exit 4" grep -q "corrupt" "$SCRATCH/out"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 [ $? -eq 2 ] && grep -q "corrupt" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/workstation"
 verdict "a corrupt journal: recover stops with exit 2, the tree unchanged"
@@ -478,14 +478,15 @@ iommu_own "$root" recover >"$SCRATCH/out" 2>&1
 expect_rc $? 2 "a journal of another sysroot is refused, naming the recover that applies" \
 	grep -q "belongs to sysroot /somewhere/else, not $(realpath "$root"): run 'iommu-own --sysroot /somewhere/else recover --state-dir $root/run/iommu-own'" "$SCRATCH/out"
 
-# The same journal from an earlier boot: discarded, whichever root wrote it.
+# The same journal with another boot ID: the root is compared first, so it
+# is refused and kept; only a journal of this kernel can be from its earlier boot.
 mkdir -p "$root/proc/sys/kernel/random"
 echo 6f0c8a52-0000-4000-8000-000000000002 >"$root/proc/sys/kernel/random/boot_id"
 echo '{"format":"iommu-own-journal","version":1,"operation":"claim","group":8,"sysroot":"/somewhere/else","boot_id":"6f0c8a52-0000-4000-8000-000000000001","devices":[]}' \
 	>"$root/run/iommu-own/journal.json"
 iommu_own "$root" recover >"$SCRATCH/out" 2>&1
-expect_rc $? 0 "a journal of another sysroot from an earlier boot is discarded" \
-	grep -q "the journal is from an earlier boot" "$SCRATCH/out"
+[ $? -eq 2 ] && grep -q "belongs to sysroot /somewhere/else" "$SCRATCH/out" && [ -e "$root/run/iommu-own/journal.json" ]
+verdict "a journal of another sysroot with another boot ID is refused and kept, never discarded"
 rm -r "$root/proc/sys"
 
 # Driver and module names from a journal or a record become path components.

@@ -57,7 +57,7 @@ static const struct argp claim_argp = {
 
 int cmd_claim(struct context *ctx, int argc, char **argv)
 {
-	struct move_options o = { .kind = MOVE_CLAIM, .driver = "vfio-pci" };
+	struct move_options o = { .cmd = CMD_CLAIM, .driver = "vfio-pci" };
 	command_parse(&claim_argp, argc, argv, &o);
 	int status = move_run(ctx, &o);
 	strv_free(&o.force);

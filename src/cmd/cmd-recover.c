@@ -35,7 +35,7 @@ static const struct argp recover_argp = {
 
 int cmd_recover(struct context *ctx, int argc, char **argv)
 {
-	struct move_options o = { .kind = MOVE_RECOVER };
+	struct move_options o = { .cmd = CMD_RECOVER };
 	command_parse(&recover_argp, argc, argv, &o);
 	return move_run(ctx, &o);
 }

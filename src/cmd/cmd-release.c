@@ -46,7 +46,7 @@ static const struct argp release_argp = {
 
 int cmd_release(struct context *ctx, int argc, char **argv)
 {
-	struct move_options o = { .kind = MOVE_RELEASE };
+	struct move_options o = { .cmd = CMD_RELEASE };
 	command_parse(&release_argp, argc, argv, &o);
 	return move_run(ctx, &o);
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cmd/output.h"
+#include "shared/escape.h"
 #include "shared/util.h"
 
 enum { OPT_LIST_COLUMNS = 0x100 };
@@ -151,7 +152,17 @@ int output_json(struct json_object *doc)
 
 struct json_object *json_string_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return json_str(s);
+}
+
+void output_error_json(const char *code, const char *message)
+{
+	struct json_object *doc = json_object_new_object(), *e = json_object_new_object();
+	json_object_object_add(e, "code", json_str(code));
+	json_object_object_add(e, "message", json_str(message));
+	json_object_object_add(doc, "error", e);
+	output_json(doc);
+	json_object_put(doc);
 }
 
 /* json-c's pretty text of value, every line after the first indented by indent spaces: one write. */

@@ -83,3 +83,8 @@ static inline void json_add(struct json_object *o, const char *literal_key, stru
 }
 /* json-c helpers: a string or null. */
 struct json_object *json_string_or_null(const char *s);
+/*
+ * With -J, a failure still prints one JSON document on stdout:
+ * {"error": {"code": CODE, "message": MESSAGE}}; the exit status is the caller's.
+ */
+void output_error_json(const char *code, const char *message);

@@ -679,11 +679,6 @@ void binding_clear(struct binding *b)
 	b->driver = b->override = NULL;
 }
 
-static bool str_eq_null(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && streq(a, b));
-}
-
 bool binding_eq(const struct binding *a, const struct binding *b)
 {
 	return str_eq_null(a->driver, b->driver) && str_eq_null(a->override, b->override);

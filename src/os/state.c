@@ -9,17 +9,10 @@
 #include <unistd.h>
 
 #include "os/layout.h"
+#include "os/resolve.h"
 #include "os/state.h"
 
-char *state_default_path(const char *sysroot)
-{
-	size_t n = strlen(sysroot);
-	while (n > 1 && sysroot[n - 1] == '/')
-		n--;
-	if (n == 1 && sysroot[0] == '/')
-		return xstrdup(LAY_STATE_DIR_LIVE);
-	return xasprintf("%.*s/" LAY_STATE_DIR, (int)n, sysroot);
-}
+#define STATE_FILE_MAX (16 * 1024 * 1024)
 
 static int mkdir_parents(const char *path)
 {
@@ -53,27 +46,6 @@ static int open_component(int dirfd, const char *name, mode_t mode, bool create)
 	return r;
 }
 
-/* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
-static int open_dir_no_links(int dirfd, const char *rel, bool create)
-{
-	_cleanup_free_ char *p = xstrdup(rel);
-	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	char *save = NULL;
-	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (streq(c, "..") || streq(c, "."))
-			return -EINVAL;
-		bool last = !save || !*save;
-		int next = open_component(fd, c, last ? 0700 : 0755, create);
-		if (next < 0)
-			return next;
-		close(fd);
-		fd = next;
-	}
-	return TAKE_FD(fd);
-}
-
 /* path as given (its parents may be links), but not its last component. */
 static int open_path(const char *path, bool create)
 {
@@ -97,6 +69,27 @@ static int open_path(const char *path, bool create)
 			return -errno;
 	}
 	return open_component(slash ? pfd : AT_FDCWD, name, 0700, create);
+}
+
+/* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
+static int open_beneath(int dirfd, const char *rel, bool create)
+{
+	_cleanup_free_ char *p = xstrdup(rel);
+	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return -errno;
+	char *save = NULL;
+	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!path_component_ok(c))
+			return -EINVAL;
+		bool last = !save || !*save;
+		int next = open_component(fd, c, last ? 0700 : 0755, create);
+		if (next < 0)
+			return next;
+		close(fd);
+		fd = next;
+	}
+	return TAKE_FD(fd);
 }
 
 static int state_open_fd(struct state *st, int fd, const char *display)
@@ -129,10 +122,15 @@ static int state_open_fd(struct state *st, int fd, const char *display)
 	return 0;
 }
 
-int state_open(struct state *st, const char *path, bool create)
+static void state_init(struct state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->dirfd = st->lockfd = -1;
+}
+
+int state_open(struct state *st, const char *path, bool create)
+{
+	state_init(st);
 	_cleanup_free_ char *p = xstrdup(path);
 	for (size_t n = strlen(p); n > 1 && p[n - 1] == '/';)
 		p[--n] = '\0';
@@ -141,11 +139,20 @@ int state_open(struct state *st, const char *path, bool create)
 	return state_open_fd(st, open_path(p, create), path);
 }
 
-int state_open_beneath(struct state *st, int rootfd, const char *rel, const char *display, bool create)
+char *state_kernel_path(const struct ka *ka)
 {
-	memset(st, 0, sizeof(*st));
-	st->dirfd = st->lockfd = -1;
-	return state_open_fd(st, open_dir_no_links(rootfd, rel, create), display);
+	if (ka_is_live(ka) || streq(ka_root(ka), "/"))
+		return xstrdup(LAY_STATE_DIR_LIVE);
+	return ka_path(ka, LAY_STATE_DIR);
+}
+
+int state_open_kernel(struct state *st, const struct ka *ka, bool create)
+{
+	_cleanup_free_ char *display = state_kernel_path(ka);
+	if (ka_is_live(ka) || streq(ka_root(ka), "/"))
+		return state_open(st, LAY_STATE_DIR_LIVE, create);
+	state_init(st);
+	return state_open_fd(st, open_beneath(ka_rootfd(ka), LAY_STATE_DIR, create), display);
 }
 
 void state_close(struct state *st)
@@ -155,15 +162,27 @@ void state_close(struct state *st)
 	if (st->dirfd >= 0)
 		close(st->dirfd);
 	free(st->path);
-	memset(st, 0, sizeof(*st));
-	st->dirfd = st->lockfd = -1;
+	state_init(st);
 }
 
-int state_lock(struct state *st)
+/* A state file that is not a plain file is named: it is never read, written through, or waited on. */
+static int file_error(struct state *st, const char *name, int err)
 {
-	int fd = openat(st->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (err == -ELOOP || err == -EMEDIUMTYPE || err == -EISDIR)
+		log_error("%s/%s: %s: refusing to use it; inspect it, then remove it", st->path, name,
+			  err == -ELOOP ? "a symlink" : err == -EISDIR ? "a directory" : res_strerror(err));
+	return err;
+}
+
+int state_lock(struct state *st, const volatile sig_atomic_t *stop)
+{
+	int fd = res_open(st->dirfd, "lock", RES_WRITE | RES_REG | RES_NOFOLLOW, 0);
+	if (fd == -ENOENT)
+		fd = res_open(st->dirfd, "lock", RES_WRITE | RES_REG | RES_NOFOLLOW | RES_CREATE, 0600);
+	if (fd == -EEXIST) /* made by another run in between */
+		fd = res_open(st->dirfd, "lock", RES_WRITE | RES_REG | RES_NOFOLLOW, 0);
 	if (fd < 0)
-		return -errno;
+		return file_error(st, "lock", fd);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
 			int r = -errno;
@@ -173,7 +192,7 @@ int state_lock(struct state *st)
 		fprintf(stderr, "%s: waiting for another iommu-own operation to finish (%s/lock)\n", program_name,
 			st->path);
 		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
+			if (errno != EINTR || (stop && *stop)) {
 				int r = -errno;
 				close(fd);
 				return r;
@@ -184,13 +203,25 @@ int state_lock(struct state *st)
 	return 0;
 }
 
-int state_write(struct state *st, const char *name, struct json_object *doc)
+static char *tmp_name(const char *name)
 {
-	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+	return xasprintf(".%s.tmp", name);
+}
+
+int state_prepare(struct state *st, const char *name, struct json_object *doc)
+{
+	_cleanup_free_ char *tmp = tmp_name(name);
 	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-	_cleanup_close_ int fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* A leftover of a run that died here is ours to replace, but only if it is a plain file. */
+	struct stat s;
+	if (fstatat(st->dirfd, tmp, &s, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(s.st_mode))
+			return file_error(st, tmp, S_ISLNK(s.st_mode) ? -ELOOP : -EMEDIUMTYPE);
+		unlinkat(st->dirfd, tmp, 0);
+	}
+	_cleanup_close_ int fd = res_open(st->dirfd, tmp, RES_WRITE | RES_CREATE | RES_NOFOLLOW, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	size_t len = strlen(text);
 	int r = 0;
 	for (size_t done = 0; done < len + 1 && r == 0;) {
@@ -207,44 +238,77 @@ int state_write(struct state *st, const char *name, struct json_object *doc)
 	}
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
-	if (r == 0 && renameat(st->dirfd, tmp, st->dirfd, name) < 0)
-		r = -errno;
-	if (r < 0) {
+	if (r < 0)
+		unlinkat(st->dirfd, tmp, 0);
+	return r;
+}
+
+int state_commit(struct state *st, const char *name)
+{
+	_cleanup_free_ char *tmp = tmp_name(name);
+	if (renameat(st->dirfd, tmp, st->dirfd, name) < 0) {
+		int r = -errno;
 		unlinkat(st->dirfd, tmp, 0);
 		return r;
 	}
-	if (fsync(st->dirfd) < 0)
-		return -errno;
-	return 0;
+	return fsync(st->dirfd) < 0 ? -errno : 0;
+}
+
+void state_unprepare(struct state *st, const char *name)
+{
+	_cleanup_free_ char *tmp = tmp_name(name);
+	unlinkat(st->dirfd, tmp, 0);
+}
+
+int state_write(struct state *st, const char *name, struct json_object *doc)
+{
+	int r = state_prepare(st, name, doc);
+	return r < 0 ? r : state_commit(st, name);
 }
 
 int state_read(struct state *st, const char *name, struct json_object **ret)
 {
-	_cleanup_close_ int fd = openat(st->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = res_open(st->dirfd, name, RES_REG | RES_NOFOLLOW, 0);
+	if (fd == -ENOENT)
+		return fd;
 	if (fd < 0)
-		return -errno;
+		return file_error(st, name, fd);
 	struct stat s;
 	if (fstat(fd, &s) < 0)
 		return -errno;
-	if (!S_ISREG(s.st_mode) || s.st_size > 16 * 1024 * 1024) {
-		log_error("%s/%s: not a regular file of reasonable size", st->path, name);
+	if (s.st_size > STATE_FILE_MAX) {
+		log_error("%s/%s: larger than any iommu-own state file (%lld bytes): refusing to read it", st->path,
+			  name, (long long)s.st_size);
 		return -EBADMSG;
 	}
 	_cleanup_free_ char *buf = xmalloc((size_t)s.st_size + 1);
-	ssize_t n = read(fd, buf, (size_t)s.st_size);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	size_t got = 0;
+	while (got < (size_t)s.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)s.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
 	enum json_tokener_error jerr;
 	struct json_object *doc = json_tokener_parse_verbose(buf, &jerr);
 	if (!doc || !json_object_is_type(doc, json_type_object)) {
-		log_error("%s/%s: corrupt: %s", st->path, name,
-			  doc ? "not a JSON object" : json_tokener_error_desc(jerr));
+		log_error("%s/%s: corrupt: %s", st->path, name, doc ? "not a JSON object" : json_tokener_error_desc(jerr));
 		json_object_put(doc);
 		return -EBADMSG;
 	}
 	*ret = doc;
 	return 0;
+}
+
+bool state_exists(struct state *st, const char *name)
+{
+	struct stat s;
+	return st->dirfd >= 0 && fstatat(st->dirfd, name, &s, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 int state_remove(struct state *st, const char *name)

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The state directory (/run/iommu-own, or <sysroot>/run/iommu-own): the lock
- * that serializes moves, the journal of the move in progress, and the record
- * of each claimed group's former drivers. Files are JSON, written atomically
- * (temporary file, fsync, rename, fsync of the directory).
+ * State directories. A kernel has one (/run/iommu-own; a captured tree's is
+ * <sysroot>/run/iommu-own): it holds the lock that serializes that kernel's
+ * moves and the journal of the move in progress, whatever --state-dir says.
+ * Records of claims live in the state directory given with --state-dir
+ * (the kernel's by default). Files are JSON, written atomically (temporary
+ * file, fsync, rename, fsync of the directory), read only when they are
+ * regular files (never through a link, never blocking on a FIFO).
  */
 #pragma once
 
 #include <json-c/json.h>
+#include <signal.h>
 
+#include "os/kaccess.h"
 #include "shared/util.h"
 
 struct state {
@@ -18,25 +23,43 @@ struct state {
 };
 
 /*
- * Open (create = make it if missing, 0700; its parents 0755) and check the
+ * Open (create = make it if missing, 0700; its parents 0755) and check a
  * state directory: a directory, not a symlink, owned by this user and
  * writable by nobody else (checked on what was opened). Links in path's
- * parents are followed: it is the user's own choice (--state-dir).
+ * parents are followed: it is the user's own choice (--state-dir). -ENOENT
+ * (not printed) when it does not exist and create is false.
  */
 int state_open(struct state *st, const char *path, bool create);
 /*
- * The same for rel below rootfd (a sysroot), where no component may be a
- * symlink or "..": the state of a tree stays in the tree. display names it
- * in messages.
+ * The state directory of ka's kernel: /run/iommu-own for a root whose sys is
+ * the live sysfs (one kernel, whichever root names it), else
+ * <sysroot>/run/iommu-own, where no component may be a symlink: the state
+ * of a tree stays in the tree.
  */
-int state_open_beneath(struct state *st, int rootfd, const char *rel, const char *display, bool create);
+int state_open_kernel(struct state *st, const struct ka *ka, bool create);
+/* The path state_open_kernel() opens, for messages. */
+char *state_kernel_path(const struct ka *ka);
 void state_close(struct state *st);
-/* The default: <sysroot>/run/iommu-own ("/run/iommu-own" for "/"). */
-char *state_default_path(const char *sysroot);
-/* Take the exclusive lock for a whole operation; waits for another holder. */
-int state_lock(struct state *st);
+/*
+ * Take the exclusive lock for a whole operation; waits for another holder,
+ * unless *stop is set meanwhile (a signal): -EINTR then.
+ */
+int state_lock(struct state *st, const volatile sig_atomic_t *stop);
 
 int state_write(struct state *st, const char *name, struct json_object *doc);
-/* -ENOENT when absent; -EBADMSG when it is not JSON (message printed). */
+/*
+ * A write in two steps, so that a full filesystem shows before anything
+ * else is done: state_prepare() writes and syncs the new content beside the
+ * file; state_commit() puts it in place (a rename, which needs no space).
+ */
+int state_prepare(struct state *st, const char *name, struct json_object *doc);
+int state_commit(struct state *st, const char *name);
+void state_unprepare(struct state *st, const char *name);
+/*
+ * -ENOENT when absent; other errors are printed naming the file: -EBADMSG
+ * when it is not JSON, -ELOOP for a symlink, -EMEDIUMTYPE for a FIFO.
+ */
 int state_read(struct state *st, const char *name, struct json_object **ret);
+/* Whether name exists in the directory at all (a journal that cannot be read is still one). */
+bool state_exists(struct state *st, const char *name);
 int state_remove(struct state *st, const char *name);

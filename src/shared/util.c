@@ -330,6 +330,11 @@ bool path_component_ok(const char *name)
 	       strlen(name) <= 255;
 }
 
+bool str_eq_null(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && streq(a, b));
+}
+
 int strv_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

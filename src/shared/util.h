@@ -9,12 +9,16 @@
 
 #include "shared/macro.h"
 
-/* Exit statuses: the only place they are defined (documented in the man page). */
+/* Exit statuses: the only place they are defined (the man page's EXIT STATUS table lists them). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FINDINGS = 1, /* check: error findings; moves: refused, or failed and rolled back */
-	EXIT_USAGE = 2,    /* usage error, or runtime error (unreadable tree, ...) */
-	EXIT_INCOMPLETE = 3, /* a move failed and the rollback is incomplete */
+	EXIT_FINDINGS = 1,    /* check: error findings; moves: refused, or failed and rolled back */
+	EXIT_USAGE = 2,       /* usage error, or runtime error before anything changed */
+	EXIT_INCOMPLETE = 3,  /* a move failed and the rollback is incomplete: run recover */
+	EXIT_PENDING = 4,     /* an interrupted move's journal is pending: run recover first */
+	EXIT_BLOCKED = 5,     /* a write is stuck in the kernel (a holder): recover once it lets go */
+	EXIT_REPORT_LOST = 7, /* the move was done, but its report could not be written */
+	EXIT_SIGNAL = 128,    /* + the signal's number: interrupted, and rolled back */
 };
 
 extern const char *program_name;
@@ -90,5 +94,7 @@ int errno_from_name(const char *name);
  * empty, not "." or "..", no slash, at most NAME_MAX bytes.
  */
 bool path_component_ok(const char *name);
+/* Two strings, either of which may be NULL, are equal (NULL only equals NULL). */
+bool str_eq_null(const char *a, const char *b);
 /* qsort comparator for an array of strings. */
 int strv_cmp(const void *a, const void *b);

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cmd/output.h"
+#include "cmd/report.h"
+#include "shared/escape.h"
+
+static const char *const result_names[_RESULT_MAX] = {
+	[RESULT_DONE] = "done",
+	[RESULT_NOTHING] = "nothing-to-do",
+	[RESULT_DRY_RUN] = "dry-run",
+	[RESULT_REFUSED] = "refused",
+	[RESULT_FAILED] = "failed",
+	[RESULT_ROLLED_BACK] = "rolled-back",
+	[RESULT_INCOMPLETE] = "incomplete",
+	[RESULT_RECOVERED] = "rolled-back",
+	[RESULT_FINISHED] = "finished",
+	[RESULT_INTERRUPTED] = "interrupted",
+	[RESULT_BLOCKED] = "blocked",
+};
+
+static const char *binding_text(const struct binding *b)
+{
+	return b->driver ? b->driver : "(no driver)";
+}
+
+/* The group numbers of the transaction, "3" or "3, 5". */
+static char *groups_text(const struct txn *t)
+{
+	struct strv g = { 0 };
+	for (size_t i = 0; i < t->n; i++)
+		strv_push(&g, xasprintf("%lu", t->plans[i].group));
+	char *s = strv_join(&g, ", ");
+	strv_free(&g);
+	return s;
+}
+
+static const char *txn_driver(const struct txn *t)
+{
+	return t->n ? t->plans[0].driver : NULL;
+}
+
+static enum move_kind txn_kind(const struct txn *t)
+{
+	return t->n ? t->plans[0].kind : MOVE_CLAIM;
+}
+
+static char *write_text(const struct ka *ka, const struct pwrite *w)
+{
+	struct ka_write kw = { w->op, w->device, w->driver, w->value };
+	_cleanup_free_ char *rel = ka_write_path(&kw);
+	_cleanup_free_ char *path = ka_path(ka, rel ? rel : "?");
+	const char *v = ka_write_value(&kw);
+	return streq(v, "\n") ? xasprintf("%s \"\\n\"", path) : xasprintf("%s \"%s\"", path, v);
+}
+
+static struct json_object *binding_json(const struct binding *b)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "driver", json_str(b->driver));
+	json_object_object_add(o, "driver_override", json_str(b->override));
+	return o;
+}
+
+static bool result_has_after(enum result res, bool dry_run)
+{
+	return !dry_run && res != RESULT_REFUSED && res != RESULT_NOTHING && res != RESULT_FAILED;
+}
+
+static struct json_object *refusals_json(const struct txn *t)
+{
+	struct json_object *refs = json_object_new_array();
+	for (size_t g = 0; g < t->n; g++)
+		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
+			const struct refusal *r = &t->plans[g].refusals.v[i];
+			struct json_object *x = json_object_new_object();
+			json_object_object_add(x, "code", json_str(r->code));
+			json_object_object_add(x, "device", json_str(r->device));
+			json_object_object_add(x, "message", json_str(r->message));
+			json_object_object_add(x, "forced", json_object_new_boolean(r->forced));
+			json_object_array_add(refs, x);
+		}
+	return refs;
+}
+
+static struct json_object *writes_json(const struct ka *ka, const struct txn *t, bool dry_run)
+{
+	struct json_object *writes = json_object_new_array();
+	for (size_t i = 0; i < t->nw; i++) {
+		const struct pwrite *w = &t->w[i];
+		if (!dry_run && !w->attempted)
+			continue;
+		struct ka_write kw = { w->op, w->device, w->driver, w->value };
+		_cleanup_free_ char *rel = ka_write_path(&kw);
+		_cleanup_free_ char *path = ka_path(ka, rel ? rel : "?");
+		const char *ename = w->err ? errno_name(w->err) : NULL;
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "path", json_str(path));
+		json_object_object_add(x, "value", json_str(ka_write_value(&kw)));
+		json_object_object_add(x, "rollback", json_object_new_boolean(w->rollback));
+		json_object_object_add(x, "error", w->err ? json_str(ename ? ename : strerror(-w->err)) : NULL);
+		json_object_array_add(writes, x);
+	}
+	return writes;
+}
+
+static struct json_object *devices_json(const struct txn *t, enum result res, bool dry_run)
+{
+	struct json_object *devs = json_object_new_array();
+	bool have_after = result_has_after(res, dry_run);
+	for (size_t g = 0; g < t->n; g++)
+		for (size_t i = 0; i < t->plans[g].n; i++) {
+			const struct mdev *m = &t->plans[g].devs[i];
+			struct json_object *x = json_object_new_object();
+			json_object_object_add(x, "address", json_str(m->address));
+			json_object_object_add(x, "moves", json_object_new_boolean(m->moves));
+			json_object_object_add(x, "skip", json_str(m->gone ? "removed" : m->skip));
+			json_object_object_add(x, "before", binding_json(&m->before));
+			json_object_object_add(x, "want", m->kernel_choice ? NULL : binding_json(&m->want));
+			bool after = have_after && !m->gone;
+			json_object_object_add(x, "after", after ? binding_json(&m->after) : NULL);
+			json_object_object_add(x, "ok", after ? json_object_new_boolean(m->ok) : NULL);
+			json_object_array_add(devs, x);
+		}
+	return devs;
+}
+
+static struct json_object *report_json(const struct ka *ka, const struct txn *t, enum result res,
+				       const struct report_options *o)
+{
+	struct json_object *x = json_object_new_object();
+	json_object_object_add(x, "operation", json_str(t->n ? move_kind_name(txn_kind(t)) : o->operation));
+	json_object_object_add(x, "group", t->n ? json_object_new_uint64(t->plans[0].group) : NULL);
+	json_object_object_add(x, "driver", json_str(txn_driver(t)));
+	json_object_object_add(x, "dry_run", json_object_new_boolean(o->dry_run));
+	json_object_object_add(x, "result", json_str(result_names[res]));
+	json_object_object_add(x, "message", json_str(t->error));
+	json_object_object_add(x, "refusals", refusals_json(t));
+	struct json_object *mods = json_object_new_array();
+	for (size_t i = 0; i < t->modules.n; i++)
+		json_object_array_add(mods, json_str(t->modules.v[i]));
+	json_object_object_add(x, "modules", mods);
+	json_object_object_add(x, "writes", writes_json(ka, t, o->dry_run));
+	json_object_object_add(x, "devices", devices_json(t, res, o->dry_run));
+	return x;
+}
+
+static void text_refusals(const struct txn *t)
+{
+	for (size_t g = 0; g < t->n; g++)
+		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
+			const struct refusal *r = &t->plans[g].refusals.v[i];
+			const struct refusal_code *rc = refusal_code_find(r->code);
+			if (r->forced)
+				esc_fprintf(stderr, "%s: warning: %s (%s, overridden by --force)\n", program_name, r->message,
+					    r->code);
+			else if (rc->overridable)
+				esc_fprintf(stderr, "%s: refused: %s (%s; --force=%s overrides)\n", program_name,
+					    r->message, r->code, r->code);
+			else
+				esc_fprintf(stderr, "%s: refused: %s (%s; cannot be forced)\n", program_name, r->message,
+					    r->code);
+		}
+}
+
+static void text_devices(FILE *out, const struct txn *t, enum result res)
+{
+	for (size_t g = 0; g < t->n; g++)
+		for (size_t i = 0; i < t->plans[g].n; i++) {
+			const struct mdev *m = &t->plans[g].devs[i];
+			const char *ov = m->after.override ? m->after.override : "unset";
+			if (m->gone)
+				esc_fprintf(out, "  %s  removed from the system: nothing to do for it\n", m->address);
+			else if (!m->moves)
+				esc_fprintf(out, "  %s  left alone (%s)\n", m->address, m->skip ? m->skip : "unchanged");
+			else if (res == RESULT_DONE || res == RESULT_FINISHED)
+				esc_fprintf(out, "  %s  %s -> %s (override %s)%s\n", m->address, binding_text(&m->before),
+					    binding_text(&m->after), ov,
+					    !m->kernel_choice || m->after.driver ? ""
+					    : m->no_autoprobe ? ": a VF whose PF has sriov_drivers_autoprobe 0 is not probed"
+							      : ": no kernel driver matches it");
+			else if (res == RESULT_BLOCKED)
+				esc_fprintf(out, "  %s  was on %s (override %s)\n", m->address, binding_text(&m->before),
+					    m->before.override ? m->before.override : "unset");
+			else if (m->ok)
+				esc_fprintf(out, "  %s  back on %s (override %s)\n", m->address, binding_text(&m->after), ov);
+			else
+				esc_fprintf(out, "  %s  NOW ON %s (override %s), was on %s (override %s)\n", m->address,
+					    binding_text(&m->after), ov, binding_text(&m->before),
+					    m->before.override ? m->before.override : "unset");
+		}
+}
+
+static void report_text(const struct ka *ka, const struct txn *t, enum result res, const struct report_options *o)
+{
+	const char *what = t->n ? move_kind_name(txn_kind(t)) : o->operation;
+	_cleanup_free_ char *groups = groups_text(t);
+	const char *gw = t->n > 1 ? "groups" : "group";
+	bool ok = res == RESULT_DONE || res == RESULT_NOTHING || res == RESULT_DRY_RUN || res == RESULT_FINISHED ||
+		  res == RESULT_RECOVERED;
+	FILE *out = ok ? stdout : stderr;
+	text_refusals(t);
+	switch (res) {
+	case RESULT_REFUSED:
+		if (streq(o->operation, "recover"))
+			esc_fprintf(stderr, "%s: rollback of the interrupted %s of %s %s refused: nothing was changed, "
+				    "the journal is kept\n", program_name, what, gw, groups);
+		else
+			esc_fprintf(stderr, "%s: %s of %s %s refused: nothing was changed\n", program_name, what, gw, groups);
+		return;
+	case RESULT_FAILED:
+		esc_fprintf(stderr, "%s: %s of %s %s failed: %s; nothing was changed\n", program_name, what, gw, groups,
+			    t->error);
+		return;
+	case RESULT_NOTHING:
+		esc_fprintf(out, "%s %s: nothing to do (%s)\n", gw, groups, t->error ? t->error : "already in place");
+		return;
+	case RESULT_DRY_RUN:
+		esc_fprintf(out, "# %s of %s %s: the writes it would make, in order\n", what, gw, groups);
+		for (size_t i = 0; i < t->modules.n; i++)
+			esc_fprintf(out, "# load module %s\n", t->modules.v[i]);
+		for (size_t i = 0; i < t->nw; i++) {
+			_cleanup_free_ char *w = write_text(ka, &t->w[i]);
+			esc_fprintf(out, "%s\n", w);
+		}
+		return;
+	case RESULT_DONE:
+		esc_fprintf(out, "%s %s %s%s%s:\n", txn_kind(t) == MOVE_CLAIM ? "claimed" : "released", gw, groups,
+			    txn_driver(t) ? " for " : "", txn_driver(t) ? txn_driver(t) : "");
+		break;
+	case RESULT_FINISHED:
+		esc_fprintf(out, "finished the interrupted %s of %s %s:\n", what, gw, groups);
+		break;
+	case RESULT_RECOVERED:
+		esc_fprintf(out, "rolled back the interrupted %s of %s %s:\n", what, gw, groups);
+		break;
+	case RESULT_ROLLED_BACK:
+		esc_fprintf(out, "%s: %s of %s %s failed: %s; rolled back:\n", program_name, what, gw, groups, t->error);
+		break;
+	case RESULT_INTERRUPTED:
+		esc_fprintf(out, "%s: %s of %s %s interrupted by %s; rolled back:\n", program_name, what, gw, groups,
+			    sigabbrev_np(o->signal) ? sigabbrev_np(o->signal) : "a signal");
+		break;
+	case RESULT_BLOCKED:
+		esc_fprintf(out, "%s: %s of %s %s: %s; the journal is kept:\n", program_name, what, gw, groups, t->error);
+		break;
+	case RESULT_INCOMPLETE:
+	default:
+		esc_fprintf(out, "%s: %s of %s %s failed: %s; the ROLLBACK IS INCOMPLETE:\n", program_name, what, gw,
+			    groups, t->error ? t->error : "the devices did not reach a consistent state");
+		break;
+	}
+	text_devices(out, t, res);
+	for (size_t i = 0; i < o->notes.n; i++)
+		esc_fprintf(stderr, "%s: %s\n", program_name, o->notes.v[i]);
+	if (res == RESULT_BLOCKED) {
+		esc_fprintf(stderr, "%s: once it lets go, run '%s' to finish or roll back the move\n", program_name,
+			    o->recover_cmd);
+		return;
+	}
+	if (res != RESULT_INCOMPLETE)
+		return;
+	for (size_t i = 0; i < t->nw; i++) {
+		const struct pwrite *w = &t->w[i];
+		if (!w->rollback || !w->err)
+			continue;
+		_cleanup_free_ char *text = write_text(ka, w);
+		const char *name = errno_name(w->err);
+		esc_fprintf(out, "%s: the rollback's write %s failed: %s (%s)\n", program_name, text, strerror(-w->err),
+			    name ? name : "?");
+	}
+	esc_fprintf(out, "%s: run '%s' to finish the rollback (the journal is kept)\n", program_name, o->recover_cmd);
+}
+
+static int status_of(enum result res, const struct report_options *o)
+{
+	switch (res) {
+	case RESULT_DONE:
+	case RESULT_NOTHING:
+	case RESULT_DRY_RUN:
+	case RESULT_FINISHED:
+	case RESULT_RECOVERED:
+		return EXIT_OK;
+	case RESULT_INCOMPLETE:
+		return EXIT_INCOMPLETE;
+	case RESULT_BLOCKED:
+		return EXIT_BLOCKED;
+	case RESULT_INTERRUPTED:
+		return EXIT_SIGNAL + o->signal;
+	default:
+		return EXIT_FINDINGS;
+	}
+}
+
+/* Whether the system is not as it was before the command: its report must not be lost silently. */
+static bool changed(enum result res)
+{
+	return res == RESULT_DONE || res == RESULT_FINISHED || res == RESULT_RECOVERED;
+}
+
+int report(const struct ka *ka, const struct txn *t, enum result res, const struct report_options *o)
+{
+	if (o->json) {
+		_cleanup_(json_object_putp) struct json_object *doc = report_json(ka, t, res, o);
+		output_json(doc);
+	} else {
+		report_text(ka, t, res, o);
+	}
+	int status = status_of(res, o);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int err = errno;
+		if (changed(res)) {
+			log_error("the %s was done, but its report could not be written to standard output: %s",
+				  o->operation, strerror(err));
+			return EXIT_REPORT_LOST;
+		}
+		log_error("write error on standard output: %s", strerror(err));
+		return status == EXIT_OK || status == EXIT_FINDINGS ? EXIT_USAGE : status;
+	}
+	return status;
+}

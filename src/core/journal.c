@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/journal.h"
+#include "core/record.h"
+#include "os/layout.h"
+#include "shared/escape.h"
+
+char *journal_boot_id(const struct ka *ka)
+{
+	char *id = NULL;
+	if (ka_read(ka, LAY_BOOT_ID, &id) < 0)
+		return NULL;
+	return id;
+}
+
+/* The sysroot as an absolute path without links, so a journal names it one way only. */
+static char *canonical_root(const char *root)
+{
+	char *c = realpath(root, NULL);
+	return c ? c : xstrdup(root);
+}
+
+char *journal_root(const struct ka *ka)
+{
+	return ka_is_live(ka) ? xstrdup("/") : canonical_root(ka_root(ka));
+}
+
+/*
+ * Whether a journal that names theirs as its root belongs to this system:
+ * the same root, or, on the live system, any root whose sys is the live
+ * sysfs (version 1 wrote such a root's own path).
+ */
+static bool root_is_ours(const struct ka *ka, const char *theirs)
+{
+	_cleanup_free_ char *mine = journal_root(ka), *canon = canonical_root(theirs);
+	if (streq(canon, mine))
+		return true;
+	_cleanup_(ka_freep) struct ka *other = NULL;
+	return ka_is_live(ka) && ka_open(canon, &other) == 0 && ka_is_live(other);
+}
+
+static struct json_object *binding_json(const struct binding *b)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "driver", json_str(b->driver));
+	json_object_object_add(o, "driver_override", json_str(b->override));
+	return o;
+}
+
+static struct json_object *plan_json(const struct plan *p)
+{
+	struct json_object *g = json_object_new_object();
+	json_object_object_add(g, "group", json_object_new_uint64(p->group));
+	json_object_object_add(g, "operation", json_str(move_kind_name(p->kind)));
+	json_object_object_add(g, "driver", json_str(p->driver));
+	struct json_object *devs = json_object_new_array();
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mdev *m = &p->devs[i];
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "address", json_str(m->address));
+		json_object_object_add(d, "moves", json_object_new_boolean(m->moves));
+		json_object_object_add(d, "module", json_str(m->module));
+		json_object_object_add(d, "before", binding_json(&m->before));
+		json_object_object_add(d, "want", binding_json(&m->want));
+		json_object_object_add(d, "kernel_choice", json_object_new_boolean(m->kernel_choice));
+		json_object_object_add(d, "expect_driver", json_object_new_boolean(m->expect_driver));
+		json_object_object_add(d, "no_autoprobe", json_object_new_boolean(m->no_autoprobe));
+		json_object_array_add(devs, d);
+	}
+	json_object_object_add(g, "devices", devs);
+	return g;
+}
+
+struct json_object *journal_build(const struct ka *ka, const struct txn *t, const char *operation)
+{
+	_cleanup_free_ char *root = journal_root(ka);
+	_cleanup_free_ char *bid = journal_boot_id(ka);
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "format", json_str(JOURNAL_FORMAT));
+	json_object_object_add(j, "version", json_object_new_int(JOURNAL_VERSION));
+	json_object_object_add(j, "operation", json_str(operation));
+	json_object_object_add(j, "sysroot", json_str(root));
+	json_object_object_add(j, "boot_id", json_str(bid));
+	struct json_object *groups = json_object_new_array();
+	for (size_t i = 0; i < t->n; i++)
+		json_object_array_add(groups, plan_json(&t->plans[i]));
+	json_object_object_add(j, "groups", groups);
+	json_object_object_add(j, "blocked", NULL);
+	return j;
+}
+
+void journal_set_blocked(struct json_object *j, const struct ka *ka, const struct txn *t)
+{
+	if (!t->failed_write)
+		return;
+	const struct pwrite *w = &t->w[t->failed_write - 1];
+	struct ka_write kw = { w->op, w->device, w->driver, w->value };
+	_cleanup_free_ char *rel = ka_write_path(&kw);
+	_cleanup_free_ char *path = rel ? ka_path(ka, rel) : NULL;
+	struct json_object *b = json_object_new_object();
+	json_object_object_add(b, "device", json_str(w->device));
+	json_object_object_add(b, "path", json_str(path));
+	json_object_object_add(b, "value", json_str(ka_write_value(&kw)));
+	json_object_object_add(j, "blocked", b);
+}
+
+void journal_info_clear(struct journal_info *ji)
+{
+	free(ji->operation);
+	free(ji->root);
+	free(ji->boot_id);
+	memset(ji, 0, sizeof(*ji));
+}
+
+int journal_identify(const struct ka *ka, struct json_object *j, const char *where, struct journal_info *ji)
+{
+	memset(ji, 0, sizeof(*ji));
+	const char *fmt = json_member_str(j, "format");
+	struct json_object *v;
+	int version = json_object_object_get_ex(j, "version", &v) && json_object_is_type(v, json_type_int)
+			      ? json_object_get_int(v)
+			      : 0;
+	if (!fmt || !streq(fmt, JOURNAL_FORMAT) || version < 1 || version > JOURNAL_VERSION) {
+		log_error("%s: not an iommu-own journal of a format version this iommu-own reads (1 to %d): "
+			  "refusing to act on it",
+			  where, JOURNAL_VERSION);
+		return -EBADMSG;
+	}
+	ji->version = version;
+	const char *op = json_member_str(j, "operation");
+	const char *root = json_member_str(j, "sysroot");
+	const char *bid = json_member_str(j, "boot_id");
+	ji->operation = xstrdup(op ? op : "move");
+	ji->root = root ? xstrdup(root) : NULL;
+	ji->boot_id = bid ? xstrdup(bid) : NULL;
+	ji->ours = root && root_is_ours(ka, root);
+	_cleanup_free_ char *mine = journal_boot_id(ka);
+	/* Only a journal of this kernel can be from its earlier boot: another root's is never judged so. */
+	ji->stale = ji->ours && bid && mine && !streq(bid, mine);
+	return 0;
+}
+
+static void binding_from_json(struct json_object *o, struct binding *b)
+{
+	const char *d = json_member_str(o, "driver"), *ov = json_member_str(o, "driver_override");
+	b->driver = d ? xstrdup(d) : NULL;
+	b->override = ov ? xstrdup(ov) : NULL;
+}
+
+static bool jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	return o && json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static int corrupt(const char *where, const char *what)
+{
+	log_error("%s: corrupt journal (%s): inspect the devices, then remove it", where, what);
+	return -EBADMSG;
+}
+
+/* One group entry (a version 2 "groups" element, or a version 1 journal's top level). */
+static int parse_group(struct json_object *g, const char *where, struct txn *t)
+{
+	const char *op = json_member_str(g, "operation");
+	const char *driver = json_member_str(g, "driver");
+	struct json_object *num, *devs;
+	if (!op || (!streq(op, "claim") && !streq(op, "release")) || !json_object_object_get_ex(g, "group", &num) ||
+	    !json_object_is_type(num, json_type_int) || json_object_get_int64(num) < 0 ||
+	    !json_object_object_get_ex(g, "devices", &devs) || !json_object_is_type(devs, json_type_array))
+		return corrupt(where, "missing operation, group or devices");
+	if (!safe_name(driver))
+		return corrupt(where, "driver");
+	struct plan *p = txn_add_plan(t, streq(op, "claim") ? MOVE_CLAIM : MOVE_RELEASE,
+				      (unsigned long)json_object_get_uint64(num), driver);
+	size_t n = json_object_array_length(devs);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i), *b, *w;
+		const char *addr = json_member_str(d, "address");
+		struct pci_addr pa;
+		char canon[32];
+		if (!addr || pci_addr_parse(addr, &pa) < 0 || !json_object_object_get_ex(d, "before", &b) ||
+		    !json_object_object_get_ex(d, "want", &w)) {
+			_cleanup_free_ char *what = xasprintf("device %zu", i);
+			return corrupt(where, what);
+		}
+		pci_addr_format(&pa, canon, sizeof(canon));
+		struct mdev *m = plan_add_device(p, canon);
+		const char *mod = json_member_str(d, "module");
+		m->module = mod ? xstrdup(mod) : NULL;
+		m->moves = jbool(d, "moves");
+		m->kernel_choice = jbool(d, "kernel_choice");
+		m->expect_driver = jbool(d, "expect_driver");
+		m->no_autoprobe = jbool(d, "no_autoprobe");
+		binding_from_json(b, &m->before);
+		binding_from_json(w, &m->want);
+		if (!safe_name(m->module) || !safe_name(m->before.driver) || !safe_name(m->want.driver)) {
+			_cleanup_free_ char *what = xasprintf("device %s names a driver or module that is no name", canon);
+			return corrupt(where, what);
+		}
+	}
+	return 0;
+}
+
+int journal_parse(struct json_object *j, const char *where, struct txn *t)
+{
+	struct json_object *v;
+	int version = json_object_object_get_ex(j, "version", &v) ? json_object_get_int(v) : 0;
+	if (version == 1)
+		return parse_group(j, where, t);
+	struct json_object *groups;
+	if (!json_object_object_get_ex(j, "groups", &groups) || !json_object_is_type(groups, json_type_array) ||
+	    json_object_array_length(groups) == 0)
+		return corrupt(where, "no groups");
+	for (size_t i = 0; i < json_object_array_length(groups); i++) {
+		int r = parse_group(json_object_array_get_idx(groups, i), where, t);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The group a device is in now: 0 with *n, -ENOENT when the device is gone, -ENXIO when in none. */
+static int device_group_now(const struct ka *ka, const char *address, unsigned long *n)
+{
+	_cleanup_free_ char *dir = lay_pci_device(address);
+	_cleanup_close_ int dfd = -1;
+	int r = dir ? ka_open_dir(ka, dir, &dfd) : -EINVAL;
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *g = NULL;
+	r = ka_link_base_at(dfd, "iommu_group", &g);
+	if (r < 0)
+		return r == -ENOENT ? -ENXIO : r;
+	return parse_ulong(g, 10, n) < 0 ? -ENXIO : 0;
+}
+
+/*
+ * A group renumbered since the journal was written (a remove and rescan)
+ * must be the journal's group still: every device in it now is one the
+ * journal lists, so the journal never moves part of another group.
+ */
+static bool lists_whole_group(const struct ka *ka, const struct plan *p, const char *where)
+{
+	_cleanup_free_ char *rel = lay_group_attr(p->now, "devices");
+	struct strv names = { 0 };
+	bool whole = rel && ka_list_dir(ka, rel, &names) == 0;
+	for (size_t i = 0; whole && i < names.n; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < p->n && !listed; j++)
+			listed = streq(p->devs[j].address, names.v[i]);
+		if (!listed) {
+			log_error("%s: the journal's group %lu is group %lu now, which also holds %s, a device the "
+				  "journal does not list: refusing to act on it; inspect the devices, then remove it",
+				  where, p->group, p->now, names.v[i]);
+			whole = false;
+		}
+	}
+	strv_free(&names);
+	return whole;
+}
+
+int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
+{
+	for (size_t g = 0; g < t->n; g++) {
+		struct plan *p = &t->plans[g];
+		const char *first = NULL;
+		unsigned long group = 0;
+		for (size_t i = 0; i < p->n; i++) {
+			struct mdev *m = &p->devs[i];
+			unsigned long now;
+			int r = device_group_now(ka, m->address, &now);
+			if (r == -ENOENT) {
+				m->gone = true;
+				continue;
+			}
+			if (r < 0) {
+				log_error("%s: %s, which the journal moves in group %lu, is in no IOMMU group now: "
+					  "refusing to act on it",
+					  where, m->address, p->group);
+				return -EBADMSG;
+			}
+			if (!first) {
+				first = m->address;
+				group = now;
+			} else if (now != group) {
+				log_error("%s: the journal moves %s and %s together as group %lu, but they are in groups "
+					  "%lu and %lu: it does not describe one group, and is never acted on; inspect the "
+					  "devices, then remove it",
+					  where, first, m->address, p->group, group, now);
+				return -EBADMSG;
+			}
+		}
+		p->now = first ? group : p->group;
+		if (first && p->now != p->group && !lists_whole_group(ka, p, where))
+			return -EBADMSG;
+	}
+	/* Two entries that land in one group now would move one group twice. */
+	for (size_t a = 0; a < t->n; a++)
+		for (size_t b = a + 1; b < t->n; b++)
+			if (t->plans[a].now == t->plans[b].now) {
+				log_error("%s: the journal's groups %lu and %lu are one group (%lu) now: refusing to act on it",
+					  where, t->plans[a].group, t->plans[b].group, t->plans[a].now);
+				return -EBADMSG;
+			}
+	return 0;
+}
