@@ -41,6 +41,14 @@ else
 	not_ok "only src/os/layout.[ch] spells sysfs, procfs and /dev paths" "$leaks"
 fi
 
+# Every JSON string is made valid in one place (shared/escape.c), whatever bytes the tree holds.
+raw_json=$(grep -n 'json_object_new_string\(_len\)\?(' "$src"/*/*.c | grep -v '^[^:]*/shared/escape\.c:' || :)
+if [ -z "$raw_json" ]; then
+	ok "JSON strings are made by json_str() alone"
+else
+	not_ok "JSON strings are made by json_str() alone" "$raw_json"
+fi
+
 # The test itself must be able to fail: a planted leak and a planted upward include are found.
 tmp=$SCRATCH/src
 mkdir -p "$tmp/core"

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "shared/escape.h"
 #include "core/audit.h"
 #include "cmd/commands.h"
 #include "cmd/output.h"
@@ -120,15 +121,15 @@ static int print_json(const struct findings *f)
 	for (size_t i = 0; i < f->n; i++) {
 		const struct finding *x = &f->v[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "code", json_object_new_string(x->code));
-		json_object_object_add(o, "severity", json_object_new_string(severity_to_string(x->severity)));
+		json_object_object_add(o, "code", json_str(x->code));
+		json_object_object_add(o, "severity", json_str(severity_to_string(x->severity)));
 		json_object_object_add(o, "group", x->group ? json_object_new_uint64(x->group->number) : NULL);
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < x->devices.n; j++)
-			json_object_array_add(devs, json_object_new_string(x->devices.v[j]));
+			json_object_array_add(devs, json_str(x->devices.v[j]));
 		json_object_object_add(o, "devices", devs);
-		json_object_object_add(o, "message", json_object_new_string(x->message));
-		json_object_object_add(o, "hint", json_object_new_string(x->hint));
+		json_object_object_add(o, "message", json_str(x->message));
+		json_object_object_add(o, "hint", json_str(x->hint));
 		json_object_array_add(arr, o);
 	}
 	struct json_object *sum = json_object_new_object();

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "shared/escape.h"
 #include "cmd/commands.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
@@ -206,21 +207,21 @@ static struct json_object *json_hex4(unsigned v)
 {
 	static const char digits[] = "0123456789abcdef";
 	char buf[5] = { digits[v >> 12 & 15], digits[v >> 8 & 15], digits[v >> 4 & 15], digits[v & 15], '\0' };
-	return json_object_new_string_len(buf, 4);
+	return json_str(buf);
 }
 
 static struct json_object *device_json(struct pcidb *db, const struct device *d)
 {
 	struct json_object *o = json_object_new_object();
-	json_add(o, "address", json_object_new_string(d->name));
+	json_add(o, "address", json_str(d->name));
 	if (d->has_ids) {
 		json_add(o, "vendor_id", json_hex4(d->vendor));
 		json_add(o, "device_id", json_hex4(d->device));
 		json_add(o, "class", json_hex4(d->class >> 8));
 		_cleanup_free_ char *cn = pcidb_class_name(db, d->class);
 		_cleanup_free_ char *nm = pcidb_device_name(db, d->vendor, d->device);
-		json_add(o, "class_name", json_object_new_string(cn));
-		json_add(o, "name", json_object_new_string(nm));
+		json_add(o, "class_name", json_str(cn));
+		json_add(o, "name", json_str(nm));
 	} else {
 		/* A device that is not on the PCI bus has no IDs. */
 		json_add(o, "vendor_id", NULL);
@@ -229,10 +230,10 @@ static struct json_object *device_json(struct pcidb *db, const struct device *d)
 		json_add(o, "class_name", NULL);
 		json_add(o, "name", NULL);
 	}
-	json_add(o, "driver", json_string_or_null(d->driver));
-	json_add(o, "driver_override", json_string_or_null(d->driver_override));
-	json_add(o, "role", json_object_new_string(role_to_string(d->role)));
-	json_add(o, "reset_method", json_string_or_null(d->reset_method));
+	json_add(o, "driver", json_str(d->driver));
+	json_add(o, "driver_override", json_str(d->driver_override));
+	json_add(o, "role", json_str(role_to_string(d->role)));
+	json_add(o, "reset_method", json_str(d->reset_method));
 	return o;
 }
 
@@ -248,9 +249,9 @@ static int print_json(const struct system *sys, struct pcidb *db)
 			continue;
 		struct json_object *o = json_object_new_object();
 		json_add(o, "group", json_object_new_uint64(g->number));
-		json_add(o, "state", json_object_new_string(group_state_to_string(g->state)));
+		json_add(o, "state", json_str(group_state_to_string(g->state)));
 		json_add(o, "viable", json_object_new_boolean(g->viable));
-		json_add(o, "type", json_string_or_null(g->type));
+		json_add(o, "type", json_str(g->type));
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < g->ndevices; j++)
 			if (g->devices[j]->selected)

@@ -14,6 +14,7 @@
 
 #include "cmd/commands.h"
 #include "os/capture.h"
+#include "shared/escape.h"
 
 struct snapshot_args {
 	const char *dir;
@@ -103,7 +104,7 @@ int cmd_snapshot(struct context *ctx, int argc, char **argv)
 		log_error("snapshot of %s into %s failed: %s", ka_root(ctx->ka), a.dir, ka_strerror(r));
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, "%s: snapshot of %s in %s: %u files, %u links%s\n", program_name, ka_root(ctx->ka), a.dir,
+	esc_fprintf(stderr, "%s: snapshot of %s in %s: %u files, %u links%s\n", program_name, ka_root(ctx->ka), a.dir,
 		s.files, s.links, s.skipped ? " (some unreadable attributes written empty)" : "");
 	return EXIT_OK;
 }

@@ -8,8 +8,9 @@
 
 #include "cmd/commands.h"
 #include "cmd/output.h"
-#include "os/pcidb.h"
 #include "core/why.h"
+#include "os/pcidb.h"
+#include "shared/escape.h"
 
 struct why_args {
 	const char *target;
@@ -67,7 +68,7 @@ static struct json_object *strv_json(const struct strv *v)
 {
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; i < v->n; i++)
-		json_object_array_add(a, json_object_new_string(v->v[i]));
+		json_object_array_add(a, json_str(v->v[i]));
 	return a;
 }
 
@@ -77,7 +78,7 @@ static struct json_object *bits_json(uint16_t bits)
 	struct json_object *a = json_object_new_array();
 	char *save = NULL;
 	for (char *c = strtok_r(s, " ", &save); c; c = strtok_r(NULL, " ", &save))
-		json_object_array_add(a, json_object_new_string(c));
+		json_object_array_add(a, json_str(c));
 	return a;
 }
 
@@ -90,11 +91,11 @@ static int print_json(const struct why *w, struct pcidb *db)
 	for (size_t i = 0; i < w->ndevices; i++) {
 		const struct why_device *wd = &w->devices[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "address", json_object_new_string(wd->dev->name));
+		json_object_object_add(o, "address", json_str(wd->dev->name));
 		json_object_object_add(o, "path", strv_json(&wd->path));
 		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : NULL;
-		json_object_object_add(o, "class_name", json_string_or_null(cls));
-		json_object_object_add(o, "port_type", json_object_new_string(why_port_type(&wd->facts)));
+		json_object_object_add(o, "class_name", json_str(cls));
+		json_object_object_add(o, "port_type", json_str(why_port_type(&wd->facts)));
 		json_object_object_add(o, "multifunction", json_object_new_boolean(wd->facts.multifunction));
 		if (wd->facts.has_acs) {
 			struct json_object *acs = json_object_new_object();
@@ -111,48 +112,49 @@ static int print_json(const struct why *w, struct pcidb *db)
 	for (size_t i = 0; i < w->nreasons; i++) {
 		const struct why_reason *r = &w->reasons[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "kind", json_object_new_string(why_kind_to_string(r->kind)));
-		json_object_object_add(o, "device", json_string_or_null(r->device));
+		json_object_object_add(o, "kind", json_str(why_kind_to_string(r->kind)));
+		json_object_object_add(o, "device", json_str(r->device));
 		json_object_object_add(o, "devices", strv_json(&r->members));
 		json_object_object_add(o, "missing_acs", bits_json(r->kind == WHY_ACS_DISABLED || r->kind == WHY_ACS_MISSING ? r->missing : 0));
-		json_object_object_add(o, "message", json_object_new_string(r->message));
+		json_object_object_add(o, "message", json_str(r->message));
 		json_object_array_add(reasons, o);
 	}
 	json_object_object_add(doc, "reasons", reasons);
 	json_object_object_add(doc, "split", strv_json(&w->split));
 	struct json_object *notes = json_object_new_array();
 	if (w->acs_override)
-		json_object_array_add(notes, json_object_new_string(booted_override));
+		json_object_array_add(notes, json_str(booted_override));
 	if (w->ndevices > 1)
-		json_object_array_add(notes, json_object_new_string(override_note));
+		json_object_array_add(notes, json_str(override_note));
 	json_object_object_add(doc, "notes", notes);
 	return output_json(doc);
 }
 
 static void print_text(const struct why *w, struct pcidb *db)
 {
-	printf("group %lu: %zu device%s\n", w->group->number, w->ndevices, w->ndevices == 1 ? "" : "s");
+	esc_fprintf(stdout, "group %lu: %zu device%s\n", w->group->number, w->ndevices, w->ndevices == 1 ? "" : "s");
 	for (size_t i = 0; i < w->ndevices; i++) {
 		const struct why_device *wd = &w->devices[i];
 		_cleanup_free_ char *path = strv_join(&wd->path, " > ");
 		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
 		_cleanup_free_ char *acs = acs_text(&wd->facts);
-		printf("  %s\n      %s, %s%s, %s\n", path, cls, why_port_type(&wd->facts),
-		       wd->facts.multifunction ? " (multifunction)" : "", acs);
+		esc_fprintf(stdout, "  %s\n", path);
+		esc_fprintf(stdout, "      %s, %s%s, %s\n", cls, why_port_type(&wd->facts),
+			    wd->facts.multifunction ? " (multifunction)" : "", acs);
 	}
 	if (w->ndevices < 2) {
-		printf("It holds one device: it shares nothing.\n");
+		esc_fprintf(stdout, "It holds one device: it shares nothing.\n");
 	} else {
-		printf("Why they share a group:\n");
+		esc_fprintf(stdout, "Why they share a group:\n");
 		for (size_t i = 0; i < w->nreasons; i++)
-			printf("  - %s\n", w->reasons[i].message);
-		printf("What would split it:\n");
+			esc_fprintf(stdout, "  - %s\n", w->reasons[i].message);
+		esc_fprintf(stdout, "What would split it:\n");
 		for (size_t i = 0; i < w->split.n; i++)
-			printf("  - %s\n", w->split.v[i]);
-		printf("Note: %s\n", override_note);
+			esc_fprintf(stdout, "  - %s\n", w->split.v[i]);
+		esc_fprintf(stdout, "Note: %s\n", override_note);
 	}
 	if (w->acs_override)
-		printf("Warning: %s\n", booted_override);
+		esc_fprintf(stdout, "Warning: %s\n", booted_override);
 }
 
 int cmd_why(struct context *ctx, int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "shared/escape.h"
 #include "cmd/interrupt.h"
 #include "cmd/move.h"
 #include "cmd/output.h"
@@ -411,8 +412,8 @@ static int run_recover(struct run *r)
 	if (!st) {
 		if (r->o->json) {
 			_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-			json_object_object_add(doc, "operation", json_object_new_string("recover"));
-			json_object_object_add(doc, "result", json_object_new_string("nothing-to-do"));
+			json_object_object_add(doc, "operation", json_str("recover"));
+			json_object_object_add(doc, "result", json_str("nothing-to-do"));
 			output_json(doc);
 		} else {
 			printf("nothing to recover: no interrupted operation\n");

@@ -150,11 +150,6 @@ int output_json(struct json_object *doc)
 	return 0;
 }
 
-struct json_object *json_string_or_null(const char *s)
-{
-	return json_str(s);
-}
-
 void output_error_json(const char *code, const char *message)
 {
 	struct json_object *doc = json_object_new_object(), *e = json_object_new_object();

@@ -81,8 +81,6 @@ static inline void json_add(struct json_object *o, const char *literal_key, stru
 {
 	json_object_object_add_ex(o, literal_key, value, JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
-/* json-c helpers: a string or null. */
-struct json_object *json_string_or_null(const char *s);
 /*
  * With -J, a failure still prints one JSON document on stdout:
  * {"error": {"code": CODE, "message": MESSAGE}}; the exit status is the caller's.

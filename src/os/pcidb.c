@@ -10,6 +10,7 @@
 #include <pci/pci.h>
 
 #include "os/layout.h"
+#include "shared/escape.h"
 #include "os/pcidb.h"
 #include "shared/util.h"
 
@@ -71,7 +72,7 @@ static void _printf_(1, 2) __attribute__((noreturn)) pci_error_cb(char *msg, ...
 	va_list ap;
 	va_start(ap, msg);
 	fprintf(stderr, "%s: libpci: ", program_name);
-	vfprintf(stderr, msg, ap);
+	esc_vfprintf(stderr, msg, ap);
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(EXIT_USAGE);
@@ -82,7 +83,7 @@ static void _printf_(1, 2) pci_warning_cb(char *msg, ...)
 	va_list ap;
 	va_start(ap, msg);
 	fprintf(stderr, "%s: warning: libpci: ", program_name);
-	vfprintf(stderr, msg, ap);
+	esc_vfprintf(stderr, msg, ap);
 	fputc('\n', stderr);
 	va_end(ap);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "os/layout.h"
+#include "shared/escape.h"
 #include "os/resolve.h"
 #include "os/state.h"
 
@@ -189,7 +190,7 @@ int state_lock(struct state *st, const volatile sig_atomic_t *stop)
 			close(fd);
 			return r;
 		}
-		fprintf(stderr, "%s: waiting for another iommu-own operation to finish (%s/lock)\n", program_name,
+		esc_fprintf(stderr, "%s: waiting for another iommu-own operation to finish (%s/lock)\n", program_name,
 			st->path);
 		while (flock(fd, LOCK_EX) < 0) {
 			if (errno != EINTR || (stop && *stop)) {
