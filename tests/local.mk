@@ -7,14 +7,16 @@ SCRIPT_TESTS += \
 	tests/replay-engine.sh \
 	tests/snapshot.sh \
 	tests/docs.sh \
-	tests/layers.sh
+	tests/layers.sh \
+	tests/hostile.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \
 	tests/lib.sh \
 	tests/cli/cases \
 	tests/cli/expected \
-	tests/fixtures
+	tests/fixtures \
+	tests/upgrade
 
 # A JSON validator for the script tests (json-c, which the tool links anyway).
 check_PROGRAMS += tests/jsoncheck

@@ -4,11 +4,14 @@
 
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "os/layout.h"
 #include "os/drivers.h"
 
 static const struct command commands[] = {
@@ -89,8 +92,26 @@ static char *global_help_filter(int key, const char *text, void *input _unused_)
 static const struct argp global_argp = { global_options, global_parse, "[COMMAND [OPTIONS] [GROUP|DEVICE...]]",
 					 doc, NULL, global_help_filter, NULL };
 
+/*
+ * A standard descriptor that is closed gets /dev/null opened the wrong way
+ * round: what the tool opens later (a journal, a lock) can then never become
+ * its stdout, and a report written there fails as a write should.
+ */
+static void guard_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open(LAY_DEV_NULL, (fd == 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
+	guard_std_fds();
 	setlocale(LC_ALL, "");
 	argp_err_exit_status = EXIT_USAGE;
 	struct context ctx = { 0 };
@@ -118,7 +139,8 @@ int main(int argc, char **argv)
 	}
 	ka_free(ctx.ka);
 	drivers_reset_extra();
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	/* A command that printed its report checked it already (a move's EXIT_REPORT_LOST). */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && (r == EXIT_OK || r == EXIT_FINDINGS)) {
 		log_error("write error on standard output");
 		return EXIT_USAGE;
 	}

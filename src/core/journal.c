@@ -8,6 +8,7 @@
 
 #include "core/journal.h"
 #include "core/record.h"
+#include "os/drivers.h"
 #include "os/layout.h"
 #include "shared/escape.h"
 
@@ -266,6 +267,38 @@ static bool lists_whole_group(const struct ka *ka, const struct plan *p, const c
 	return whole;
 }
 
+/*
+ * Whether the driver a device is on now is one the move could have left it
+ * on: its driver before, the one wanted, or none (between an unbind and a
+ * bind); for a release that let the kernel choose, any driver but VFIO. A
+ * device on another driver was never part of this move.
+ */
+static bool driver_possible(const struct mdev *m, const char *now)
+{
+	if (!now || str_eq_null(now, m->before.driver) || str_eq_null(now, m->want.driver))
+		return true;
+	return m->kernel_choice && driver_role(now, false) != ROLE_USER;
+}
+
+static int check_device(const struct ka *ka, struct mdev *m, const struct plan *p, const char *where)
+{
+	if (!m->moves || m->gone)
+		return 0;
+	struct binding now;
+	int r = model_read_binding(ka, m->address, &now);
+	if (r == -ENOENT) {
+		m->gone = true;
+		return 0;
+	}
+	bool ok = r == 0 && driver_possible(m, now.driver);
+	if (r == 0 && !ok)
+		log_error("%s: %s is on %s, a driver the journal's %s of group %lu could not have left it on: the "
+			  "journal does not describe it, and is never acted on; inspect the devices, then remove it",
+			  where, m->address, now.driver, move_kind_name(p->kind), p->group);
+	binding_clear(&now);
+	return ok ? 0 : -EBADMSG;
+}
+
 int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
 {
 	for (size_t g = 0; g < t->n; g++) {
@@ -300,6 +333,9 @@ int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
 		p->now = first ? group : p->group;
 		if (first && p->now != p->group && !lists_whole_group(ka, p, where))
 			return -EBADMSG;
+		for (size_t i = 0; i < p->n; i++)
+			if (check_device(ka, &p->devs[i], p, where) < 0)
+				return -EBADMSG;
 	}
 	/* Two entries that land in one group now would move one group twice. */
 	for (size_t a = 0; a < t->n; a++)

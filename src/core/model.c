@@ -640,8 +640,7 @@ int model_read_config(struct system *sys, const struct ka *ka, struct pcidb *db)
 		if (r < 0)
 			return read_error(ka, dir, NULL, r, NULL);
 		/* libpci follows links: only hand it a plain file inside the sysroot. */
-		struct stat st;
-		if (fstatat(dfd, "config", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (!ka_is_regular_at(dfd, "config"))
 			continue;
 		unsigned char hdr[64];
 		if (pcidb_read_config(db, &d->addr, 0, hdr, sizeof(hdr)) < 0)

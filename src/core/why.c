@@ -121,7 +121,8 @@ static int facts_of(const struct why *w, struct pcidb *db, const char *addr, str
 		return -EINVAL;
 	_cleanup_free_ char *dir = lay_pci_device(addr);
 	_cleanup_close_ int dfd = -1;
-	if (!dir || ka_open_dir(w->ka, dir, &dfd) < 0 || !ka_exists_at(dfd, "config"))
+	/* libpci opens config itself, blocking: only a plain file is handed to it. */
+	if (!dir || ka_open_dir(w->ka, dir, &dfd) < 0 || !ka_is_regular_at(dfd, "config"))
 		return -ENOENT;
 	return pcidb_facts(db, &a, f);
 }

@@ -291,6 +291,12 @@ int ka_link_base_at(int dirfd, const char *name, char **ret)
 	}
 }
 
+bool ka_is_regular_at(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
 bool ka_exists_at(int dirfd, const char *name)
 {
 	struct stat st;

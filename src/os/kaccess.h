@@ -63,6 +63,11 @@ int ka_link_base_at(int dirfd, const char *name, char **ret);
 /* Whether <dirfd>/<name> exists (without following a final symlink). */
 bool ka_exists_at(int dirfd, const char *name);
 /*
+ * Whether <dirfd>/<name> is a regular file (not through a link): what a
+ * library that opens files itself, blocking (libpci's config), may be given.
+ */
+bool ka_is_regular_at(int dirfd, const char *name);
+/*
  * A PCI device's real directory, "sys/devices/.../0000:01:00.0", from its
  * link in the bus's device list, resolved lexically beneath the root:
  * -ENODEV when there is no such device, -EXDEV when the link climbs out.

@@ -106,9 +106,11 @@ char *lay_proc_pid(const char *pid, const char *what)
 
 char *lay_override_decode(const char *text)
 {
-	if (!text || !*text || streq(text, "(null)"))
+	/* The kernel keeps a write up to its first newline: more lines come only from a damaged tree. */
+	size_t len = text ? strcspn(text, "\n") : 0;
+	if (len == 0 || (len == 6 && strncmp(text, "(null)", 6) == 0))
 		return NULL;
-	return xstrdup(text);
+	return xstrndup(text, len);
 }
 
 const char *lay_override_encode(const char *override)
