@@ -14,7 +14,7 @@ EXTRA_PROGRAMS = bench/floor bench/timeit
 bench_floor_SOURCES = bench/floor.c
 bench_timeit_SOURCES = bench/timeit.c
 
-EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c
+EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c bench/gen-group.sh bench/growth.sh
 
 bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
 	IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
@@ -22,15 +22,22 @@ bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
 	BENCH_TIMEIT='$(abs_top_builddir)/bench/timeit$(EXEEXT)' \
 	bash '$(top_srcdir)/bench/run.sh' $(BENCH_SIZES)
 
+# How costs grow with a group's size and with the host's VFIO devices
+# (bench/growth.sh): per doubling, from the smallest and largest size of one run.
+bench-growth: iommu-own$(EXEEXT) bench/timeit$(EXEEXT)
+	IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
+	BENCH_TIMEIT='$(abs_top_builddir)/bench/timeit$(EXEEXT)' \
+	bash '$(top_srcdir)/bench/growth.sh'
+
 # Only what gen.sh made (dev<N>/ trees and unfinished .gen.*/), wherever they are.
 bench-clean:
 	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
 	@for d in "$${BENCH_TREES:-/dev/shm/iommu-own-bench-$$(id -u)/trees}" bench/trees; do \
 	  test -d "$$d" || continue; \
-	  echo "rm -rf $$d/dev* $$d/.gen.*"; rm -rf "$$d"/dev[0-9]* "$$d"/.gen.*; \
+	  echo "rm -rf $$d/dev* $$d/.gen.*"; rm -rf "$$d"/dev[0-9]* "$$d"/group[0-9]* "$$d"/mixed[0-9]* "$$d"/vfio[0-9]* "$$d"/.gen.*; \
 	  rmdir "$$d" 2>/dev/null || :; \
 	done
 
 clean-local: bench-clean
 
-.PHONY: bench bench-clean
+.PHONY: bench bench-growth bench-clean

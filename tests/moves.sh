@@ -167,6 +167,40 @@ echo "# kill points: $kills tried, $kill_failed left a partial state"
 [ "$kills" -ge 30 ] && [ "$kill_failed" -eq 0 ]
 verdict "SIGKILL after each write of claim, then recover: all devices claimed or none ($kills points)"
 
+# ---- SIGTERM, SIGINT, SIGHUP after each write ----------------------------------
+# Caught: the move stops, rolls back and exits 128+N with no journal left;
+# after the last write only the verification is left, so it finishes (exit 0).
+sigs=0
+sig_failed=0
+for f in halfbound workstation vmd; do
+	for g in $(claimable "$f"); do
+		n=$(writes_of "$FIXTURES/$f" claim "$g")
+		for i in $(seq 1 "$n"); do
+			sig=TERM want=143
+			case $((i % 3)) in 1) sig=INT want=130 ;; 2) sig=HUP want=129 ;; esac
+			root=$(fresh_copy "$f")
+			echo "signal $i $sig" >"$root/replay-faults"
+			iommu_own "$root" claim "$g" >"$SCRATCH/out" 2>&1
+			rc=$?
+			rm -f "$root/replay-faults"
+			sigs=$((sigs + 1))
+			if [ "$i" -eq "$n" ]; then
+				ok_end=$([ $rc -eq 0 ] && grep -q "came after the last write" "$SCRATCH/out" && echo y)
+			else
+				ok_end=$([ $rc -eq "$want" ] && same_tree "$root" "$FIXTURES/$f" &&
+					grep -q "interrupted by SIG$sig; rolled back" "$SCRATCH/out" && echo y)
+			fi
+			if [ "$ok_end" != y ] || [ -e "$root/run/iommu-own/journal.json" ]; then
+				sig_failed=$((sig_failed + 1))
+				not_ok "$f: claim $g with SIG$sig after write $i of $n (rc $rc)" "$(cat "$SCRATCH/out")"
+			fi
+		done
+	done
+done
+echo "# signal points: $sigs tried, $sig_failed did not end rolled back (or finished after the last write)"
+[ "$sigs" -ge 10 ] && [ "$sig_failed" -eq 0 ]
+verdict "SIGTERM, SIGINT or SIGHUP after each write of a claim: rolled back, exit 128+N; after the last write finished ($sigs points)"
+
 # A kill after the last write: recover finishes the claim and keeps its record for release.
 root=$(fresh_copy halfbound)
 n=$(writes_of "$root" claim 2)

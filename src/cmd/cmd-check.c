@@ -72,6 +72,23 @@ static const struct argp check_argp = {
 	check_children, NULL, NULL
 };
 
+/*
+ * The DEVICES cell: every address in raw output (-r, for scripts); in the
+ * aligned table the first few and a count, since every line is padded to
+ * the widest cell and one group of thousands would pad them all.
+ */
+#define TABLE_DEVICES 4
+static char *devices_cell(const struct strv *devices, bool raw)
+{
+	if (devices->n == 0)
+		return xstrdup("-");
+	if (raw || devices->n <= TABLE_DEVICES)
+		return strv_join(devices, ",");
+	struct strv first = { .v = devices->v, .n = TABLE_DEVICES };
+	_cleanup_free_ char *head = strv_join(&first, ",");
+	return xasprintf("%s,... (%zu in all)", head, devices->n);
+}
+
 static int print_table(const struct findings *f, const struct outopts *o)
 {
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, false);
@@ -93,7 +110,7 @@ static int print_table(const struct findings *f, const struct outopts *o)
 				s = x->group ? xasprintf("%lu", x->group->number) : xstrdup("-");
 				break;
 			case COL_DEVICES:
-				s = x->devices.n ? strv_join(&x->devices, ",") : xstrdup("-");
+				s = devices_cell(&x->devices, o->raw);
 				break;
 			case COL_MESSAGE:
 				s = xstrdup(x->message);

@@ -50,8 +50,10 @@ static const struct argp claim_argp = {
 	"Move every device of an IOMMU group to vfio-pci (a DEVICE selects its group), all or none: "
 	"overrides first, then unbinds, then binds, verified by re-reading; any failure rolls every "
 	"device back. Bridges and devices on pcieport or pci-stub are left alone.\v"
-	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage error, "
-	"3 failed and the rollback is incomplete (run 'iommu-own recover').",
+	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage or runtime "
+	"error, 3 failed and the rollback is incomplete (run recover), 4 an interrupted move is pending "
+	"(run recover), 5 a write is stuck in the kernel, 7 done but the report was lost, 128+N "
+	"interrupted by signal N and rolled back.",
 	claim_children, NULL, NULL
 };
 

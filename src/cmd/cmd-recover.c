@@ -29,7 +29,8 @@ static const struct argp recover_argp = {
 	"when every device already reached its end state the move is finished, otherwise every device "
 	"is rolled back to its state before the move, as the journal recorded it.\v"
 	"Exit status: 0 recovered or nothing to recover, 1 rollback refused while a process holds the "
-	"devices (nothing written), 2 usage error or unusable journal, 3 the rollback is incomplete.",
+	"devices (nothing written), 2 usage error or unusable journal, 3 the rollback is incomplete, "
+	"5 a write is stuck in the kernel, 7 done but the report was lost.",
 	recover_children, NULL, NULL
 };
 

@@ -39,8 +39,10 @@ static const struct argp release_argp = {
 	"Move the VFIO devices of an IOMMU group back to the drivers they had before 'iommu-own claim', as "
 	"recorded; without a record, clear their overrides and let the kernel choose, loading the module "
 	"that matches each device first. All devices or none. Refused while a process holds the group open.\v"
-	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage error, "
-	"3 failed and the rollback is incomplete (run 'iommu-own recover').",
+	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage or runtime "
+	"error, 3 failed and the rollback is incomplete (run recover), 4 an interrupted move is pending "
+	"(run recover), 5 a write is stuck in the kernel, 7 done but the report was lost, 128+N "
+	"interrupted by signal N and rolled back.",
 	release_children, NULL, NULL
 };
 

@@ -71,7 +71,9 @@ static char doc[] =
 	"Report and change who owns the DMA of each IOMMU group: kernel drivers, "
 	"user space (VFIO), nobody, or both at once (mixed).\v"
 	"'iommu-own COMMAND --help' describes a command. Exit status: 0 success, "
-	"1 findings or refusal, 2 usage or runtime error, 3 incomplete rollback.";
+	"1 findings or refusal, 2 usage or runtime error, 3 incomplete rollback, 4 an interrupted move "
+	"is pending, 5 a write is stuck in the kernel, 7 done but the report was lost, 128+N interrupted "
+	"by signal N (see the man page, EXIT STATUS).";
 
 /* The command list in --help comes from the command table. */
 static char *global_help_filter(int key, const char *text, void *input _unused_)

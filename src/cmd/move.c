@@ -270,7 +270,7 @@ static int execute_move(struct run *r)
 		if (state_remove(&r->kernel, JOURNAL_NAME) < 0)
 			log_warning("removing %s/%s failed: recover will find the move done", r->kernel.path, JOURNAL_NAME);
 		if (interrupt_signal)
-			log_warning("%s came after the last write: the %s was finished", sigabbrev_np(interrupt_signal),
+			log_warning("SIG%s came after the last write: the %s was finished", sigabbrev_np(interrupt_signal),
 				    r->ro.operation);
 		return done(r, RESULT_DONE);
 	}
@@ -336,7 +336,7 @@ static int run_move(struct run *r)
 	if (txn_moving(t) == 0) {
 		bool all_skipped = true;
 		for (size_t i = 0; i < p->n; i++)
-			all_skipped &= p->devs[i].skip && !streq(p->devs[i].skip, "already there");
+			all_skipped &= p->devs[i].skip != SKIP_NONE && p->devs[i].skip != SKIP_ALREADY;
 		if (o->cmd == CMD_CLAIM && all_skipped) {
 			t->error = xasprintf("group %lu holds only bridges and devices on pcieport or pci-stub, which "
 					     "moves leave alone: nothing to claim", g->number);
@@ -535,7 +535,8 @@ int move_run(struct context *ctx, struct move_options *o)
 	static const char *const names[] = { [CMD_CLAIM] = "claim", [CMD_RELEASE] = "release", [CMD_RECOVER] = "recover" };
 	interrupt_catch();
 	struct run r = { .ctx = ctx, .o = o };
-	r.ro = (struct report_options){ .operation = names[o->cmd], .json = o->json, .dry_run = o->dry_run };
+	r.ro = (struct report_options){ .operation = names[o->cmd], .recovering = o->cmd == CMD_RECOVER,
+					.json = o->json, .dry_run = o->dry_run };
 	r.t.stop = &interrupt_signal;
 	r.kernel.dirfd = r.kernel.lockfd = r.records.dirfd = r.records.lockfd = -1;
 	int status = run(&r);

@@ -117,7 +117,7 @@ static struct json_object *devices_json(const struct txn *t, enum result res, bo
 			struct json_object *x = json_object_new_object();
 			json_object_object_add(x, "address", json_str(m->address));
 			json_object_object_add(x, "moves", json_object_new_boolean(m->moves));
-			json_object_object_add(x, "skip", json_str(m->gone ? "removed" : m->skip));
+			json_object_object_add(x, "skip", json_str(skip_name(m->gone ? SKIP_REMOVED : m->skip)));
 			json_object_object_add(x, "before", binding_json(&m->before));
 			json_object_object_add(x, "want", m->kernel_choice ? NULL : binding_json(&m->want));
 			bool after = have_after && !m->gone;
@@ -175,7 +175,8 @@ static void text_devices(FILE *out, const struct txn *t, enum result res)
 			if (m->gone)
 				esc_fprintf(out, "  %s  removed from the system: nothing to do for it\n", m->address);
 			else if (!m->moves)
-				esc_fprintf(out, "  %s  left alone (%s)\n", m->address, m->skip ? m->skip : "unchanged");
+				esc_fprintf(out, "  %s  left alone (%s)\n", m->address,
+					    m->skip != SKIP_NONE ? skip_name(m->skip) : "unchanged");
 			else if (res == RESULT_DONE || res == RESULT_FINISHED)
 				esc_fprintf(out, "  %s  %s -> %s (override %s)%s\n", m->address, binding_text(&m->before),
 					    binding_text(&m->after), ov,
@@ -205,7 +206,7 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 	text_refusals(t);
 	switch (res) {
 	case RESULT_REFUSED:
-		if (streq(o->operation, "recover"))
+		if (o->recovering)
 			esc_fprintf(stderr, "%s: rollback of the interrupted %s of %s %s refused: nothing was changed, "
 				    "the journal is kept\n", program_name, what, gw, groups);
 		else
@@ -241,8 +242,8 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 		esc_fprintf(out, "%s: %s of %s %s failed: %s; rolled back:\n", program_name, what, gw, groups, t->error);
 		break;
 	case RESULT_INTERRUPTED:
-		esc_fprintf(out, "%s: %s of %s %s interrupted by %s; rolled back:\n", program_name, what, gw, groups,
-			    sigabbrev_np(o->signal) ? sigabbrev_np(o->signal) : "a signal");
+		esc_fprintf(out, "%s: %s of %s %s interrupted by SIG%s; rolled back:\n", program_name, what, gw, groups,
+			    sigabbrev_np(o->signal) ? sigabbrev_np(o->signal) : "?");
 		break;
 	case RESULT_BLOCKED:
 		esc_fprintf(out, "%s: %s of %s %s: %s; the journal is kept:\n", program_name, what, gw, groups, t->error);

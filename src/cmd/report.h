@@ -23,6 +23,7 @@ enum result {
 
 struct report_options {
 	const char *operation;   /* "claim", "release", "recover" */
+	bool recovering;         /* recover: a rollback refused keeps the journal */
 	bool json;
 	bool dry_run;
 	const char *recover_cmd; /* the exact recover command to paste */

@@ -62,20 +62,31 @@ static struct finding *add(struct findings *f, const char *code, const struct gr
 	return x;
 }
 
-/* "0000:01:00.0 (vfio-pci), 0000:01:00.1 (snd_hda_intel)" for the devices of a role. */
+/* How many devices a message names before it counts the rest: a group of thousands stays one line. */
+#define MESSAGE_DEVICES 8
+
+/*
+ * "0000:01:00.0 (vfio-pci), 0000:01:00.1 (snd_hda_intel)" for the devices of
+ * a role, the first MESSAGE_DEVICES of them and then "and N more"; every
+ * address goes to addrs.
+ */
 static char *describe_role(const struct group *g, enum role role, struct strv *addrs)
 {
-	char *s = xstrdup("");
+	struct strv parts = { 0 };
+	size_t count = 0;
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
 		if (d->role != role)
 			continue;
-		char *next = xasprintf("%s%s%s (%s)", s, *s ? ", " : "", d->name, d->driver ? d->driver : "no driver");
-		free(s);
-		s = next;
+		if (count++ < MESSAGE_DEVICES)
+			strv_push(&parts, xasprintf("%s (%s)", d->name, d->driver ? d->driver : "no driver"));
 		if (addrs)
 			strv_push(addrs, xstrdup(d->name));
 	}
+	if (count > MESSAGE_DEVICES)
+		strv_push(&parts, xasprintf("and %zu more", count - MESSAGE_DEVICES));
+	char *s = strv_join(&parts, ", ");
+	strv_free(&parts);
 	return s;
 }
 

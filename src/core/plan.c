@@ -125,8 +125,8 @@ void plan_claim(const struct ka *ka, const struct group *g, const char *driver, 
 		const struct device *d = g->devices[i];
 		struct mdev *m = add_from_model(p, d);
 		m->no_autoprobe = ka_vf_autoprobe_off(ka, m->address);
-		m->skip = d->is_pci ? move_skip_reason(d) : "not a PCI device";
-		if (m->skip) {
+		m->skip = d->is_pci ? move_skip_reason(d) : SKIP_NOT_PCI;
+		if (m->skip != SKIP_NONE) {
 			m->want.driver = xstrdup_or_null(d->driver);
 			m->want.override = xstrdup_or_null(d->driver_override);
 			continue;
@@ -135,7 +135,7 @@ void plan_claim(const struct ka *ka, const struct group *g, const char *driver, 
 		m->want.override = xstrdup(driver);
 		m->moves = !binding_eq(&m->before, &m->want);
 		if (!m->moves)
-			m->skip = "already there";
+			m->skip = SKIP_ALREADY;
 		if (d->driver)
 			m->module = driver_module_of(ka, d->driver);
 	}
@@ -174,7 +174,7 @@ void plan_release(struct ka *ka, const struct group *g, struct json_object *reco
 		struct mdev *m = add_from_model(p, d);
 		m->no_autoprobe = ka_vf_autoprobe_off(ka, m->address);
 		if (!d->is_pci || d->role != ROLE_USER) {
-			m->skip = !d->is_pci ? "not a PCI device" : "not on VFIO";
+			m->skip = !d->is_pci ? SKIP_NOT_PCI : SKIP_NOT_VFIO;
 			m->want.driver = xstrdup_or_null(d->driver);
 			m->want.override = xstrdup_or_null(d->driver_override);
 			continue;

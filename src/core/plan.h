@@ -27,7 +27,7 @@ struct mdev {
 	bool expect_driver;    /* kernel_choice: a module matches, so some driver must bind */
 	bool no_autoprobe;     /* a VF whose PF has sriov_drivers_autoprobe 0: binds only through an override */
 	bool moves;
-	const char *skip;      /* why it is left alone */
+	enum skip skip;        /* why it is left alone */
 	bool gone;             /* recover: the device no longer exists (hot-removed) */
 	struct binding after;  /* as re-read at the end */
 	bool ok;               /* after matches what was wanted (the end state, or before on rollback) */

@@ -62,15 +62,31 @@ static void refuse(struct refusals *out, const struct strv *force, const char *c
 		out->blocking++;
 }
 
-const char *move_skip_reason(const struct device *d)
+static const char *const skip_names[_SKIP_MAX] = {
+	[SKIP_NONE] = NULL,
+	[SKIP_BRIDGE] = "bridge",
+	[SKIP_PCIEPORT] = "on pcieport",
+	[SKIP_PCI_STUB] = "on pci-stub",
+	[SKIP_NOT_PCI] = "not a PCI device",
+	[SKIP_ALREADY] = "already there",
+	[SKIP_NOT_VFIO] = "not on VFIO",
+	[SKIP_REMOVED] = "removed",
+};
+
+const char *skip_name(enum skip s)
+{
+	return s < _SKIP_MAX ? skip_names[s] : NULL;
+}
+
+enum skip move_skip_reason(const struct device *d)
 {
 	if (device_is_bridge(d))
-		return "bridge";
+		return SKIP_BRIDGE;
 	if (d->driver && driver_name_eq(d->driver, "pcieport"))
-		return "on pcieport";
+		return SKIP_PCIEPORT;
 	if (d->driver && driver_name_eq(d->driver, "pci-stub"))
-		return "on pci-stub";
-	return NULL;
+		return SKIP_PCI_STUB;
+	return SKIP_NONE;
 }
 
 static const char *class_kind(uint32_t class)
@@ -298,7 +314,7 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 			refuse(out, force, "chipset", d->name,
 			       "group %lu holds %s, %s: handing the chipset to a guest can hang the host", g->number,
 			       d->name, kind);
-		if (move_skip_reason(d)) {
+		if (move_skip_reason(d) != SKIP_NONE) {
 			if (d->role == ROLE_KERNEL)
 				refuse(out, force, "kernel-bridge", d->name,
 				       "%s is a bridge on %s, a kernel DMA driver: the group cannot become viable",

@@ -28,11 +28,25 @@ struct refusals {
 };
 void refusals_free(struct refusals *r);
 
+/* Why a move leaves a device alone; the names are a JSON contract ("skip"). */
+enum skip {
+	SKIP_NONE,
+	SKIP_BRIDGE,
+	SKIP_PCIEPORT,
+	SKIP_PCI_STUB,
+	SKIP_NOT_PCI,
+	SKIP_ALREADY,  /* claim: already on the driver with its override */
+	SKIP_NOT_VFIO, /* release: not on a VFIO driver */
+	SKIP_REMOVED,  /* recover: no longer in the system */
+	_SKIP_MAX,
+};
+const char *skip_name(enum skip s);
+
 /*
- * Whether a device is left alone by moves: bridges (header type != 0) and
- * devices on pcieport or pci-stub. Returns the reason, or NULL.
+ * Whether a device is left alone by moves whatever they are: bridges
+ * (header type != 0) and devices on pcieport or pci-stub; SKIP_NONE when not.
  */
-const char *move_skip_reason(const struct device *d);
+enum skip move_skip_reason(const struct device *d);
 
 /*
  * Claim to driver: boot-vga, mounted, netdev-active, sriov-pf (for the

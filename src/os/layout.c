@@ -113,6 +113,12 @@ char *lay_override_decode(const char *text)
 	return xstrndup(text, len);
 }
 
+char *lay_override_show(const char *written)
+{
+	size_t len = strcspn(written, "\n");
+	return len ? xasprintf("%.*s\n", (int)len, written) : xstrdup("(null)\n");
+}
+
 const char *lay_override_encode(const char *override)
 {
 	return override && *override ? override : "\n";

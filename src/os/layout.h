@@ -73,6 +73,12 @@ char *lay_proc_pid(const char *pid, const char *what);
  */
 char *lay_override_decode(const char *text);
 /*
+ * What the kernel shows in driver_override after the bytes written were
+ * stored (driver_override_show): the text up to the first newline and a
+ * newline, or "(null)\n" when that is empty. The caller frees it.
+ */
+char *lay_override_show(const char *written);
+/*
  * The bytes to write to driver_override for override (NULL or "" clears it):
  * the kernel stores a write up to its first newline and clears on "\n".
  */

@@ -414,7 +414,7 @@ static int do_override(struct ka *ka, const struct ka_write *w)
 	if (devfd < 0)
 		return devfd == -ENOENT ? -ENODEV : devfd;
 	const char *v = ka_write_value(w);
-	size_t len = strcspn(v, "\n");
+	/* driver_override_store(): a value of PAGE_SIZE - 1 bytes or more is refused. */
 	if (strlen(v) >= 4096 - 1)
 		return -EINVAL;
 	_cleanup_free_ char *rel = lay_pci_device_attr(w->device, "driver_override");
@@ -428,7 +428,7 @@ static int do_override(struct ka *ka, const struct ka_write *w)
 	ssize_t got = read(cfd, buf, sizeof(buf));
 	if (got == (ssize_t)strlen(v) && memcmp(buf, v, (size_t)got) == 0)
 		return 0;
-	_cleanup_free_ char *content = len ? xasprintf("%.*s\n", (int)len, v) : xstrdup("(null)\n");
+	_cleanup_free_ char *content = lay_override_show(v);
 	return write_file(ka, rel, content, false);
 }
 
