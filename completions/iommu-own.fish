@@ -115,7 +115,7 @@ function __iommu_own_args_given --description 'Count the arguments after the com
         switch $t
             case --
                 set dashdash 1
-            case --driver --force --state-dir
+            case --driver --force --state-dir --timeout
                 set need 1
             case '-*'
             case '*'
@@ -197,7 +197,8 @@ complete -c iommu-own -n '__iommu_own_using_command why' -s J -l json -d 'Print 
 # Options of claim, release and recover
 set -l move '__iommu_own_using_command claim release recover'
 complete -c iommu-own -n $move -s J -l json -d 'Report in JSON (a stable format)'
-complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the lock, journal and records in DIR'
+complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the records of claims in DIR'
+complete -c iommu-own -n $move -l timeout -x -a '10 30 60 120' -d 'Seconds one write may block in the kernel'
 complete -c iommu-own -n '__iommu_own_using_command claim release' -l dry-run -d 'Print the writes in order and change nothing'
 complete -c iommu-own -n '__iommu_own_using_command why claim release; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
 

@@ -117,7 +117,8 @@ _iommu_own() {
     )
     move=(
       '(-J --json)'{-J,--json}'[report in JSON (a stable format)]'
-      '--state-dir=[keep the lock, journal and records in DIR]:state directory:_directories'
+      '--state-dir=[keep the records of claims in DIR]:state directory:_directories'
+      '--timeout=[seconds one write may block in the kernel]:seconds:(10 30 60 120)'
     )
     case $_iommu_own_cmd in
     list)

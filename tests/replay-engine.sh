@@ -277,4 +277,29 @@ rm -rf "$root/run"
 [ $rc -eq 0 ] && same_state "$root" "$FIXTURES/acs"
 verdict "held mid-claim: once the process is gone, recover rolls the group back (exit $rc)"
 
+# A write the kernel blocks (an unbind of a held device): the watchdog ends the
+# wait, the journal keeps the stuck write, moves wait for recover, and recover
+# puts the group back once the holder let go.
+root=$(fresh_copy workstation)
+touch "$root/holder"
+echo "block unbind 0000:02:00.0 holder" >"$root/replay-faults"
+start=$(date +%s%N)
+run "$root" claim 6 --timeout 1 -J >"$SCRATCH/out" 2>"$SCRATCH/err"
+rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+[ $rc -eq 5 ] && [ "$took" -lt 5000 ] && grep -q '"result": "blocked"' "$SCRATCH/out" &&
+	grep -q 'unbind of 0000:02:00.0 is stuck in the kernel' "$SCRATCH/out" &&
+	grep -q '"blocked":{' "$root/run/iommu-own/journal.json" &&
+	grep -q '"path":".*/nvme/unbind"' "$root/run/iommu-own/journal.json" && bound_to "$root/$NVME" nvme
+verdict "watchdog: a blocked unbind is reported stuck after --timeout (${took} ms), exit 5, the stuck write in the journal"
+run "$root" claim 8 >"$SCRATCH/out" 2>&1
+expect_rc $? 4 "watchdog: while the stuck move's journal is pending, other moves wait (exit 4)" \
+	grep -q "run 'iommu-own --sysroot $root recover' first" "$SCRATCH/out"
+rm "$root/holder" "$root/replay-faults"
+run "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+rm -rf "$root/run"
+[ $rc -eq 0 ] && same_state "$root" "$FIXTURES/workstation"
+verdict "watchdog: once the holder let go, recover rolls the move back (exit $rc)"
+
 tap_done

@@ -21,6 +21,9 @@
 #include "os/pcidb.h"
 #include "os/state.h"
 
+/* Long enough for a slow GPU or NVMe teardown; a write the kernel blocks longer is stuck. */
+#define DEFAULT_TIMEOUT_S 30
+
 /* What one run of a move command holds. */
 struct run {
 	struct context *ctx;
@@ -510,6 +513,7 @@ static int run(struct run *r)
 	/* The writer first: a tree whose writes cannot be made says so before anything is planned. */
 	if (!o->dry_run && ka_writer_open(r->ctx->ka) < 0)
 		return EXIT_USAGE;
+	ka_set_timeout(r->ctx->ka, (int)(o->timeout_s ? o->timeout_s : DEFAULT_TIMEOUT_S) * 1000);
 	/* A dry run creates nothing; nor does recover, as no state directory means no journal. */
 	if (open_states(r, !o->dry_run && o->cmd != CMD_RECOVER) < 0)
 		return EXIT_USAGE;
@@ -550,7 +554,7 @@ int move_run(struct context *ctx, struct move_options *o)
 
 /* ---- options shared by claim, release and recover ---- */
 
-enum { OPT_STATE_DIR = 0x300 };
+enum { OPT_STATE_DIR = 0x300, OPT_TIMEOUT };
 
 static const struct argp_option move_common_options[] = {
 	{ "json", 'J', NULL, 0, "Report in JSON (see the man page)", 0 },
@@ -558,6 +562,8 @@ static const struct argp_option move_common_options[] = {
 	  "Keep the records of claims in DIR (default " LAY_STATE_DIR_LIVE ", or <sysroot>/" LAY_STATE_DIR
 	  "); the lock and the journal stay in the kernel's own",
 	  0 },
+	{ "timeout", OPT_TIMEOUT, "SECONDS", 0,
+	  "How long one write may block in the kernel before it is reported stuck (default 30)", 0 },
 	{ 0 }
 };
 
@@ -573,6 +579,13 @@ static error_t move_common_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--state-dir: empty directory name");
 		o->state_dir = arg;
 		break;
+	case OPT_TIMEOUT: {
+		unsigned long v;
+		if (parse_ulong(arg, 10, &v) < 0 || v == 0 || v > 86400)
+			argp_error(state, "--timeout: '%s' is not a number of seconds from 1 to 86400", arg);
+		o->timeout_s = (unsigned)v;
+		break;
+	}
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

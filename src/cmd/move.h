@@ -19,6 +19,7 @@ struct move_options {
 	const char *state_dir; /* where records are kept; NULL: the kernel's state directory */
 	bool dry_run;
 	bool json;
+	unsigned timeout_s;    /* how long one write may block in the kernel (0: the default) */
 	struct strv force;     /* refusal codes overridden */
 };
 
