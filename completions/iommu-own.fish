@@ -133,7 +133,7 @@ function __iommu_own_force_codes --description 'Complete a comma-separated list 
     set -l tok (string replace -r -- '^--force=' '' (commandline -ct))
     set -l head (string match -r -- '^.*,' $tok)
     set -l chosen (string split , -- "$head")
-    set -l codes boot-vga mounted netdev-active sriov-pf chipset
+    set -l codes boot-vga mounted netdev-active sriov-pf chipset vmd host-in-use cannot-verify
     set -l descs 'The device drives the boot console' \
         'A block device under it is mounted, used as swap, or held' \
         'A network interface under it is up with addresses or routes' \

@@ -46,6 +46,9 @@ _iommu_own_force_codes() {
     'netdev-active:a network interface under it is up with addresses or routes'
     'sriov-pf:a physical function with VFs enabled'
     'chipset:the group holds a host bridge or an ISA/LPC bridge'
+    'vmd:the group holds a VMD controller (its domain goes with it)'
+    'host-in-use:a process or the console uses the device (DRM, framebuffer)'
+    'cannot-verify:a check could not read its input'
   )
   _sequence -s , _describe -t codes 'refusal code' codes
 }

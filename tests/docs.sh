@@ -48,8 +48,9 @@ codes=$(grep -o -E '^\s*\{ "[a-z-]+", (SEV_[A-Z]+|true|false),' "$TOP_SRCDIR/src
 for code in $codes; do
 	grep -q -w -- "$code" <<<"$man_text" || missing="$missing $code"
 done
-[ -z "$missing" ] && [ "$(echo "$codes" | wc -w)" -ge 15 ]
-verdict "every finding and refusal code ($(echo "$codes" | wc -w)) is in the man page${missing:+ (missing:$missing)}"
+ncodes=$(echo "$codes" | wc -w)
+[ -z "$missing" ] && [ "$ncodes" -ge 15 ]
+verdict "every finding and refusal code ($ncodes) is in the man page${missing:+ (missing:$missing)}"
 
 missing=
 for key in $("$IOMMU_OWN" --sysroot "$FIXTURES/halfbound" --pci-ids "$IDS" list --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u) \

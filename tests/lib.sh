@@ -32,6 +32,7 @@ expect_rc() { # expect_rc RC WANT DESCRIPTION COMMAND...: ok when RC is WANT and
 	shift 3
 	if [ "$rc" -eq "$want" ] && "$@"; then ok "$d"; else not_ok "$d (exit $rc, expected $want)"; fi
 }
+# (A $(...) in DESCRIPTION would run before verdict and hide the status: compute it first.)
 verdict() { # verdict DESCRIPTION: ok when the command just before succeeded
 	local rc=$?
 	if [ "$rc" -eq 0 ]; then ok "$1"; else not_ok "$1 (status $rc)"; fi

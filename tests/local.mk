@@ -8,7 +8,8 @@ SCRIPT_TESTS += \
 	tests/snapshot.sh \
 	tests/docs.sh \
 	tests/layers.sh \
-	tests/hostile.sh
+	tests/hostile.sh \
+	tests/holders.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

@@ -13,7 +13,8 @@ static const struct argp_option claim_options[] = {
 	{ "driver", OPT_DRIVER, "NAME", 0, "The VFIO driver to use (default vfio-pci; or a variant driver)", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
 	{ "force", OPT_FORCE, "CHECK[,CHECK]", 0,
-	  "Override refusals: boot-vga, mounted, netdev-active, sriov-pf, chipset", 0 },
+	  "Override refusals: boot-vga, mounted, netdev-active, sriov-pf, chipset, vmd, host-in-use, "
+	  "cannot-verify (where the kernel would not block)", 0 },
 	{ 0 }
 };
 

@@ -32,6 +32,7 @@ struct run {
 	struct state records; /* where records are kept (--state-dir); may be the kernel's */
 	bool own_records;     /* records is a directory of its own */
 	struct txn t;
+	struct preflight_inputs in; /* what the checks read, once */
 	struct report_options ro;
 	char *recover_cmd;
 };
@@ -195,22 +196,34 @@ static int commit_records(struct run *r, struct state *st)
 	return 0;
 }
 
-/* The processes that hold the device whose write is stuck, for the report. */
+/* The processes that hold the device whose write is stuck (its VFIO files, its nodes), for the report. */
 static void note_holders(struct run *r)
 {
 	if (!r->t.failed_write)
 		return;
 	const struct pwrite *w = &r->t.w[r->t.failed_write - 1];
-	struct vfio_holder *h = NULL;
-	size_t n = 0;
-	if (ka_vfio_holders(r->ctx->ka, &h, &n) < 0 || n == 0) {
-		strv_push(&r->ro.notes, xasprintf("%s is held by a process the kernel waits for", w->device));
-	} else {
-		for (size_t i = 0; i < n; i++)
-			strv_push(&r->ro.notes, xasprintf("process %ld (%s) holds %s open", h[i].pid,
-							  *h[i].comm ? h[i].comm : "?", h[i].path));
+	struct holders h;
+	struct device_nodes nodes;
+	ka_holders(r->ctx->ka, &h);
+	if (ka_device_nodes(r->ctx->ka, w->device, w->driver, &nodes) < 0)
+		memset(&nodes, 0, sizeof(nodes));
+	size_t named = 0;
+	for (size_t i = 0; i < h.n; i++) {
+		bool mine = lay_is_vfio_file(h.v[i].path);
+		for (size_t k = 0; k < nodes.n && !mine; k++)
+			mine = streq(nodes.v[k].path, h.v[i].path);
+		if (!mine)
+			continue;
+		strv_push(&r->ro.notes, xasprintf("process %ld (%s) holds %s open", h.v[i].pid,
+						  *h.v[i].comm ? h.v[i].comm : "?", h.v[i].path));
+		named++;
 	}
-	vfio_holders_free(h, n);
+	if (!named)
+		strv_push(&r->ro.notes, xasprintf("%s is held by something the kernel waits for%s%s", w->device,
+						  h.unreadable ? "; not all processes could be looked at: " : "",
+						  h.unreadable ? h.unreadable : ""));
+	device_nodes_free(&nodes);
+	holders_free(&h);
 }
 
 /* After a failure or a signal: every device back, the journal gone when that worked. */
@@ -321,13 +334,13 @@ static int run_move(struct run *r)
 	if (o->cmd == CMD_CLAIM) {
 		p = txn_add_plan(t, MOVE_CLAIM, g->number, o->driver);
 		plan_claim(r->ctx->ka, g, o->driver, p);
-		e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &p->refusals);
+		e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &r->in, &p->refusals);
 	} else {
 		p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
 		struct json_object *record = record_read(records(r), g->number, "the kernel will choose the drivers");
 		plan_release(r->ctx->ka, g, record, p, t);
 		json_object_put(record);
-		e = preflight_release(r->ctx->ka, g, &o->force, &p->refusals);
+		e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
 	}
 	if (e < 0) {
 		log_error("checking group %lu failed: %s", g->number, strerror(-e));
@@ -391,18 +404,21 @@ static int recover_preflight(struct run *r)
 		if (model_load_group(r->ctx->ka, AUDIT_MODEL_FLAGS, target, &sys) < 0)
 			return -EIO;
 		const struct group *g = sys->groups[0];
-		_cleanup_free_ bool *leaving = xcalloc(g->ndevices ? g->ndevices : 1, sizeof(*leaving));
-		bool any = false;
+		size_t nd = g->ndevices ? g->ndevices : 1;
+		_cleanup_free_ bool *leaving_vfio = xcalloc(nd, sizeof(bool)), *leaving_host = xcalloc(nd, sizeof(bool));
 		for (size_t j = 0; j < g->ndevices; j++) {
 			const struct device *d = g->devices[j];
-			for (size_t i = 0; i < p->n && d->role == ROLE_USER; i++) {
+			for (size_t i = 0; i < p->n; i++) {
 				const struct mdev *m = &p->devs[i];
-				if (m->moves && streq(m->address, d->name) &&
-				    !(m->before.driver && driver_role(m->before.driver, false) == ROLE_USER))
-					leaving[j] = any = true;
+				if (!m->moves || m->gone || !streq(m->address, d->name) ||
+				    str_eq_null(m->before.driver, d->driver))
+					continue;
+				/* The rollback unbinds it from the driver it is on now. */
+				leaving_vfio[j] = d->role == ROLE_USER;
+				leaving_host[j] = d->role == ROLE_KERNEL;
 			}
 		}
-		if (any && preflight_recover(r->ctx->ka, g, leaving, &p->refusals) < 0)
+		if (preflight_recover(r->ctx->ka, g, leaving_vfio, leaving_host, &r->in, &p->refusals) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -481,7 +497,8 @@ static int check_options(struct move_options *o)
 	for (size_t i = 0; i < o->force.n; i++) {
 		const struct refusal_code *rc = refusal_code_find(o->force.v[i]);
 		if (!rc) {
-			log_error("--force: unknown check '%s' (boot-vga, mounted, netdev-active, sriov-pf, chipset)",
+			log_error("--force: unknown check '%s' (boot-vga, mounted, netdev-active, sriov-pf, chipset, vmd, "
+				  "host-in-use, cannot-verify)",
 				  o->force.v[i]);
 			return -EINVAL;
 		}
@@ -545,6 +562,7 @@ int move_run(struct context *ctx, struct move_options *o)
 	r.kernel.dirfd = r.kernel.lockfd = r.records.dirfd = r.records.lockfd = -1;
 	int status = run(&r);
 	txn_free(&r.t);
+	preflight_inputs_free(&r.in);
 	strv_free(&r.ro.notes);
 	free(r.recover_cmd);
 	state_close(&r.records);

@@ -80,6 +80,7 @@ static struct json_object *refusals_json(const struct txn *t)
 			json_object_object_add(x, "code", json_str(r->code));
 			json_object_object_add(x, "device", json_str(r->device));
 			json_object_object_add(x, "message", json_str(r->message));
+			json_object_object_add(x, "forceable", json_object_new_boolean(r->forceable));
 			json_object_object_add(x, "forced", json_object_new_boolean(r->forced));
 			json_object_array_add(refs, x);
 		}
@@ -153,13 +154,15 @@ static void text_refusals(const struct txn *t)
 	for (size_t g = 0; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
 			const struct refusal *r = &t->plans[g].refusals.v[i];
-			const struct refusal_code *rc = refusal_code_find(r->code);
 			if (r->forced)
 				esc_fprintf(stderr, "%s: warning: %s (%s, overridden by --force)\n", program_name, r->message,
 					    r->code);
-			else if (rc->overridable)
+			else if (r->forceable)
 				esc_fprintf(stderr, "%s: refused: %s (%s; --force=%s overrides)\n", program_name,
 					    r->message, r->code, r->code);
+			else if (r->why_not)
+				esc_fprintf(stderr, "%s: refused: %s (%s; cannot be forced: %s)\n", program_name,
+					    r->message, r->code, r->why_not);
 			else
 				esc_fprintf(stderr, "%s: refused: %s (%s; cannot be forced)\n", program_name, r->message,
 					    r->code);

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/preflight.h"
-#include "os/holders.h"
+#include "os/drivers.h"
 #include "os/layout.h"
 
 const struct refusal_code refusal_codes[] = {
@@ -16,6 +16,14 @@ const struct refusal_code refusal_codes[] = {
 	{ "netdev-active", true, "a network interface under it is up with addresses or routes" },
 	{ "sriov-pf", true, "a physical function with VFs enabled" },
 	{ "chipset", true, "the group holds a host bridge or an ISA/LPC bridge" },
+	{ "vmd", true, "the group holds a VMD controller: unbinding it removes its whole PCI domain" },
+	{ "host-in-use", true,
+	  "a process or the kernel uses the device through its host driver (DRM, ALSA, framebuffer or NVIDIA "
+	  "nodes, the framebuffer console, a firmware framebuffer); not forceable where the kernel would block "
+	  "the unbind" },
+	{ "cannot-verify", true,
+	  "an input a check needs cannot be read (the mount table, /proc, a class directory); not forceable "
+	  "when the check it stands for is not" },
 	{ "in-use", false, "a process holds the group's or the device's VFIO file open" },
 	{ "direct-mapped", false, "the group has a direct-mapped reserved region: the kernel refuses it" },
 	{ "kernel-bridge", false, "a bridge left alone is on a kernel DMA driver: the group cannot become viable" },
@@ -37,9 +45,32 @@ void refusals_free(struct refusals *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].device);
 		free(r->v[i].message);
+		free(r->v[i].why_not);
 	}
 	free(r->v);
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A refusal. why_not (NULL: the code's own rule) makes one refusal of an
+ * overridable code unforceable, and says why, for people.
+ */
+static void vrefuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
+		    const char *why_not, const char *fmt, va_list ap)
+{
+	const struct refusal_code *rc = refusal_code_find(code);
+	out->v = grow_array(out->v, &out->cap, out->n + 1, sizeof(*out->v));
+	struct refusal *x = &out->v[out->n++];
+	memset(x, 0, sizeof(*x));
+	x->code = rc->code;
+	x->device = device ? xstrdup(device) : NULL;
+	if (vasprintf(&x->message, fmt, ap) < 0)
+		abort();
+	x->forceable = rc->overridable && !why_not;
+	x->why_not = why_not ? xstrdup(why_not) : NULL;
+	x->forced = x->forceable && force && strv_contains(force, code);
+	if (!x->forced)
+		out->blocking++;
 }
 
 static void refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
@@ -47,19 +78,34 @@ static void refuse(struct refusals *out, const struct strv *force, const char *c
 static void refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
 		   const char *fmt, ...)
 {
-	const struct refusal_code *rc = refusal_code_find(code);
-	out->v = grow_array(out->v, &out->cap, out->n + 1, sizeof(*out->v));
-	struct refusal *x = &out->v[out->n++];
-	x->code = rc->code;
-	x->device = device ? xstrdup(device) : NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&x->message, fmt, ap) < 0)
-		abort();
+	vrefuse(out, force, code, device, NULL, fmt, ap);
 	va_end(ap);
-	x->forced = rc->overridable && force && strv_contains(force, code);
-	if (!x->forced)
-		out->blocking++;
+}
+
+static void refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
+			const char *fmt, ...) _printf_(5, 6);
+static void refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
+			const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrefuse(out, NULL, code, device, why_not, fmt, ap);
+	va_end(ap);
+}
+
+/* A check that could not read what it needs: it refuses, forceable when the check it stands for is. */
+static void cannot_verify(const struct ka *ka, struct refusals *out, const struct strv *force, const char *device,
+			  const char *check, bool forceable, const char *rel, int err)
+{
+	_cleanup_free_ char *path = rel[0] == '/' ? xstrdup(rel) : ka_path(ka, rel);
+	if (forceable)
+		refuse(out, force, "cannot-verify", device, "%s: cannot check %s: %s: %s", device ? device : "group",
+		       check, path, ka_strerror(err));
+	else
+		refuse_hard(out, "cannot-verify", device, "the check it stands for cannot be forced either",
+			    "%s: cannot check %s: %s: %s", device ? device : "group", check, path, ka_strerror(err));
 }
 
 static const char *const skip_names[_SKIP_MAX] = {
@@ -101,6 +147,65 @@ static const char *class_kind(uint32_t class)
 	}
 }
 
+/* ---- the inputs, read once, when a check needs them ---- */
+
+void preflight_inputs_free(struct preflight_inputs *in)
+{
+	free(in->mountinfo);
+	free(in->swaps);
+	free(in->route);
+	free(in->inet6);
+	holders_free(&in->holders);
+	free(in->fbcon_error);
+	free(in->firmware_fb);
+	memset(in, 0, sizeof(*in));
+}
+
+static void need_mounts(const struct ka *ka, struct preflight_inputs *in)
+{
+	if (in->mounts_read)
+		return;
+	in->mounts_read = true;
+	in->mounts_err = ka_read_big(ka, LAY_MOUNTINFO, 64 << 20, &in->mountinfo);
+	in->swaps_err = ka_read_big(ka, LAY_SWAPS, 1 << 20, &in->swaps);
+}
+
+static void need_net(const struct ka *ka, struct preflight_inputs *in)
+{
+	if (in->net_read)
+		return;
+	in->net_read = true;
+	in->route_err = ka_read_big(ka, LAY_ROUTE, 64 << 20, &in->route);
+	in->inet6_err = ka_read_big(ka, LAY_IF_INET6, 64 << 20, &in->inet6);
+	/* A kernel booted with IPv6 off has no if_inet6: no address, once proc/net itself was read. */
+	if (in->inet6_err == -ENOENT && in->route_err == 0) {
+		in->inet6_err = 0;
+		in->inet6 = xstrdup("");
+	}
+}
+
+static void need_holders(const struct ka *ka, struct preflight_inputs *in)
+{
+	if (in->holders_read)
+		return;
+	in->holders_read = true;
+	ka_holders(ka, &in->holders);
+}
+
+static void need_console(const struct ka *ka, struct preflight_inputs *in)
+{
+	if (in->console_read)
+		return;
+	in->console_read = true;
+	int r = ka_fbcon_bound(ka, &in->fbcon);
+	if (r < 0)
+		in->fbcon_error = xasprintf("%s: %s", LAY_VTCONSOLES, ka_strerror(r));
+	r = ka_firmware_framebuffer(ka, &in->firmware_fb);
+	if (r < 0 && !in->fbcon_error)
+		in->fbcon_error = xasprintf("%s: %s", LAY_PLATFORM_DRIVERS, ka_strerror(r));
+}
+
+/* ---- mounted ---- */
 
 /*
  * With native NVMe multipath the disks a controller serves live under its
@@ -108,19 +213,22 @@ static const char *class_kind(uint32_t class)
  * not below the PCI device, which holds only hidden per-path disks: add the
  * block devices of every subsystem one of whose controllers is below devpath.
  */
-static void nvme_subsystem_blocks(const struct ka *ka, const char *devpath, struct strv *blocks)
+static int nvme_subsystem_blocks(const struct ka *ka, const char *devpath, struct strv *blocks)
 {
 	struct strv subsystems = { 0 };
-	if (ka_list_dir(ka, LAY_NVME_SUBSYSTEMS, &subsystems) < 0)
-		return;
+	int r = ka_list_dir(ka, LAY_NVME_SUBSYSTEMS, &subsystems);
+	if (r < 0) {
+		strv_free(&subsystems);
+		return r == -ENOENT ? 0 : r;
+	}
 	size_t plen = strlen(devpath);
-	for (size_t i = 0; i < subsystems.n; i++) {
+	for (size_t i = 0; r == 0 && i < subsystems.n; i++) {
 		_cleanup_free_ char *sub = xasprintf("%s/%s", LAY_NVME_SUBSYSTEMS, subsystems.v[i]);
 		struct ka_entry *e = NULL;
 		size_t n = 0;
 		bool ours = false;
-		if (ka_scan_dir(ka, sub, &e, &n) < 0)
-			continue;
+		if ((r = ka_scan_dir(ka, sub, &e, &n)) < 0)
+			break;
 		for (size_t j = 0; j < n && !ours; j++) {
 			if (!S_ISLNK(e[j].mode) || strncmp(e[j].name, "nvme", 4) != 0)
 				continue;
@@ -133,166 +241,326 @@ static void nvme_subsystem_blocks(const struct ka *ka, const char *devpath, stru
 		}
 		ka_entries_free(e, n);
 		if (ours)
-			ka_find_class_devices(ka, sub, "block", blocks);
+			r = ka_find_class_devices(ka, sub, "block", blocks);
 	}
 	strv_free(&subsystems);
+	return r;
 }
 
-static void check_block(const struct ka *ka, const struct device *d, const char *mountinfo, const char *swaps,
+static bool line_has(const char *text, const char *needle)
+{
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchrnul(p, '\n');
+		const char *hit = strstr(p, needle);
+		if (hit && hit < eol)
+			return true;
+		p = *eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
+/* Why block device blk (a class device path) is in use, NULL when it is not; -errno in *err when unknown. */
+static const char *block_use(const struct ka *ka, const char *blk, const char *name, struct preflight_inputs *in,
+			     int *err)
+{
+	_cleanup_free_ char *devrel = xasprintf("%s/dev", blk);
+	_cleanup_free_ char *majmin = NULL;
+	*err = ka_read(ka, devrel, &majmin);
+	if (*err == -ENOENT) {
+		/* A hidden disk (an NVMe multipath path, GENHD_FL_HIDDEN) has no device number: nothing mounts it. */
+		*err = 0;
+		return NULL;
+	}
+	if (*err < 0)
+		return NULL;
+	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+	_cleanup_free_ char *needle = xasprintf(" %s ", majmin);
+	if (line_has(in->mountinfo, needle))
+		return "mounted";
+	_cleanup_free_ char *node = lay_dev_path(name);
+	_cleanup_free_ char *swap1 = xasprintf("%s ", node), *swap2 = xasprintf("%s\t", node);
+	if (strstr(in->swaps, swap1) || strstr(in->swaps, swap2))
+		return "used as swap";
+	_cleanup_free_ char *hrel = xasprintf("%s/holders", blk);
+	struct strv holders = { 0 };
+	*err = ka_list_dir(ka, hrel, &holders);
+	size_t n = holders.n;
+	strv_free(&holders);
+	if (*err < 0 && *err != -ENOENT)
+		return NULL;
+	*err = 0;
+	return n > 0 ? "held by another block device (RAID, LVM, dm)" : NULL;
+}
+
+static void check_block(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
 			const struct strv *force, struct refusals *out)
 {
 	_cleanup_free_ char *dir = lay_pci_device(d->name);
 	struct strv blocks = { 0 };
-	if (ka_find_class_devices(ka, dir, "block", &blocks) < 0)
-		return;
+	int r = ka_find_class_devices(ka, dir, "block", &blocks);
 	/* The device's real path, to recognise its NVMe controllers from their subsystem's links. */
 	_cleanup_free_ char *devpath = NULL;
-	if (ka_device_path(ka, d->name, &devpath) == 0)
-		nvme_subsystem_blocks(ka, devpath, &blocks);
+	if (r == 0 && ka_device_path(ka, d->name, &devpath) == 0)
+		r = nvme_subsystem_blocks(ka, devpath, &blocks);
+	if (r < 0) {
+		cannot_verify(ka, out, force, d->name, "its disks (mounted)", true, dir, r);
+		goto out;
+	}
+	if (blocks.n == 0)
+		goto out;
+	need_mounts(ka, in);
+	if (in->mounts_err < 0 || in->swaps_err < 0) {
+		cannot_verify(ka, out, force, d->name, "whether its disks are mounted (mounted)", true,
+			      in->mounts_err < 0 ? LAY_MOUNTINFO : LAY_SWAPS, in->mounts_err < 0 ? in->mounts_err : in->swaps_err);
+		goto out;
+	}
 	for (size_t i = 0; i < blocks.n; i++) {
 		const char *name = strrchr(blocks.v[i], '/') + 1;
-		_cleanup_free_ char *devrel = xasprintf("%s/dev", blocks.v[i]);
-		_cleanup_free_ char *majmin = NULL;
-		const char *why = NULL;
-		if (ka_read(ka, devrel, &majmin) == 0 && mountinfo) {
-			/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
-			_cleanup_free_ char *needle = xasprintf(" %s ", majmin);
-			for (const char *p = mountinfo; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-				const char *eol = strchrnul(p, '\n');
-				const char *hit = strstr(p, needle);
-				if (hit && hit < eol) {
-					why = "mounted";
-					break;
-				}
-			}
-		}
-		if (!why && swaps) {
-			_cleanup_free_ char *node = lay_dev_path(name);
-			_cleanup_free_ char *needle = xasprintf("%s ", node);
-			_cleanup_free_ char *needle2 = xasprintf("%s\t", node);
-			if (strstr(swaps, needle) || strstr(swaps, needle2))
-				why = "used as swap";
-		}
-		if (!why) {
-			_cleanup_free_ char *hrel = xasprintf("%s/holders", blocks.v[i]);
-			struct strv holders = { 0 };
-			if (ka_list_dir(ka, hrel, &holders) == 0 && holders.n > 0)
-				why = "held by another block device (RAID, LVM, dm)";
-			strv_free(&holders);
+		int err = 0;
+		const char *why = block_use(ka, blocks.v[i], name, in, &err);
+		if (err < 0) {
+			_cleanup_free_ char *what = xasprintf("whether block device %s is in use (mounted)", name);
+			cannot_verify(ka, out, force, d->name, what, true, blocks.v[i], err);
+			break;
 		}
 		if (why) {
 			refuse(out, force, "mounted", d->name, "%s: block device %s is %s", d->name, name, why);
 			break;
 		}
 	}
+out:
 	strv_free(&blocks);
 }
 
+/* ---- netdev-active ---- */
+
 static bool iface_listed(const char *text, const char *ifname, bool inet6)
 {
-	if (!text)
-		return false;
-	for (const char *p = text; *p;) {
+	for (const char *p = text; p && *p;) {
 		const char *eol = strchrnul(p, '\n');
 		char line[512];
 		size_t len = (size_t)(eol - p) < sizeof(line) - 1 ? (size_t)(eol - p) : sizeof(line) - 1;
 		memcpy(line, p, len);
 		line[len] = '\0';
 		p = *eol ? eol + 1 : eol;
+		char name[64];
 		if (inet6) {
 			/* addr idx prefixlen scope flags name: link-local (0x20) and host (0x10) scopes do not count */
-			char name[64];
 			unsigned scope;
 			if (sscanf(line, "%*s %*x %*x %x %*x %63s", &scope, name) == 2 && streq(name, ifname) &&
 			    scope != 0x20 && scope != 0x10)
 				return true;
-		} else {
-			char name[64];
-			if (sscanf(line, "%63s", name) == 1 && streq(name, ifname))
-				return true;
+		} else if (sscanf(line, "%63s", name) == 1 && streq(name, ifname)) {
+			return true;
 		}
 	}
 	return false;
 }
 
-static void check_net(const struct ka *ka, const struct device *d, const char *route, const char *inet6,
+/* Whether interface (a class device path) is up: its flags' IFF_UP, or operstate "up". */
+static int iface_up(const struct ka *ka, const char *iface, bool *up)
+{
+	_cleanup_free_ char *frel = xasprintf("%s/flags", iface);
+	_cleanup_free_ char *orel = xasprintf("%s/operstate", iface);
+	_cleanup_free_ char *flags = NULL, *oper = NULL;
+	unsigned long f = 0;
+	int rf = ka_read(ka, frel, &flags), ro = ka_read(ka, orel, &oper);
+	if (rf < 0 && ro < 0)
+		return rf;
+	*up = (rf == 0 && parse_ulong(flags, 16, &f) == 0 && (f & 1)) || (ro == 0 && streq(oper, "up"));
+	return 0;
+}
+
+static void check_net(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
 		      const struct strv *force, struct refusals *out)
 {
 	_cleanup_free_ char *dir = lay_pci_device(d->name);
 	struct strv nets = { 0 };
-	if (ka_find_class_devices(ka, dir, "net", &nets) < 0)
-		return;
-	for (size_t i = 0; i < nets.n; i++) {
+	int r = ka_find_class_devices(ka, dir, "net", &nets);
+	if (r < 0)
+		cannot_verify(ka, out, force, d->name, "its network interfaces (netdev-active)", true, dir, r);
+	for (size_t i = 0; r == 0 && i < nets.n; i++) {
 		const char *name = strrchr(nets.v[i], '/') + 1;
-		_cleanup_free_ char *frel = xasprintf("%s/flags", nets.v[i]);
-		_cleanup_free_ char *orel = xasprintf("%s/operstate", nets.v[i]);
-		_cleanup_free_ char *flags = NULL, *oper = NULL;
-		unsigned long f = 0;
-		bool up = (ka_read(ka, frel, &flags) == 0 && parse_ulong(flags, 16, &f) == 0 && (f & 1)) ||
-			  (ka_read(ka, orel, &oper) == 0 && streq(oper, "up"));
+		bool up = false;
+		if ((r = iface_up(ka, nets.v[i], &up)) < 0) {
+			_cleanup_free_ char *what = xasprintf("whether interface %s is up (netdev-active)", name);
+			cannot_verify(ka, out, force, d->name, what, true, nets.v[i], r);
+			break;
+		}
 		if (!up)
 			continue;
-		bool routes = iface_listed(route, name, false);
-		bool addrs = iface_listed(inet6, name, true);
-		if (routes || addrs) {
+		need_net(ka, in);
+		if (in->route_err < 0 || in->inet6_err < 0) {
+			_cleanup_free_ char *what = xasprintf("whether interface %s has routes or addresses (netdev-active)", name);
+			cannot_verify(ka, out, force, d->name, what, true, in->route_err < 0 ? LAY_ROUTE : LAY_IF_INET6,
+				      in->route_err < 0 ? in->route_err : in->inet6_err);
+			break;
+		}
+		/* skip the header line of route */
+		const char *routes = strchr(in->route, '\n') ? strchr(in->route, '\n') + 1 : "";
+		bool has_routes = iface_listed(routes, name, false);
+		if (has_routes || iface_listed(in->inet6, name, true)) {
 			refuse(out, force, "netdev-active", d->name, "%s: network interface %s is up with %s", d->name,
-			       name, routes ? "routes" : "addresses");
+			       name, has_routes ? "routes" : "addresses");
 			break;
 		}
 	}
 	strv_free(&nets);
 }
 
+/* ---- in-use: VFIO files ---- */
+
 /*
  * Processes holding the group's VFIO file (/dev/vfio/N, or /dev/vfio/noiommu-N
  * in no-IOMMU mode) or the VFIO cdev of a device that leaves its VFIO driver:
- * that unbind would block in the kernel until they let go. leaving[j] says
- * whether device j leaves; NULL: every device.
+ * that unbind would block in the kernel until they let go
+ * (vfio_unregister_group_dev() waits). leaving[j] says whether device j
+ * leaves; NULL: every device.
  */
-static int check_holders(const struct ka *ka, const struct group *g, const bool *leaving, const struct strv *force,
-			 struct refusals *out)
+static void check_vfio_holders(const struct ka *ka, const struct group *g, const bool *leaving,
+			       struct preflight_inputs *in, struct refusals *out)
 {
-	struct vfio_holder *h = NULL;
-	size_t n = 0;
-	int r = ka_vfio_holders(ka, &h, &n);
-	if (r < 0)
-		return r;
+	need_holders(ka, in);
+	if (in->holders.unreadable) {
+		refuse_hard(out, "cannot-verify", NULL, "in-use cannot be forced: the kernel would block the unbind",
+			    "group %lu: cannot check whether a process holds its VFIO files (in-use): %s cannot be read",
+			    g->number, in->holders.unreadable);
+		return;
+	}
 	_cleanup_free_ char *gpath = lay_vfio_group_path(g->number, false);
 	_cleanup_free_ char *npath = lay_vfio_group_path(g->number, true);
-	for (size_t i = 0; i < n; i++) {
-		const char *who = h[i].comm && *h[i].comm ? h[i].comm : "?";
-		if (streq(h[i].path, gpath) || streq(h[i].path, npath)) {
-			refuse(out, force, "in-use", NULL, "process %ld (%s) holds %s open", h[i].pid, who, h[i].path);
+	for (size_t i = 0; i < in->holders.n; i++) {
+		const struct holder *h = &in->holders.v[i];
+		const char *who = *h->comm ? h->comm : "?";
+		if (streq(h->path, gpath) || streq(h->path, npath)) {
+			refuse(out, NULL, "in-use", NULL, "process %ld (%s) holds %s open", h->pid, who, h->path);
 			continue;
 		}
 		/* /dev/vfio/devices/vfioX: the device's vfio-dev/vfioX */
-		const char *x = lay_vfio_cdev_name(h[i].path);
+		const char *x = lay_vfio_cdev_name(h->path);
 		for (size_t j = 0; x && j < g->ndevices; j++) {
 			if (leaving && !leaving[j])
 				continue;
 			_cleanup_free_ char *cdev = xasprintf("vfio-dev/%s", x);
 			_cleanup_free_ char *rel = lay_pci_device_attr(g->devices[j]->name, cdev);
 			_cleanup_close_ int fd = -1;
-			if (ka_open_dir(ka, rel, &fd) == 0)
-				refuse(out, force, "in-use", g->devices[j]->name, "process %ld (%s) holds %s (%s) open",
-				       h[i].pid, who, h[i].path, g->devices[j]->name);
+			if (rel && ka_open_dir(ka, rel, &fd) == 0)
+				refuse(out, NULL, "in-use", g->devices[j]->name, "process %ld (%s) holds %s (%s) open",
+				       h->pid, who, h->path, g->devices[j]->name);
 		}
 	}
-	vfio_holders_free(h, n);
-	return 0;
 }
 
-int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
-		    struct refusals *out)
-{
-	_cleanup_free_ char *mountinfo = NULL, *swaps = NULL, *route = NULL, *inet6 = NULL;
-	ka_read_big(ka, LAY_MOUNTINFO, 64 << 20, &mountinfo);
-	ka_read_big(ka, LAY_SWAPS, 1 << 20, &swaps);
-	ka_read_big(ka, LAY_ROUTE, 64 << 20, &route);
-	ka_read_big(ka, LAY_IF_INET6, 64 << 20, &inet6);
-	/* skip the header line of route */
-	const char *route_body = route && strchr(route, '\n') ? strchr(route, '\n') + 1 : NULL;
+/* ---- host-in-use: a device leaving its host driver ---- */
 
+static void check_host_processes(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
+				 const struct strv *force, struct refusals *out)
+{
+	struct device_nodes nodes;
+	int r = ka_device_nodes(ka, d->name, d->driver, &nodes);
+	if (r < 0) {
+		_cleanup_free_ char *dir = lay_pci_device(d->name);
+		cannot_verify(ka, out, force, d->name, "which device nodes its driver made (host-in-use)", false, dir, r);
+		return;
+	}
+	bool blocking = false;
+	for (size_t k = 0; k < nodes.n; k++)
+		blocking |= nodes.v[k].blocks != NULL;
+	if (nodes.n > 0) {
+		need_holders(ka, in);
+		if (in->holders.unreadable) {
+			const char *why = blocking ? "the kernel would block the unbind" : NULL;
+			if (why)
+				refuse_hard(out, "cannot-verify", d->name, why,
+					    "%s: cannot check which processes hold its device nodes (host-in-use): %s "
+					    "cannot be read",
+					    d->name, in->holders.unreadable);
+			else
+				refuse(out, force, "cannot-verify", d->name,
+				       "%s: cannot check which processes hold its device nodes (host-in-use): %s cannot be "
+				       "read",
+				       d->name, in->holders.unreadable);
+			device_nodes_free(&nodes);
+			return;
+		}
+	}
+	for (size_t i = 0; i < in->holders.n; i++) {
+		const struct holder *h = &in->holders.v[i];
+		for (size_t k = 0; k < nodes.n; k++) {
+			const struct device_node *nd = &nodes.v[k];
+			if (!streq(h->path, nd->path))
+				continue;
+			const char *who = *h->comm ? h->comm : "?";
+			if (nd->blocks)
+				refuse_hard(out, "host-in-use", d->name, nd->blocks, "process %ld (%s) holds %s (%s of %s) open",
+					    h->pid, who, nd->path, nd->kind, d->name);
+			else
+				refuse(out, force, "host-in-use", d->name,
+				       "process %ld (%s) holds %s (%s of %s) open: the unbind takes the device away from it",
+				       h->pid, who, nd->path, nd->kind, d->name);
+			break;
+		}
+	}
+	device_nodes_free(&nodes);
+}
+
+static void check_host_console(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
+			       const struct strv *force, struct refusals *out)
+{
+	struct strv fbs = { 0 };
+	int r = ka_device_framebuffers(ka, d->name, &fbs);
+	if (r < 0) {
+		_cleanup_free_ char *dir = lay_pci_device(d->name);
+		cannot_verify(ka, out, force, d->name, "its framebuffers (host-in-use)", true, dir, r);
+	}
+	if ((fbs.n > 0 || d->boot_vga == 1) && r == 0) {
+		need_console(ka, in);
+		if (in->fbcon_error)
+			refuse(out, force, "cannot-verify", d->name, "%s: cannot check the console (host-in-use): %s",
+			       d->name, in->fbcon_error);
+		else if (fbs.n > 0 && in->fbcon)
+			refuse(out, force, "host-in-use", d->name,
+			       "the framebuffer console draws the text console on %s of %s: the unbind takes it away", fbs.v[0],
+			       d->name);
+		if (!in->fbcon_error && d->boot_vga == 1 && in->firmware_fb)
+			refuse(out, force, "host-in-use", d->name,
+			       "the firmware framebuffer %s uses the memory of %s, the boot display: vfio-pci cannot reserve "
+			       "its BARs while it does",
+			       in->firmware_fb, d->name);
+	}
+	strv_free(&fbs);
+}
+
+/* ---- vmd ---- */
+
+static void check_vmd(const struct ka *ka, const struct group *g, const struct device *d, const struct strv *force,
+		      struct refusals *out)
+{
+	if (!d->driver || !driver_name_eq(d->driver, "vmd"))
+		return;
+	/* vmd_remove() removes the PCI domain it made, and every device in it. */
+	_cleanup_free_ char *mine = NULL;
+	size_t behind = 0;
+	if (ka_device_path(ka, d->name, &mine) == 0) {
+		size_t len = strlen(mine);
+		for (size_t i = 0; i < g->ndevices; i++) {
+			_cleanup_free_ char *p = NULL;
+			if (g->devices[i] != d && ka_device_path(ka, g->devices[i]->name, &p) == 0 &&
+			    strncmp(p, mine, len) == 0 && p[len] == '/')
+				behind++;
+		}
+	}
+	refuse(out, force, "vmd", d->name,
+	       "%s is a VMD controller on vmd: unbinding it removes its PCI domain and the %zu device(s) of this "
+	       "group in it (NVMe drives, say), which then cannot be given to a guest either",
+	       d->name, behind);
+}
+
+/* ---- the moves ---- */
+
+int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
+		    struct preflight_inputs *in, struct refusals *out)
+{
 	/* A device moving from one VFIO driver to another (--driver) is unbound from the first. */
 	_cleanup_free_ bool *leaving = xcalloc(g->ndevices ? g->ndevices : 1, sizeof(*leaving));
 	bool any_leaving = false;
@@ -333,26 +601,46 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 		_cleanup_free_ char *vfrel = lay_pci_device_attr(d->name, "sriov_numvfs");
 		_cleanup_free_ char *vfs = NULL;
 		unsigned long nvf;
-		if (ka_read(ka, vfrel, &vfs) == 0 && parse_ulong(vfs, 10, &nvf) == 0 && nvf > 0)
+		int r = ka_read(ka, vfrel, &vfs);
+		if (r < 0 && r != -ENOENT)
+			cannot_verify(ka, out, force, d->name, "its VFs (sriov-pf)", true, vfrel, r);
+		else if (r == 0 && parse_ulong(vfs, 10, &nvf) == 0 && nvf > 0)
 			refuse(out, force, "sriov-pf", d->name,
 			       "%s is an SR-IOV physical function with %lu VFs enabled (vfio-pci refuses it)", d->name,
 			       nvf);
 		if (d->role != ROLE_USER) {
-			check_block(ka, d, mountinfo, swaps, force, out);
-			check_net(ka, d, route_body, inet6, force, out);
+			check_block(ka, d, in, force, out);
+			check_net(ka, d, in, force, out);
+			check_vmd(ka, g, d, force, out);
+			if (d->role == ROLE_KERNEL) {
+				check_host_processes(ka, d, in, force, out);
+				check_host_console(ka, d, in, force, out);
+			}
 		} else if (d->driver && !streq(d->driver, driver)) {
 			leaving[i] = any_leaving = true;
 		}
 	}
-	return any_leaving ? check_holders(ka, g, leaving, force, out) : 0;
+	if (any_leaving)
+		check_vfio_holders(ka, g, leaving, in, out);
+	return 0;
 }
 
-int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving, struct refusals *out)
+int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving_vfio, const bool *leaving_host,
+		      struct preflight_inputs *in, struct refusals *out)
 {
-	return check_holders(ka, g, leaving, NULL, out);
+	bool any = false;
+	for (size_t j = 0; j < g->ndevices; j++) {
+		any |= leaving_vfio[j];
+		if (leaving_host[j])
+			check_host_processes(ka, g->devices[j], in, NULL, out);
+	}
+	if (any)
+		check_vfio_holders(ka, g, leaving_vfio, in, out);
+	return 0;
 }
 
-int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out)
+int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force,
+		      struct preflight_inputs *in, struct refusals *out)
 {
 	for (size_t i = 0; i < g->ndevices; i++) {
 		const struct device *d = g->devices[i];
@@ -360,5 +648,6 @@ int preflight_release(const struct ka *ka, const struct group *g, const struct s
 			refuse(out, force, "non-pci", d->name, "%s is not a PCI device: iommu-own moves only PCI devices",
 			       d->name);
 	}
-	return check_holders(ka, g, NULL, force, out);
+	check_vfio_holders(ka, g, NULL, in, out);
+	return 0;
 }

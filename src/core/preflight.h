@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Refusals: what is checked on every device of a group before any write. */
+/*
+ * Refusals: what is checked on every device of a group before any write.
+ * Every check fails closed: when its input cannot be read it refuses with
+ * cannot-verify, naming the input, and never reports the device safe.
+ */
 #pragma once
 
-#include "os/kaccess.h"
 #include "core/model.h"
+#include "os/holders.h"
+#include "os/kaccess.h"
 
 struct refusal_code {
 	const char *code;
-	bool overridable; /* by --force=CODE */
+	bool overridable; /* by --force=CODE (some refusals of an overridable code are not: see forceable) */
 	const char *description;
 };
 extern const struct refusal_code refusal_codes[];
@@ -16,9 +21,11 @@ const struct refusal_code *refusal_code_find(const char *code);
 
 struct refusal {
 	const char *code;
-	char *device; /* NULL: the whole group */
+	char *device;    /* NULL: the whole group */
 	char *message;
-	bool forced;  /* overridden with --force */
+	bool forceable;  /* --force=CODE may override this one */
+	char *why_not;   /* !forceable: why not, for people */
+	bool forced;     /* overridden with --force */
 };
 
 struct refusals {
@@ -49,17 +56,39 @@ const char *skip_name(enum skip s);
 enum skip move_skip_reason(const struct device *d);
 
 /*
+ * What the checks read besides the model, each read once and only when a
+ * check needs it: the mount table, swaps, routes, IPv6 addresses, the
+ * processes' open device nodes, the console. A NULL text after a read is
+ * an input that could not be read.
+ */
+struct preflight_inputs {
+	bool mounts_read, net_read, holders_read, console_read;
+	char *mountinfo, *swaps, *route, *inet6;
+	int mounts_err, swaps_err, route_err, inet6_err; /* their reads' errors, to name them */
+	struct holders holders;
+	bool fbcon;
+	char *fbcon_error;  /* what could not be read to know the console */
+	char *firmware_fb;  /* the firmware framebuffer on the boot display, or NULL */
+};
+void preflight_inputs_free(struct preflight_inputs *in);
+
+/*
  * Claim to driver: boot-vga, mounted, netdev-active, sriov-pf (for the
- * devices that move), chipset, direct-mapped, kernel-bridge, non-pci, and
- * in-use (a device leaving a VFIO driver while its group's file is held).
+ * devices that move), chipset, vmd, host-in-use (processes and the kernel
+ * using a device that leaves its host driver), direct-mapped,
+ * kernel-bridge, non-pci, in-use (a device leaving a VFIO driver while its
+ * group's file is held), cannot-verify.
  */
 int preflight_claim(const struct ka *ka, const struct group *g, const char *driver, const struct strv *force,
-		    struct refusals *out);
-/* Release: in-use (a process holds the group or a device file), non-pci. */
-int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force, struct refusals *out);
+		    struct preflight_inputs *in, struct refusals *out);
+/* Release: in-use (a process holds the group or a device file), non-pci, cannot-verify. */
+int preflight_release(const struct ka *ka, const struct group *g, const struct strv *force,
+		      struct preflight_inputs *in, struct refusals *out);
 /*
- * A rollback by recover: in-use, for the devices of g that it takes off a
- * VFIO driver (leaving[j] for g->devices[j]); the kernel would block in
+ * A rollback by recover: in-use for the devices of g that it takes off a
+ * VFIO driver (leaving_vfio[j] for g->devices[j]), host-in-use for those it
+ * takes off a host driver (leaving_host[j]); the kernel would block in
  * their unbind while a process holds them.
  */
-int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving, struct refusals *out);
+int preflight_recover(const struct ka *ka, const struct group *g, const bool *leaving_vfio, const bool *leaving_host,
+		      struct preflight_inputs *in, struct refusals *out);

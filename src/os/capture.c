@@ -234,7 +234,8 @@ static int copy_device(struct snap *s, const char *devpath)
 				r = copy_file(s, rel, e[i].mode, FILE_MAX);
 			}
 		} else if (S_ISDIR(e[i].mode)) {
-			if (streq(name, "vfio-dev"))
+			/* VFIO's cdevs, and the class devices whose nodes host-in-use compares with holders' files. */
+			if (streq(name, "vfio-dev") || streq(name, "drm") || streq(name, "sound") || streq(name, "graphics"))
 				r = copy_tree(s, rel, 0);
 			else if (streq(name, "net")) {
 				struct ka_entry *ifs = NULL;
@@ -302,20 +303,52 @@ static int copy_runtime(struct snap *s)
 		if (ka_read_raw(s->ka, files[i], INDEX_MAX, &buf, &len) == 0)
 			r = out_file(s, files[i], buf, len);
 	}
-	struct vfio_holder *h = NULL;
-	size_t n = 0;
-	if (r >= 0 && ka_vfio_holders(s->ka, &h, &n) == 0) {
-		for (size_t i = 0; i < n && r >= 0; i++) {
+	/* Every process holding a device node (VFIO, DRM, ALSA, NVIDIA...), as its fd links show it. */
+	struct holders h;
+	if (r >= 0 && ka_holders(s->ka, &h) == 0) {
+		for (size_t i = 0; i < h.n && r >= 0; i++) {
 			char pid[32], fdname[32];
-			snprintf(pid, sizeof(pid), "%ld", h[i].pid);
+			snprintf(pid, sizeof(pid), "%ld", h.v[i].pid);
 			snprintf(fdname, sizeof(fdname), "fd/%zu", 100 + i);
 			_cleanup_free_ char *comm = lay_proc_pid(pid, "comm");
 			_cleanup_free_ char *fd = lay_proc_pid(pid, fdname);
-			_cleanup_free_ char *line = xasprintf("%s\n", h[i].comm);
+			_cleanup_free_ char *line = xasprintf("%s\n", h.v[i].comm);
 			if ((r = out_file(s, comm, line, strlen(line))) >= 0)
-				r = out_link(s, fd, h[i].path, true);
+				r = out_link(s, fd, h.v[i].path, true);
 		}
-		vfio_holders_free(h, n);
+		holders_free(&h);
+	}
+	return r;
+}
+
+/* The kernel's own users of displays: the consoles and the firmware framebuffers. */
+static int copy_consoles(struct snap *s)
+{
+	struct ka_entry *e = NULL;
+	size_t n = 0;
+	int r = ka_scan_dir(s->ka, LAY_VTCONSOLES, &e, &n);
+	if (r == -ENOENT)
+		r = 0;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_free_ char *rel = xasprintf("%s/%s", LAY_VTCONSOLES, e[i].name);
+		if (path_component_ok(e[i].name))
+			r = copy_level(s, rel, false);
+	}
+	ka_entries_free(e, n);
+	for (size_t i = 0; r >= 0 && lay_firmware_fb_drivers[i]; i++) {
+		_cleanup_free_ char *rel = xasprintf("%s/%s", LAY_PLATFORM_DRIVERS, lay_firmware_fb_drivers[i]);
+		r = copy_level(s, rel, true);
+	}
+	/* The NVIDIA driver's GPUs: their device minors, which name /dev/nvidiaN. */
+	struct ka_entry *g = NULL;
+	size_t ng = 0;
+	if (r >= 0 && ka_scan_dir(s->ka, LAY_NVIDIA_GPUS, &g, &ng) == 0) {
+		for (size_t i = 0; r >= 0 && i < ng; i++) {
+			_cleanup_free_ char *rel = xasprintf("%s/%s", LAY_NVIDIA_GPUS, g[i].name);
+			if (path_component_ok(g[i].name))
+				r = copy_level(s, rel, false);
+		}
+		ka_entries_free(g, ng);
 	}
 	return r;
 }
@@ -506,6 +539,8 @@ int capture_run(const struct ka *ka, int outfd, const struct capture_options *o,
 		r = copy_nvme_subsystems(&s);
 	if (r >= 0)
 		r = copy_runtime(&s);
+	if (r >= 0)
+		r = copy_consoles(&s);
 	strv_free(&s.modules);
 	*stats = (struct capture_stats){ s.files, s.links, s.skipped };
 	return r;

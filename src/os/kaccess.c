@@ -312,28 +312,39 @@ int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret)
 	return read_limited(dfd, name, max, true, ret);
 }
 
-static void find_class(int dirfd, const char *rel, const char *subsystem, unsigned depth, struct strv *ret)
+/*
+ * Class devices below an open directory, depth first, through real
+ * directories only. A directory that cannot be read is an error, never a
+ * directory with nothing in it: the checks that ask must not pass blind.
+ */
+static int find_class(int dirfd, const char *rel, const char *subsystem, unsigned depth, struct strv *ret)
 {
 	if (depth > 12)
-		return;
+		return 0;
 	_cleanup_free_ char *sub = NULL;
 	if (ka_link_base_at(dirfd, "subsystem", &sub) == 0 && streq(sub, subsystem) && depth > 0)
 		strv_push(ret, xstrdup(rel));
 	_cleanup_close_ int fd = res_open(dirfd, ".", RES_DIR, 0);
 	struct res_entry *e = NULL;
 	size_t n = 0;
-	if (fd < 0 || res_list_fd(fd, &e, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
+	int r = fd < 0 ? fd : res_list_fd(fd, &e, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (e[i].type != DT_DIR)
 			continue;
 		_cleanup_close_ int cfd = res_open(fd, e[i].name, RES_PATH | RES_DIR | RES_NOFOLLOW, 0);
-		if (cfd < 0)
-			continue;
+		if (cfd == -ENOENT)
+			continue; /* gone meanwhile */
+		if (cfd < 0) {
+			r = cfd;
+			break;
+		}
 		_cleanup_free_ char *crel = xasprintf("%s/%s", rel, e[i].name);
-		find_class(cfd, crel, subsystem, depth + 1, ret);
+		r = find_class(cfd, crel, subsystem, depth + 1, ret);
 	}
 	res_entries_free(e, n);
+	return r;
 }
 
 int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *subsystem, struct strv *ret)
@@ -341,8 +352,7 @@ int ka_find_class_devices(const struct ka *ka, const char *devdir, const char *s
 	_cleanup_close_ int fd = res_open(ka->rootfd, devdir, RES_PATH | RES_DIR, 0);
 	if (fd < 0)
 		return fd;
-	find_class(fd, devdir, subsystem, 0, ret);
-	return 0;
+	return find_class(fd, devdir, subsystem, 0, ret);
 }
 
 int ka_device_path(const struct ka *ka, const char *address, char **ret)

@@ -99,6 +99,18 @@ char *lay_dev_path(const char *name)
 	return xasprintf("/dev/%s", name);
 }
 
+bool lay_is_dev_path(const char *path)
+{
+	return strncmp(path, "/dev/", 5) == 0;
+}
+
+char *lay_nvidia_node(unsigned minor)
+{
+	return xasprintf("/dev/nvidia%u", minor);
+}
+
+const char *const lay_firmware_fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "vesa-framebuffer", NULL };
+
 char *lay_proc_pid(const char *pid, const char *what)
 {
 	return join2(LAY_PROC, pid, what);

@@ -23,7 +23,11 @@
 #define LAY_PARAM_NOIOMMU "sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
 #define LAY_PARAM_UNSAFE_INTERRUPTS "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
+#define LAY_VTCONSOLES "sys/class/vtconsole"
+#define LAY_PLATFORM_DRIVERS "sys/bus/platform/drivers"
+
 #define LAY_PROC "proc"
+#define LAY_NVIDIA_GPUS "proc/driver/nvidia/gpus"
 #define LAY_CMDLINE "proc/cmdline"
 #define LAY_OSRELEASE "proc/sys/kernel/osrelease"
 #define LAY_BOOT_ID "proc/sys/kernel/random/boot_id"
@@ -62,8 +66,15 @@ char *lay_module(const char *module);
 char *lay_module_attr(const char *module, const char *attr);
 /* lib/modules/<release>, where the module index lives. */
 char *lay_modules_dir(const char *release);
-/* "/dev/<name>", a device node as /proc/swaps and mount tables name it. */
+/* "/dev/<name>", a device node as /proc/swaps, mount tables and fd links name it ("dri/card0" too). */
 char *lay_dev_path(const char *name);
+/* Whether a path (an fd link's target) is a device node under /dev. */
+bool lay_is_dev_path(const char *path);
+/* The NVIDIA driver's nodes: "/dev/nvidia<minor>", and the control node every GPU shares. */
+char *lay_nvidia_node(unsigned minor);
+#define LAY_NVIDIA_CTL "/dev/nvidiactl"
+/* The platform drivers of firmware framebuffers (efifb, simplefb and simpledrm, vesafb), NULL-terminated. */
+extern const char *const lay_firmware_fb_drivers[];
 /* proc/<pid>/<what> (fd, comm). */
 char *lay_proc_pid(const char *pid, const char *what);
 
