@@ -190,6 +190,7 @@ complete -c iommu-own -n $out -a '(__iommu_own_targets)'
 # check
 complete -c iommu-own -n '__iommu_own_using_command check' -l all -d 'Also show findings of severity info (shared-group)'
 complete -c iommu-own -n '__iommu_own_using_command check' -l strict -d 'Exit with status 1 on warnings too'
+complete -c iommu-own -n '__iommu_own_using_command check' -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Where the records of claims are kept'
 
 # why
 complete -c iommu-own -n '__iommu_own_using_command why' -s J -l json -d 'Print JSON (a stable format)'

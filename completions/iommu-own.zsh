@@ -132,6 +132,7 @@ _iommu_own() {
       _arguments -s $output $help \
         '--all[also show findings of severity info (shared-group)]' \
         '--strict[exit with status 1 on warnings too]' \
+        '--state-dir=[where the records of claims are kept]:state directory:_directories' \
         '*:group or device:_iommu_own_targets' && ret=0
       ;;
     why)

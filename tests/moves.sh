@@ -657,4 +657,54 @@ grep -q '"boot_id":"6f0c8a52-0000-4000-8000-000000000001"' "$root/run/iommu-own/
 	[ ! -L "$root/$NVME/driver" ] && [ "$(cat "$root/$NVME/driver_override")" = vfio-pci ]
 verdict "a journal from an earlier boot is discarded by recover, and nothing is written"
 
+# ---- check sees what moves left behind ------------------------------------------------
+root=$(fresh_copy halfbound)
+echo "kill 2" >"$root/replay-faults"
+iommu_own "$root" claim 2 >/dev/null 2>&1
+rm -f "$root/replay-faults"
+iommu_own "$root" check -J >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && "$JSONCHECK" <"$SCRATCH/out" >/dev/null && grep -q '"code": "pending-journal"' "$SCRATCH/out" &&
+	grep -q "run 'iommu-own --sysroot $root recover': it finishes the move or rolls it back" "$SCRATCH/out"
+verdict "check: a killed claim's journal is an error finding, its hint the recover command to paste (exit $rc)"
+cmd=$(grep -o "run '[^']*'" "$SCRATCH/out" | head -1 | sed "s/^run '//; s/'\$//")
+# shellcheck disable=SC2086 # the command as check printed it
+(cd / && env IOMMU_OWN_FORBID_LIVE=1 ${cmd/iommu-own/$IOMMU_OWN} >/dev/null 2>&1)
+rc=$?
+iommu_own "$root" check >"$SCRATCH/out" 2>&1
+[ $rc -eq 0 ] && ! grep -q pending-journal "$SCRATCH/out"
+verdict "check: the hint's command, pasted as is, recovers the move (exit $rc)"
+
+root=$(fresh_copy halfbound)
+printf 'bind 0000:01:00.1 EIO\nbind 0000:01:00.1 EIO\nprobe 0000:01:00.1 EIO\n' >"$root/replay-faults"
+iommu_own "$root" claim 2 >/dev/null 2>&1
+rm -f "$root/replay-faults"
+iommu_own "$root" check -r -n -o CODE,HINT >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "^rollback-incomplete " "$SCRATCH/out" && ! grep -q "^pending-journal" "$SCRATCH/out"
+verdict "check: a move whose rollback failed is reported as rollback-incomplete (exit $rc)"
+
+root=$(fresh_copy halfbound)
+iommu_own "$root" claim 2 --state-dir "$SCRATCH/records" >/dev/null 2>&1
+d=$root/sys/devices/pci0000:00/0000:00:01.0
+for f in 0000:01:00.0 0000:01:00.1; do # released behind iommu-own's back: unbound, override cleared
+	rm "$d/$f/driver" "$root/sys/bus/pci/drivers/vfio-pci/$f"
+	echo "(null)" >"$d/$f/driver_override"
+done
+iommu_own "$root" check --state-dir "$SCRATCH/records" -J >"$SCRATCH/out" 2>&1
+grep -q '"code": "stale-record"' "$SCRATCH/out" &&
+	grep -q "\"hint\": \"'iommu-own --sysroot $root release 2 --state-dir $SCRATCH/records' removes it" "$SCRATCH/out"
+verdict "check: a record whose devices left VFIO behind the tool's back is a stale-record warning, its hint with --state-dir"
+iommu_own "$root" release 2 --state-dir "$SCRATCH/records" >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "its stale record was removed" "$SCRATCH/out" && [ ! -e "$SCRATCH/records/group-2.json" ]
+verdict "release of a group with nothing on VFIO removes its stale record (exit $rc)"
+rm -rf "$SCRATCH/records"
+
+root=$(fresh_copy halfbound)
+mkdir -p "$root/run" && ln -s /tmp "$root/run/iommu-own"
+iommu_own "$root" check -r -n -o CODE >"$SCRATCH/out" 2>&1
+grep -q "^state-unreadable" "$SCRATCH/out"
+verdict "check: a state directory it cannot use is a state-unreadable warning, never a silent pass"
+
 tap_done

@@ -11,7 +11,9 @@ for f in workstation passthrough halfbound sriov pcibridge portvfio noiommu noio
 	same=true
 	for cmd in "list --json" "check --json" "list -r -o GROUP,STATE,VIABLE,TYPE,DEVICE,ID,DRIVER,OVERRIDE,ROLE"; do
 		# shellcheck disable=SC2086
-		diff <(iommu_own "$FIXTURES/$f" $cmd 2>&1) <(iommu_own "$snap" $cmd 2>&1) >"$SCRATCH/diff" || same=false
+		# (hints name the root to paste: each its own)
+		diff <(iommu_own "$FIXTURES/$f" $cmd 2>&1 | sed "s#$FIXTURES/$f#ROOT#g") \
+			<(iommu_own "$snap" $cmd 2>&1 | sed "s#$snap#ROOT#g") >"$SCRATCH/diff" || same=false
 	done
 	if $same; then ok "$f: the snapshot lists and audits like the tree"; else not_ok "$f: snapshot differs" "$(head -20 "$SCRATCH/diff")"; fi
 done

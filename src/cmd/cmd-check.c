@@ -9,6 +9,7 @@
 
 #include "shared/escape.h"
 #include "core/audit.h"
+#include "os/state.h"
 #include "cmd/commands.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
@@ -26,18 +27,20 @@ static const struct colinfo columns[] = {
 };
 static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
-enum { OPT_STRICT = 0x200, OPT_ALL };
+enum { OPT_STRICT = 0x200, OPT_ALL, OPT_STATE_DIR };
 
 struct check_args {
 	struct outopts out;
 	struct strv targets;
 	bool strict;
 	bool all;
+	const char *state_dir;
 };
 
 static const struct argp_option check_options[] = {
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 1 on warnings too", 0 },
 	{ "all", OPT_ALL, NULL, 0, "Also show findings of severity info (shared-group)", 0 },
+	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the records of claims are kept, as given to claim", 0 },
 	{ 0 }
 };
 
@@ -53,6 +56,11 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ALL:
 		a->all = true;
+		break;
+	case OPT_STATE_DIR:
+		if (!*arg)
+			argp_error(state, "--state-dir: empty directory name");
+		a->state_dir = arg;
 		break;
 	case ARGP_KEY_ARG:
 		strv_push(&a->targets, xstrdup(arg));
@@ -173,6 +181,34 @@ static char *why_line(void *ctx, const struct group *g)
 	return line;
 }
 
+/*
+ * What the state directories say about moves, read without creating or
+ * locking anything; returns the directory that could not be read, if any.
+ */
+static char *read_move_status(struct context *ctx, const char *state_dir, struct move_status *ms)
+{
+	struct state kernel, records;
+	char *unreadable = NULL;
+	int r = state_open_kernel(&kernel, ctx->ka, false);
+	if (r < 0) {
+		if (r != -ENOENT)
+			unreadable = state_kernel_path(ctx->ka);
+		kernel.dirfd = -1;
+	}
+	bool own = false;
+	if (state_dir) {
+		r = state_open(&records, state_dir, false);
+		own = r == 0;
+		if (r < 0 && r != -ENOENT && !unreadable)
+			unreadable = xstrdup(state_dir);
+	}
+	move_status_read(&kernel, own ? &records : NULL, ms);
+	if (own)
+		state_close(&records);
+	state_close(&kernel);
+	return unreadable;
+}
+
 static int run_check(struct context *ctx, struct check_args *a)
 {
 	if (a->out.list_columns) {
@@ -198,9 +234,15 @@ static int run_check(struct context *ctx, struct check_args *a)
 		}
 		model_read_config(sys, ctx->ka, wc.db);
 	}
-	struct audit_options ao = { a->all, why_line, &wc };
+	_cleanup_free_ char *prog = context_command(ctx);
+	_cleanup_free_ char *state_opt = state_dir_option(a->state_dir);
+	struct move_status ms;
+	_cleanup_free_ char *unreadable = read_move_status(ctx, a->state_dir, &ms);
+	struct audit_options ao = { .all = a->all, .why_line = why_line, .why_ctx = &wc, .prog = prog,
+				    .state_opt = state_opt, .moves = &ms, .state_unreadable = unreadable };
 	struct findings f = { 0 };
 	audit_run_with(sys, &ao, &f);
+	move_status_free(&ms);
 	pcidb_free(wc.db);
 	int r = a->out.json ? print_json(&f) : print_table(&f, &a->out);
 	int status = r < 0                                              ? EXIT_USAGE

@@ -29,6 +29,15 @@ int context_load(struct context *ctx, unsigned flags, int argc, char **argv, str
 void command_one_operand(struct argp_state *state, int key, const char **slot, const char *arg, const char *what,
 			 const char *purpose);
 
+/*
+ * The start of a command line to paste as it is into a shell: "iommu-own",
+ * or "iommu-own --sysroot DIR" when the tool runs on another root. The
+ * caller frees it.
+ */
+char *context_command(const struct context *ctx);
+/* " --state-dir DIR" (shell-quoted) when dir is set, else "". The caller frees it. */
+char *state_dir_option(const char *dir);
+
 /* Parse a command's own arguments with argv[0] as "iommu-own CMD". */
 int command_parse(const struct argp *argp, int argc, char **argv, void *input);
 

@@ -31,6 +31,45 @@ void command_one_operand(struct argp_state *state, int key, const char **slot, c
 	}
 }
 
+/* A word as a shell reads it back: as it is when it holds nothing special, else in single quotes. */
+static char *shell_word(const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=./:,@%") == strlen(s))
+		return xstrdup(s);
+	size_t n = 3;
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	char *out = xmalloc(n), *o = out;
+	*o++ = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+char *context_command(const struct context *ctx)
+{
+	if (streq(ctx->sysroot, "/"))
+		return xstrdup(program_name);
+	_cleanup_free_ char *root = shell_word(ctx->sysroot);
+	return xasprintf("%s --sysroot %s", program_name, root);
+}
+
+char *state_dir_option(const char *dir)
+{
+	if (!dir)
+		return xstrdup("");
+	_cleanup_free_ char *w = shell_word(dir);
+	return xasprintf(" --state-dir %s", w);
+}
+
 int context_open(struct context *ctx)
 {
 	if (ctx->ka)

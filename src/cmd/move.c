@@ -32,7 +32,9 @@ struct run {
 	struct state records; /* where records are kept (--state-dir); may be the kernel's */
 	bool own_records;     /* records is a directory of its own */
 	struct txn t;
-	struct preflight_inputs in; /* what the checks read, once */
+	struct json_object *journal; /* the journal of the move, as written (or read by recover) */
+	struct state *journal_st;    /* where it is */
+	struct preflight_inputs in;  /* what the checks read, once */
 	struct report_options ro;
 	char *recover_cmd;
 };
@@ -45,9 +47,9 @@ static struct state *records(struct run *r)
 /* The recover command for this system, to paste as is: with --sysroot and --state-dir when given. */
 static char *recover_command(const struct context *ctx, const struct move_options *o)
 {
-	_cleanup_free_ char *root = streq(ctx->sysroot, "/") ? xstrdup("") : xasprintf(" --sysroot %s", ctx->sysroot);
-	_cleanup_free_ char *sd = o->state_dir ? xasprintf(" --state-dir %s", o->state_dir) : xstrdup("");
-	return xasprintf("%s%s recover%s", program_name, root, sd);
+	_cleanup_free_ char *prog = context_command(ctx);
+	_cleanup_free_ char *sd = state_dir_option(o->state_dir);
+	return xasprintf("%s recover%s", prog, sd);
 }
 
 static int done(struct run *r, enum result res)
@@ -226,13 +228,18 @@ static void note_holders(struct run *r)
 	holders_free(&h);
 }
 
-/* After a failure or a signal: every device back, the journal gone when that worked. */
+/*
+ * After a failure or a signal: every device back, the journal gone when that
+ * worked; else it says the rollback is incomplete, for check and recover.
+ */
 static int roll_back(struct run *r, enum result ok_result)
 {
 	if (txn_rollback(r->ctx->ka, &r->t)) {
-		state_remove(&r->kernel, JOURNAL_NAME);
+		state_remove(r->journal_st, JOURNAL_NAME);
 		return done(r, ok_result);
 	}
+	journal_set_state(r->journal, "rollback-incomplete");
+	state_write(r->journal_st, JOURNAL_NAME, r->journal);
 	return done(r, RESULT_INCOMPLETE);
 }
 
@@ -246,7 +253,8 @@ static int execute_move(struct run *r)
 		unprepare_records(r);
 		return done(r, RESULT_FAILED);
 	}
-	_cleanup_(json_object_putp) struct json_object *j = journal_build(ka, t, r->ro.operation);
+	struct json_object *j = r->journal = journal_build(ka, t, r->ro.operation);
+	r->journal_st = &r->kernel;
 	int e = state_write(&r->kernel, JOURNAL_NAME, j);
 	if (e < 0) {
 		unprepare_records(r);
@@ -358,6 +366,15 @@ static int run_move(struct run *r)
 					     "moves leave alone: nothing to claim", g->number);
 			return done(r, RESULT_FAILED);
 		}
+		if (o->cmd == CMD_RELEASE && p->from_record && !o->dry_run) {
+			/* A record of a claim that no device reflects any more would only mislead a later release. */
+			_cleanup_free_ char *name = record_name(g->number);
+			int e2 = state_remove(records(r), name);
+			t->error = e2 < 0 ? xasprintf("no device of the group is on VFIO; removing its stale record failed: %s",
+						      strerror(-e2))
+					  : xstrdup("no device of the group is on VFIO; its stale record was removed");
+			return done(r, RESULT_NOTHING);
+		}
 		t->error = xstrdup(o->cmd == CMD_CLAIM ? "every device is already on the driver"
 						       : "no device of the group is on VFIO");
 		return done(r, RESULT_NOTHING);
@@ -443,6 +460,8 @@ static int run_recover(struct run *r)
 	struct json_object *j = NULL;
 	if (state_read(st, JOURNAL_NAME, &j) < 0)
 		return EXIT_USAGE;
+	r->journal = json_object_get(j);
+	r->journal_st = st;
 	struct journal_info ji;
 	int e = journal_identify(r->ctx->ka, j, where, &ji);
 	if (e == 0 && !ji.ours) {
@@ -483,11 +502,7 @@ static int run_recover(struct run *r)
 		return EXIT_USAGE;
 	if (txn_blocking(t))
 		return done(r, RESULT_REFUSED);
-	if (txn_rollback(r->ctx->ka, t)) {
-		state_remove(st, JOURNAL_NAME);
-		return done(r, RESULT_RECOVERED);
-	}
-	return done(r, RESULT_INCOMPLETE);
+	return roll_back(r, RESULT_RECOVERED);
 }
 
 /* ---- the entry point ---- */
@@ -562,6 +577,7 @@ int move_run(struct context *ctx, struct move_options *o)
 	r.kernel.dirfd = r.kernel.lockfd = r.records.dirfd = r.records.lockfd = -1;
 	int status = run(&r);
 	txn_free(&r.t);
+	json_object_put(r.journal);
 	preflight_inputs_free(&r.in);
 	strv_free(&r.ro.notes);
 	free(r.recover_cmd);

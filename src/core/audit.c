@@ -19,6 +19,10 @@ const struct finding_code finding_codes[] = {
 	{ "acs-override", SEV_ERROR, "the kernel was booted with pcie_acs_override: groups are not isolation boundaries" },
 	{ "no-reset", SEV_WARNING, "a device on VFIO has no reset method: state can leak from one user to the next" },
 	{ "shared-group", SEV_INFO, "a group holds devices of different slots (shown with --all)" },
+	{ "pending-journal", SEV_ERROR, "a move was interrupted: its journal waits for recover, and no move runs" },
+	{ "rollback-incomplete", SEV_ERROR, "a move failed and its rollback is incomplete: devices are not where they were" },
+	{ "stale-record", SEV_WARNING, "a claim's record names devices that are not on VFIO any more" },
+	{ "state-unreadable", SEV_WARNING, "a state directory cannot be read: an interrupted move would not be seen" },
 };
 const size_t n_finding_codes = ARRAY_SIZE(finding_codes);
 
@@ -90,16 +94,26 @@ static char *describe_role(const struct group *g, enum role role, struct strv *a
 	return s;
 }
 
-static void check_mixed(const struct group *g, struct findings *f)
+static const char *prog_of(const struct audit_options *o)
+{
+	return o && o->prog ? o->prog : "iommu-own";
+}
+
+static const char *state_opt_of(const struct audit_options *o)
+{
+	return o && o->state_opt ? o->state_opt : "";
+}
+
+static void check_mixed(const struct group *g, const struct audit_options *o, struct findings *f)
 {
 	if (g->state != GROUP_MIXED)
 		return;
 	struct strv addrs = { 0 };
 	_cleanup_free_ char *user = describe_role(g, ROLE_USER, &addrs);
 	_cleanup_free_ char *kernel = describe_role(g, ROLE_KERNEL, &addrs);
-	_cleanup_free_ char *hint = xasprintf("move the whole group to VFIO ('iommu-own claim %lu') or back to "
-					      "its kernel drivers ('iommu-own release %lu')",
-					      g->number, g->number);
+	_cleanup_free_ char *hint = xasprintf("move the whole group to VFIO ('%s claim %lu%s') or back to "
+					      "its kernel drivers ('%s release %lu%s')",
+					      prog_of(o), g->number, state_opt_of(o), prog_of(o), g->number, state_opt_of(o));
 	struct finding *x = add(f, "mixed-group", g, hint,
 				"group %lu is mixed: %s on VFIO, %s on kernel DMA drivers; "
 				"VFIO cannot use the group (\"group %lu is not viable\")",
@@ -153,7 +167,8 @@ static bool driver_loaded(const struct system *sys, const char *name)
 }
 
 /* What the next probe of d would do, given its override. */
-static void check_override(const struct system *sys, const struct device *d, struct findings *f)
+static void check_override(const struct system *sys, const struct device *d, const struct audit_options *o,
+			   struct findings *f)
 {
 	const char *ov = d->driver_override;
 	if (!ov || (d->driver && driver_name_eq(d->driver, ov)))
@@ -178,8 +193,9 @@ static void check_override(const struct system *sys, const struct device *d, str
 		effect = xasprintf("binds %s", ov);
 
 	_cleanup_free_ char *hint = g
-		? xasprintf("finish the move ('iommu-own claim %lu' or 'iommu-own release %lu') or clear the "
-			    "override (write an empty line to %s/driver_override)", g->number, g->number, d->name)
+		? xasprintf("finish the move ('%s claim %lu%s' or '%s release %lu%s') or clear the "
+			    "override (write an empty line to %s/driver_override)", prog_of(o), g->number, state_opt_of(o),
+			    prog_of(o), g->number, state_opt_of(o), d->name)
 		: xasprintf("clear the override (write an empty line to %s/driver_override)", d->name);
 	struct finding *x = add(f, "override-pending", g, hint,
 				"%s %s but its driver_override names %s: the next reprobe %s",
@@ -226,8 +242,8 @@ static void check_shared(const struct group *g, const struct audit_options *o, s
 			strv_push(&addrs, xstrdup(g->devices[i]->name));
 	_cleanup_free_ char *why = o->why_line ? o->why_line(o->why_ctx, g) : NULL;
 	_cleanup_free_ char *list = strv_join(&addrs, ", ");
-	_cleanup_free_ char *hint = xasprintf("'iommu-own why %lu' explains it and says what would split it; "
-					      "such devices can only be given away together", g->number);
+	_cleanup_free_ char *hint = xasprintf("'%s why %lu' explains it and says what would split it; "
+					      "such devices can only be given away together", prog_of(o), g->number);
 	struct finding *x = add(f, "shared-group", g, hint, "group %lu holds devices of different slots (%s)%s%s",
 				g->number, list, why && *why ? ": " : "", why ? why : "");
 	x->devices = addrs;
@@ -246,6 +262,61 @@ static void check_reset(const struct system *sys, const struct device *d, struct
 				"%s is on %s but has no reset method: its state can leak from one VM to the next",
 				d->name, d->driver ? d->driver : "VFIO");
 	strv_push(&x->devices, xstrdup(d->name));
+}
+
+/* An interrupted move, a failed rollback, records that no longer match: what recover and release are for. */
+static void check_moves(const struct system *sys, const struct audit_options *o, struct findings *f)
+{
+	if (o->state_unreadable)
+		add(f, "state-unreadable", NULL, "run check as root (the state directory is root's, mode 0700)",
+		    "%s cannot be read: a move interrupted there would not be reported", o->state_unreadable);
+	const struct move_status *m = o->moves;
+	if (!m)
+		return;
+	_cleanup_free_ char *recover = xasprintf("'%s recover%s'", prog_of(o), state_opt_of(o));
+	_cleanup_free_ char *groups = strv_join(&m->groups, ", ");
+	const char *gw = m->groups.n > 1 ? "groups" : "group";
+	struct finding *x = NULL;
+	if (m->journal && m->journal_unreadable) {
+		_cleanup_free_ char *hint = xasprintf("inspect it, then run %s", recover);
+		x = add(f, "pending-journal", NULL, hint,
+			"a journal that cannot be read is pending (%s): no move runs until it is recovered", m->journal_path);
+	} else if (m->journal && streq(m->state, "rollback-incomplete")) {
+		_cleanup_free_ char *hint = xasprintf("fix what failed (the move's report named it), then run %s", recover);
+		x = add(f, "rollback-incomplete", NULL, hint,
+			"the %s of %s %s failed and its rollback is incomplete (%s): its devices are not where they were",
+			m->operation, gw, groups, m->journal_path);
+	} else if (m->journal) {
+		bool blocked = streq(m->state, "blocked");
+		_cleanup_free_ char *hint = blocked ? xasprintf("once the holder lets go of the device, run %s", recover)
+						    : xasprintf("run %s: it finishes the move or rolls it back", recover);
+		x = add(f, "pending-journal", NULL, hint, "the %s of %s %s was interrupted (%s)%s: no move runs until it is recovered",
+			m->operation, gw, groups, m->journal_path, blocked ? ", a write stuck in the kernel" : "");
+	}
+	if (x)
+		for (size_t i = 0; i < m->devices.n; i++)
+			strv_push(&x->devices, xstrdup(m->devices.v[i]));
+	for (size_t r = 0; r < m->nrecords; r++) {
+		const struct record_summary *rs = &m->records[r];
+		bool on_vfio = false;
+		for (size_t i = 0; i < rs->devices.n && !on_vfio; i++) {
+			struct pci_addr a;
+			const struct device *d = pci_addr_parse(rs->devices.v[i], &a) == 0 ? model_find_device(sys, &a) : NULL;
+			on_vfio = d && d->role == ROLE_USER;
+		}
+		if (on_vfio || rs->devices.n == 0)
+			continue;
+		const struct group *g = model_find_group(sys, rs->group);
+		if (g && !g->selected)
+			continue;
+		_cleanup_free_ char *hint = xasprintf("'%s release %lu%s' removes it (nothing moves), or claim the group again",
+						      prog_of(o), rs->group, state_opt_of(o));
+		x = add(f, "stale-record", g, hint,
+			"group %lu's claim record (%s) names devices that are not on VFIO any more: released by another "
+			"tool, or probed afresh", rs->group, rs->path);
+		for (size_t i = 0; i < rs->devices.n; i++)
+			strv_push(&x->devices, xstrdup(rs->devices.v[i]));
+	}
 }
 
 void audit_run(const struct system *sys, struct findings *f)
@@ -271,9 +342,10 @@ void audit_run_with(const struct system *sys, const struct audit_options *o, str
 		    "set vfio enable_unsafe_noiommu_mode to N (modprobe.d or the kernel command line)",
 		    "VFIO's unsafe no-IOMMU mode is on (vfio enable_unsafe_noiommu_mode=Y): devices given to "
 		    "user space get no DMA isolation at all");
+	_cleanup_free_ char *acs_hint = xasprintf("boot without pcie_acs_override; '%s why GROUP' shows what really "
+						  "separates the devices", prog_of(o));
 	if (sys->cmdline && strstr(sys->cmdline, "pcie_acs_override"))
-		add(f, "acs-override", NULL,
-		    "boot without pcie_acs_override; 'iommu-own why GROUP' shows what really separates the devices",
+		add(f, "acs-override", NULL, acs_hint,
 		    "the kernel was booted with pcie_acs_override: it splits groups that the hardware does not "
 		    "isolate, so devices in different groups can still reach each other by peer-to-peer DMA");
 	if (sys->unsafe_interrupts == PARAM_ON)
@@ -286,16 +358,17 @@ void audit_run_with(const struct system *sys, const struct audit_options *o, str
 		const struct group *g = sys->groups[i];
 		if (!g->selected)
 			continue;
-		check_mixed(g, f);
+		check_mixed(g, o, f);
 		check_noiommu_group(sys, g, f);
 		check_direct(g, f);
 		check_shared(g, o, f);
 	}
+	check_moves(sys, o, f);
 	for (size_t i = 0; i < sys->ndevices; i++) {
 		const struct device *d = sys->devices[i];
 		if (!d->selected)
 			continue;
-		check_override(sys, d, f);
+		check_override(sys, d, o, f);
 		check_boot_vga(d, f);
 		check_reset(sys, d, f);
 	}

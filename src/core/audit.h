@@ -2,6 +2,7 @@
 /* The audit: findings judged from the model. Codes are a stable contract. */
 #pragma once
 
+#include "core/journal.h"
 #include "core/model.h"
 
 enum severity { SEV_INFO, SEV_WARNING, SEV_ERROR, _SEV_MAX };
@@ -34,6 +35,16 @@ struct audit_options {
 	/* The reason a group is shared, in one line (from config space); the caller frees it. */
 	char *(*why_line)(void *ctx, const struct group *g);
 	void *why_ctx;
+	/*
+	 * How the commands in hints start, to be pasted as they are: "iommu-own"
+	 * or "iommu-own --sysroot DIR" (NULL: "iommu-own"), and the options
+	 * that follow a move command (" --state-dir DIR", or NULL).
+	 */
+	const char *prog, *state_opt;
+	/* What the state directories say about moves (NULL: not looked at). */
+	const struct move_status *moves;
+	/* A state directory that could not be read (NULL: none): an interrupted move there is not seen. */
+	const char *state_unreadable;
 };
 
 /* Judge the selected part of the system; global findings are always included. */

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,8 +94,14 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	for (size_t i = 0; i < t->n; i++)
 		json_object_array_add(groups, plan_json(&t->plans[i]));
 	json_object_object_add(j, "groups", groups);
+	json_object_object_add(j, "state", json_str("moving"));
 	json_object_object_add(j, "blocked", NULL);
 	return j;
+}
+
+void journal_set_state(struct json_object *j, const char *state)
+{
+	json_object_object_add(j, "state", json_str(state));
 }
 
 void journal_set_blocked(struct json_object *j, const struct ka *ka, const struct txn *t)
@@ -109,6 +117,7 @@ void journal_set_blocked(struct json_object *j, const struct ka *ka, const struc
 	json_object_object_add(b, "path", json_str(path));
 	json_object_object_add(b, "value", json_str(ka_write_value(&kw)));
 	json_object_object_add(j, "blocked", b);
+	journal_set_state(j, "blocked");
 }
 
 void journal_info_clear(struct journal_info *ji)
@@ -346,4 +355,91 @@ int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
 				return -EBADMSG;
 			}
 	return 0;
+}
+
+/* ---- what check reports ---- */
+
+static void status_of_journal(struct state *st, struct move_status *m)
+{
+	m->journal = true;
+	m->journal_path = xasprintf("%s/%s", st->path, JOURNAL_NAME);
+	struct json_object *j = NULL;
+	if (state_read(st, JOURNAL_NAME, &j) < 0) {
+		m->journal_unreadable = true;
+		return;
+	}
+	struct txn t = { 0 };
+	if (journal_parse(j, m->journal_path, &t) < 0) {
+		m->journal_unreadable = true;
+		json_object_put(j);
+		return;
+	}
+	const char *op = json_member_str(j, "operation"), *state = json_member_str(j, "state");
+	m->operation = xstrdup(op ? op : "move");
+	m->state = xstrdup(state ? state : "moving");
+	for (size_t g = 0; g < t.n; g++) {
+		strv_push(&m->groups, xasprintf("%lu", t.plans[g].group));
+		for (size_t i = 0; i < t.plans[g].n; i++)
+			if (t.plans[g].devs[i].moves)
+				strv_push(&m->devices, xstrdup(t.plans[g].devs[i].address));
+	}
+	txn_free(&t);
+	json_object_put(j);
+}
+
+static void status_of_records(struct state *st, struct move_status *m)
+{
+	struct strv names = { 0 };
+	_cleanup_close_ int fd = st->dirfd >= 0 ? fcntl(st->dirfd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd < 0 || ka_list_fd(fd, &names) < 0) {
+		strv_free(&names);
+		return;
+	}
+	sort_array(names.v, names.n, sizeof(*names.v), strv_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		unsigned long g;
+		char tail[16];
+		if (sscanf(names.v[i], "group-%lu%15s", &g, tail) != 2 || !streq(tail, ".json"))
+			continue;
+		struct json_object *r = record_read(st, g, "check does not use it");
+		if (!r)
+			continue;
+		struct record_index ix;
+		record_index_build(r, &ix);
+		m->records = grow_array(m->records, &m->cap, m->nrecords + 1, sizeof(*m->records));
+		struct record_summary *x = &m->records[m->nrecords++];
+		memset(x, 0, sizeof(*x));
+		x->group = g;
+		x->path = xasprintf("%s/%s", st->path, names.v[i]);
+		for (size_t k = 0; k < ix.n; k++)
+			strv_push(&x->devices, xstrdup(ix.v[k].address));
+		record_index_free(&ix);
+		json_object_put(r);
+	}
+	strv_free(&names);
+}
+
+void move_status_read(struct state *kernel, struct state *records, struct move_status *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (state_exists(kernel, JOURNAL_NAME))
+		status_of_journal(kernel, ret);
+	else if (records && state_exists(records, JOURNAL_NAME))
+		status_of_journal(records, ret);
+	status_of_records(records ? records : kernel, ret);
+}
+
+void move_status_free(struct move_status *m)
+{
+	free(m->journal_path);
+	free(m->operation);
+	free(m->state);
+	strv_free(&m->groups);
+	strv_free(&m->devices);
+	for (size_t i = 0; i < m->nrecords; i++) {
+		free(m->records[i].path);
+		strv_free(&m->records[i].devices);
+	}
+	free(m->records);
+	memset(m, 0, sizeof(*m));
 }

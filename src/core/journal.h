@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "core/plan.h"
+#include "os/state.h"
 
 #define JOURNAL_NAME "journal.json"
 #define JOURNAL_FORMAT "iommu-own-journal"
@@ -28,6 +29,12 @@ char *journal_root(const struct ka *ka);
 struct json_object *journal_build(const struct ka *ka, const struct txn *t, const char *operation);
 /* Mark the write stuck in the kernel (t->failed_write) in a journal about to be rewritten. */
 void journal_set_blocked(struct json_object *j, const struct ka *ka, const struct txn *t);
+/*
+ * The journal's "state": "moving" while the move runs (and after a crash),
+ * "blocked" when a write is stuck, "rollback-incomplete" when a rollback
+ * failed: what check reports it as.
+ */
+void journal_set_state(struct json_object *j, const char *state);
 
 /* What a journal is, before acting on it. */
 struct journal_info {
@@ -55,3 +62,27 @@ int journal_parse(struct json_object *j, const char *where, struct txn *t);
  * refused (-EBADMSG, printed): it is never acted on.
  */
 int journal_check_tree(const struct ka *ka, struct txn *t, const char *where);
+
+/* What the state directories say about moves, for check: a pending journal, and the records of claims. */
+struct record_summary {
+	unsigned long group;
+	char *path;
+	struct strv devices; /* the addresses it records */
+};
+struct move_status {
+	bool journal;            /* a journal is pending, readable or not */
+	bool journal_unreadable;
+	char *journal_path;
+	char *operation;         /* "claim", "release", "apply" */
+	char *state;             /* "moving", "blocked", "rollback-incomplete" */
+	struct strv groups, devices;
+	struct record_summary *records;
+	size_t nrecords, cap;
+};
+/*
+ * Read them: the kernel's state directory (kernel) and the records'
+ * (records, NULL: the kernel's; a journal there is a version 1 one). Never
+ * creates, locks or changes anything.
+ */
+void move_status_read(struct state *kernel, struct state *records, struct move_status *ret);
+void move_status_free(struct move_status *m);

@@ -767,7 +767,7 @@ static void test_shared_group(void **state)
 	struct findings f;
 	memset(&f, 0, sizeof(f));
 	model_judge(sys);
-	struct audit_options o = { true, fake_why, (void *)"port 0000:00:1c.0 has no ACS" };
+	struct audit_options o = { .all = true, .why_line = fake_why, .why_ctx = (void *)"port 0000:00:1c.0 has no ACS" };
 	audit_run_with(sys, &o, &f);
 	const struct finding *x = find_one(&f, "shared-group", shared, false);
 	assert_int_equal(x->severity, SEV_INFO);
