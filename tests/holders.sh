@@ -226,4 +226,15 @@ else
 	not_ok "the sriov fixture has a PF"
 fi
 
+# A dry run changes nothing: what it cannot verify it says, and the plan still shows.
+root=$(fresh_copy passthrough)
+rm -r "$root/proc"
+iommu_own "$root" release "$g" --dry-run -J >"$SCRATCH/out" 2>&1
+rc=$?
+iommu_own "$root" release "$g" --dry-run >"$SCRATCH/text" 2>&1
+[ $rc -eq 0 ] && grep -q '"result": "dry-run"' "$SCRATCH/out" && grep -q '"unverified": true' "$SCRATCH/out" &&
+	grep -q "not verified: .*cannot check whether a process holds its VFIO files" "$SCRATCH/text" &&
+	grep -q "vfio-pci/unbind" "$SCRATCH/text"
+verdict "a dry run reports what it cannot verify and still shows the plan (exit $rc)"
+
 tap_done

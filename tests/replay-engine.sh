@@ -302,4 +302,26 @@ rm -rf "$root/run"
 [ $rc -eq 0 ] && same_state "$root" "$FIXTURES/workstation"
 verdict "watchdog: once the holder let go, recover rolls the move back (exit $rc)"
 
+# VMD: unbinding vmd removes its PCI domain (vmd_remove); binding it again
+# enumerates the domain again. The claim is refused unless forced.
+root=$(fresh_copy vmd)
+run "$root" claim 2 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "0000:00:0e.0 is a VMD controller on vmd: unbinding it removes its PCI domain and the 2 device(s)" "$SCRATCH/out" &&
+	same_state "$root" "$FIXTURES/vmd"
+verdict "vmd: a group holding a VMD controller is refused, nothing changed (exit $rc)"
+run "$root" claim 2 --force=vmd >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && bound_to "$root/sys/bus/pci/devices/0000:00:0e.0" vfio-pci &&
+	[ ! -e "$root/sys/bus/pci/devices/10000:01:00.0" ] && [ ! -e "$root/sys/kernel/iommu_groups/2/devices/10000:01:00.0" ] &&
+	[ ! -e "$root/sys/bus/pci/drivers/nvme/10000:01:00.0" ] && grep -q "10000:01:00.0  left alone (in the VMD domain)" "$SCRATCH/out"
+verdict "vmd: forced, the controller goes to vfio-pci and its domain's devices leave the tree, as the kernel removes them (exit $rc)"
+run "$root" release 2 >"$SCRATCH/out" 2>&1
+rc=$?
+rm -rf "$root/run"
+# (vfio-pci stays loaded, with its dev/vfio/vfio, as in the kernel: not compared)
+[ $rc -eq 0 ] && diff <(kstate "$root" | grep -v '^dev') <(kstate "$FIXTURES/vmd" | grep -v '^dev') >/dev/null &&
+	[ ! -e "$root/.replay-stash" ]
+verdict "vmd: the release binds vmd again and its domain comes back as it was (exit $rc)"
+
 tap_done

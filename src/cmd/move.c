@@ -4,6 +4,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shared/escape.h"
 #include "cmd/interrupt.h"
@@ -354,6 +355,8 @@ static int run_move(struct run *r)
 		log_error("checking group %lu failed: %s", g->number, strerror(-e));
 		return EXIT_USAGE;
 	}
+	if (o->dry_run)
+		refusals_unverified(&p->refusals);
 	if (txn_blocking(t))
 		return done(r, RESULT_REFUSED);
 
@@ -535,10 +538,22 @@ static int check_options(struct move_options *o)
 	return 0;
 }
 
+/* A move of the running kernel needs root; a dry run, or a move of a captured tree, does not. */
+static int check_privileges(struct run *r)
+{
+	if (r->o->dry_run || !ka_is_live(r->ctx->ka) || geteuid() == 0)
+		return 0;
+	log_error("%s changes the running kernel's drivers and needs root (run it with sudo); --dry-run shows what "
+		  "it would do without root", r->ro.operation);
+	if (r->o->json)
+		output_error_json("needs-root", "changing the running kernel's drivers needs root");
+	return -EPERM;
+}
+
 static int run(struct run *r)
 {
 	struct move_options *o = r->o;
-	if (context_open(r->ctx) < 0 || check_options(o) < 0)
+	if (context_open(r->ctx) < 0 || check_options(o) < 0 || check_privileges(r) < 0)
 		return EXIT_USAGE;
 	r->recover_cmd = recover_command(r->ctx, o);
 	r->ro.recover_cmd = r->recover_cmd;

@@ -82,6 +82,7 @@ static struct json_object *refusals_json(const struct txn *t)
 			json_object_object_add(x, "message", json_str(r->message));
 			json_object_object_add(x, "forceable", json_object_new_boolean(r->forceable));
 			json_object_object_add(x, "forced", json_object_new_boolean(r->forced));
+			json_object_object_add(x, "unverified", json_object_new_boolean(r->unverified));
 			json_object_array_add(refs, x);
 		}
 	return refs;
@@ -154,7 +155,10 @@ static void text_refusals(const struct txn *t)
 	for (size_t g = 0; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
 			const struct refusal *r = &t->plans[g].refusals.v[i];
-			if (r->forced)
+			if (r->unverified)
+				esc_fprintf(stderr, "%s: not verified: %s (%s; a real run checks it and refuses if it still "
+					    "cannot)\n", program_name, r->message, r->code);
+			else if (r->forced)
 				esc_fprintf(stderr, "%s: warning: %s (%s, overridden by --force)\n", program_name, r->message,
 					    r->code);
 			else if (r->forceable)

@@ -119,6 +119,21 @@ static char *driver_module_of(const struct ka *ka, const char *driver)
 	return module;
 }
 
+/* Whether d lies in the PCI domain of a VMD controller of the group that a claim takes off vmd. */
+static bool in_moving_vmd_domain(const struct ka *ka, const struct group *g, const struct device *d)
+{
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *v = g->devices[i];
+		if (v == d || !v->driver || !driver_name_eq(v->driver, "vmd"))
+			continue;
+		_cleanup_free_ char *vp = NULL, *dp = NULL;
+		if (ka_device_path(ka, v->name, &vp) == 0 && ka_device_path(ka, d->name, &dp) == 0 &&
+		    strncmp(dp, vp, strlen(vp)) == 0 && dp[strlen(vp)] == '/')
+			return true;
+	}
+	return false;
+}
+
 void plan_claim(const struct ka *ka, const struct group *g, const char *driver, struct plan *p)
 {
 	for (size_t i = 0; i < g->ndevices; i++) {
@@ -126,6 +141,9 @@ void plan_claim(const struct ka *ka, const struct group *g, const char *driver, 
 		struct mdev *m = add_from_model(p, d);
 		m->no_autoprobe = ka_vf_autoprobe_off(ka, m->address);
 		m->skip = d->is_pci ? move_skip_reason(d) : SKIP_NOT_PCI;
+		/* vmd_remove() takes these away when the controller leaves vmd: nothing is left to move. */
+		if (m->skip == SKIP_NONE && in_moving_vmd_domain(ka, g, d))
+			m->skip = SKIP_VMD_DOMAIN;
 		if (m->skip != SKIP_NONE) {
 			m->want.driver = xstrdup_or_null(d->driver);
 			m->want.override = xstrdup_or_null(d->driver_override);

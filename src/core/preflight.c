@@ -40,6 +40,17 @@ const struct refusal_code *refusal_code_find(const char *code)
 	return NULL;
 }
 
+void refusals_unverified(struct refusals *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct refusal *x = &r->v[i];
+		if (!x->forced && !x->unverified && streq(x->code, "cannot-verify")) {
+			x->unverified = true;
+			r->blocking--;
+		}
+	}
+}
+
 void refusals_free(struct refusals *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
@@ -117,6 +128,7 @@ static const char *const skip_names[_SKIP_MAX] = {
 	[SKIP_ALREADY] = "already there",
 	[SKIP_NOT_VFIO] = "not on VFIO",
 	[SKIP_REMOVED] = "removed",
+	[SKIP_VMD_DOMAIN] = "in the VMD domain",
 };
 
 const char *skip_name(enum skip s)

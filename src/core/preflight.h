@@ -26,6 +26,7 @@ struct refusal {
 	bool forceable;  /* --force=CODE may override this one */
 	char *why_not;   /* !forceable: why not, for people */
 	bool forced;     /* overridden with --force */
+	bool unverified; /* a dry run: a check it could not make, reported, not refused */
 };
 
 struct refusals {
@@ -34,6 +35,12 @@ struct refusals {
 	size_t blocking; /* refusals not forced */
 };
 void refusals_free(struct refusals *r);
+/*
+ * For a dry run, which changes nothing: the checks that could not be made
+ * (cannot-verify, often because the user is not root) are said, not
+ * refused, so that the plan still shows.
+ */
+void refusals_unverified(struct refusals *r);
 
 /* Why a move leaves a device alone; the names are a JSON contract ("skip"). */
 enum skip {
@@ -45,6 +52,7 @@ enum skip {
 	SKIP_ALREADY,  /* claim: already on the driver with its override */
 	SKIP_NOT_VFIO, /* release: not on a VFIO driver */
 	SKIP_REMOVED,  /* recover: no longer in the system */
+	SKIP_VMD_DOMAIN, /* in the PCI domain of a VMD controller that moves: removed with it */
 	_SKIP_MAX,
 };
 const char *skip_name(enum skip s);

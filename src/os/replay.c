@@ -403,6 +403,127 @@ static void vfio_detach(struct replay *rp, struct ka *ka, int devfd, const char 
 		unlinkat(vdir, node, 0);
 }
 
+/* ---- VMD: a controller whose PCI domain goes with its driver ---- */
+
+/*
+ * vmd_remove() removes the PCI domain the controller created, and every
+ * device in it; a new probe of vmd enumerates it again. The engine puts the
+ * domain's directories, and the links that lead to its devices (bus, driver,
+ * group), aside in <sysroot>/.replay-stash/<controller>, and back when vmd
+ * is bound to the controller again. Readers never look at dot names.
+ */
+#define STASH ".replay-stash"
+#define STASH_MANIFEST "links"
+
+/* The devices of the tree whose real path lies below devpath: the domain's. */
+static void domain_devices(struct ka *ka, const char *devpath, struct strv *ret)
+{
+	struct strv names = { 0 };
+	size_t len = strlen(devpath);
+	if (ka_list_dir(ka, LAY_PCI_DEVICES, &names) == 0)
+		for (size_t i = 0; i < names.n; i++) {
+			_cleanup_free_ char *p = NULL;
+			if (ka_device_path(ka, names.v[i], &p) == 0 && strncmp(p, devpath, len) == 0 && p[len] == '/')
+				strv_push(ret, xstrdup(names.v[i]));
+		}
+	strv_free(&names);
+}
+
+/* Move the link at rel aside: its path and target go to the manifest. */
+static void stash_link(struct ka *ka, const char *rel, struct strv *manifest)
+{
+	_cleanup_free_ char *target = NULL;
+	const char *name;
+	if (!rel || ka_readlink(ka, rel, &target) < 0)
+		return;
+	_cleanup_close_ int dfd = res_open_parent(ka_rootfd(ka), rel, CHANGE, &name);
+	if (dfd >= 0 && unlinkat(dfd, name, 0) == 0)
+		strv_push(manifest, xasprintf("%s %s", rel, target));
+}
+
+static int vmd_remove_domain(struct ka *ka, int vmdfd, const char *devpath, const char *addr)
+{
+	struct strv devs = { 0 }, manifest = { 0 };
+	domain_devices(ka, devpath, &devs);
+	_cleanup_free_ char *stash = xasprintf(STASH "/%s", addr);
+	_cleanup_close_ int sfd = devs.n ? res_mkdirs(ka_rootfd(ka), stash, CHANGE, 0755) : -ENOENT;
+	int r = devs.n == 0 ? 0 : sfd;
+	for (size_t i = 0; r >= 0 && i < devs.n; i++) {
+		_cleanup_free_ char *dir = lay_pci_device(devs.v[i]);
+		_cleanup_close_ int dfd = lookup(ka, dir, RES_PATH | RES_DIR);
+		_cleanup_free_ char *drv = NULL, *grp = NULL;
+		if (dfd >= 0) {
+			ka_link_base_at(dfd, "driver", &drv);
+			grp = device_group(dfd);
+		}
+		if (drv) {
+			_cleanup_free_ char *link = lay_pci_driver_attr(drv, devs.v[i]);
+			stash_link(ka, link, &manifest);
+		}
+		if (grp) {
+			unsigned long n = 0;
+			parse_ulong(grp, 10, &n);
+			_cleanup_free_ char *gdevs = lay_group_attr(n, "devices");
+			_cleanup_free_ char *link = xasprintf("%s/%s", gdevs, devs.v[i]);
+			stash_link(ka, link, &manifest);
+		}
+		stash_link(ka, dir, &manifest);
+	}
+	/* The domain's host bridges, directories of the controller named pciDDDDD:BB. */
+	struct res_entry *e = NULL;
+	size_t n = 0;
+	_cleanup_close_ int lfd = r >= 0 && devs.n ? res_open(vmdfd, ".", RES_DIR | CHANGE, 0) : -1;
+	if (lfd >= 0 && res_list_fd(lfd, &e, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (e[i].type == DT_DIR && strncmp(e[i].name, "pci", 3) == 0 && renameat(vmdfd, e[i].name, sfd, e[i].name) < 0)
+				r = -errno;
+	res_entries_free(e, n);
+	if (devs.n && r >= 0) {
+		_cleanup_free_ char *text = strv_join(&manifest, "\n");
+		_cleanup_free_ char *rel = xasprintf("%s/" STASH_MANIFEST, stash);
+		r = write_file(ka, rel, text, true);
+	}
+	strv_free(&devs);
+	strv_free(&manifest);
+	return r;
+}
+
+static void vmd_restore_domain(struct ka *ka, int vmdfd, const char *addr)
+{
+	_cleanup_free_ char *stash = xasprintf(STASH "/%s", addr);
+	_cleanup_close_ int sfd = lookup(ka, stash, RES_DIR);
+	if (sfd < 0)
+		return;
+	struct res_entry *e = NULL;
+	size_t n = 0;
+	if (res_list_fd(sfd, &e, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (e[i].type == DT_DIR && strncmp(e[i].name, "pci", 3) == 0)
+				renameat(sfd, e[i].name, vmdfd, e[i].name);
+	res_entries_free(e, n);
+	_cleanup_free_ char *text = NULL;
+	if (ka_read_at(sfd, STASH_MANIFEST, &text) == 0)
+		for (char *line = text, *next; line && *line; line = next) {
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			char *sp = strchr(line, ' ');
+			if (!sp)
+				continue;
+			*sp = '\0';
+			const char *name;
+			_cleanup_close_ int dfd = res_open_parent(ka_rootfd(ka), line, CHANGE, &name);
+			if (dfd >= 0 && path_component_ok(name))
+				symlinkat(sp + 1, dfd, name);
+		}
+	unlinkat(sfd, STASH_MANIFEST, 0);
+	const char *base;
+	_cleanup_close_ int pfd = res_open_parent(ka_rootfd(ka), stash, CHANGE, &base);
+	if (pfd >= 0)
+		unlinkat(pfd, base, AT_REMOVEDIR);
+	unlinkat(ka_rootfd(ka), STASH, AT_REMOVEDIR); /* only when no other domain is aside */
+}
+
 /* ---- the writes ---- */
 
 static int do_override(struct ka *ka, const struct ka_write *w)
@@ -462,6 +583,8 @@ static int do_unbind(struct replay *rp, struct ka *ka, const struct ka_write *w)
 	unlinkat(drvfd, w->device, 0);
 	if (vfio)
 		vfio_detach(rp, ka, devfd, group);
+	if (driver_name_eq(w->driver, "vmd"))
+		return vmd_remove_domain(ka, devfd, devpath, w->device);
 	return 0;
 }
 
@@ -533,6 +656,8 @@ static int try_bind(struct replay *rp, struct ka *ka, const char *devpath, int d
 	symlinkat(to_dev, drvfd, addr);
 	if (role == ROLE_USER)
 		vfio_attach(rp, ka, devfd, devpath, group);
+	if (driver_name_eq(driver, "vmd"))
+		vmd_restore_domain(ka, devfd, addr);
 	return 0;
 }
 
