@@ -60,9 +60,25 @@ static int done(struct run *r, enum result res)
 
 /* ---- the state directories ---- */
 
+/*
+ * A dry run of a user who is not root cannot read root's state directory
+ * (mode 0700): it says what it cannot see instead of failing.
+ */
+static bool state_hidden_from_dry_run(struct run *r)
+{
+	if (!r->o->dry_run || geteuid() == 0)
+		return false;
+	_cleanup_free_ char *p = state_kernel_path(r->ctx->ka);
+	if (access(p, R_OK | X_OK) == 0 || errno != EACCES)
+		return false;
+	log_warning("not verified: %s cannot be read by this user: an interrupted move there would not be seen (a real "
+		    "run, as root, refuses while one is pending)", p);
+	return true;
+}
+
 static int open_states(struct run *r, bool create)
 {
-	int e = state_open_kernel(&r->kernel, r->ctx->ka, create);
+	int e = state_hidden_from_dry_run(r) ? -ENOENT : state_open_kernel(&r->kernel, r->ctx->ka, create);
 	if (e == -ENOENT && !create)
 		r->kernel.dirfd = -1;
 	else if (e == -ENOENT) {

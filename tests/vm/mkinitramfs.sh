@@ -59,7 +59,7 @@ cp "$ids" "$stage/usr/share/misc/pci.ids"
 mdir=$kroot/lib/modules/$release
 [ -f "$mdir/modules.dep" ] || die "no $mdir/modules.dep (run depmod -b)"
 WANT="vfio vfio_iommu_type1 vfio_pci pci_stub pci_pf_stub e1000 e1000e nvme xhci_pci snd_hda_intel
- snd_hda_codec_generic ahci i2c_i801 lpc_ich crc64_rocksoft_generic crct10dif_generic crc32c_generic ext4"
+ snd_hda_codec_generic ahci i2c_i801 lpc_ich crc64_rocksoft_generic crct10dif_generic crc32c_generic ext4 bochs"
 files=$(awk -v want="$WANT" '
 	BEGIN { n = split(want, w, /[ \n]+/); for (i = 1; i <= n; i++) if (w[i] != "") need[w[i]] = 1 }
 	{

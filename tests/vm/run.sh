@@ -39,6 +39,7 @@ intel-modules intel modules        claim-loads-vfio release-norecord release-rel
 intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused kernel-bridge-unbound
 intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
 amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
+intel-drm     intel-drm drm-holder,non-root drm-held drm-released non-root
 '
 
 passed=0 failed=0 n=0
@@ -133,6 +134,10 @@ iommu_args() {
 	intel-shpc)
 		iommu_args intel
 		echo "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"
+		;;
+	intel-drm)
+		iommu_args intel
+		echo "-device bochs-display,bus=pcie.0,addr=0x9"
 		;;
 	amd)
 		echo "-machine q35,kernel-irqchip=split"

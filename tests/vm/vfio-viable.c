@@ -10,9 +10,13 @@
  *                          exit 0, or 2 on any other error
  *   vfio-viable --hold N   open /dev/vfio/N, print "holding N PID", keep it open
  *                          until killed
+ *   vfio-viable --as UID PROG ARGS...
+ *                          run PROG as user and group UID with no other groups
+ *                          (busybox's setpriv cannot change users)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,16 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "--as") == 0) {
+		unsigned long id = strtoul(argv[2], NULL, 10);
+		if (setgroups(0, NULL) < 0 || setgid((gid_t)id) < 0 || setuid((uid_t)id) < 0) {
+			fprintf(stderr, "vfio-viable: cannot become %lu: %s\n", id, strerror(errno));
+			return 2;
+		}
+		execvp(argv[3], argv + 3);
+		fprintf(stderr, "vfio-viable: %s: %s\n", argv[3], strerror(errno));
+		return 2;
+	}
 	int hold = 0;
 	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
 		hold = 1;

@@ -845,3 +845,84 @@ scenario_why() {
 		result why fail "$_bad"
 	fi
 }
+
+# ---------------------------------------------------------------------------
+# 10. a DRM device held open on the host (the safety issue): QEMU's
+# bochs-display on bochs-drm makes /dev/dri/card0. A claim must refuse while a
+# process holds it (naming the PID), and go through once it has let go and the
+# framebuffer console is off it; the release gives it back to bochs-drm.
+
+bochs_device() {
+	for _d in "$SYSPCI"/*; do
+		[ "$(cat "$_d/vendor")" = 0x1234 ] && [ "$(cat "$_d/device")" = 0x1111 ] && { basename "$_d"; return; }
+	done
+}
+
+scenario_drm_holder() {
+	modprobe bochs || log "modprobe bochs failed"
+	sleep 1
+	_dev=$(bochs_device)
+	if [ -z "$_dev" ] || [ ! -e /dev/dri/card0 ]; then
+		result drm-held fail "no bochs-display with /dev/dri/card0 (device '$_dev')"
+		result drm-released fail "not run"
+		return
+	fi
+	_g=$(dev_group "$_dev")
+	_drv=$(dev_driver "$_dev")
+	log "bochs-display $_dev in group $_g on $_drv; $(ls /dev/dri | tr '\n' ' ')"
+	sh -c 'exec 3</dev/dri/card0; exec sleep 600' &
+	_hp=$!
+	sleep 0.5
+	_why=
+	run iommu-own claim "$_g"
+	[ $rc = 1 ] || _why="$_why held:exit-$rc"
+	case $out in *"process $_hp (sleep) holds /dev/dri/card0 (DRM of $_dev)"*host-in-use*) ;; *) _why="$_why held:no-pid-$_hp" ;; esac
+	[ "$(dev_driver "$_dev")" = "$_drv" ] || _why="$_why held:moved-to-$(dev_driver "$_dev")"
+	if [ -z "$_why" ]; then
+		result drm-held pass "group $_g ($_dev on $_drv): claim refused while PID $_hp held /dev/dri/card0, named, nothing changed"
+	else
+		result drm-held fail "group $_g:$_why"
+	fi
+	kill $_hp
+	wait $_hp 2>/dev/null
+	_why=
+	# The framebuffer console may draw on the device's fb0: off it first, as a sysadmin would.
+	run iommu-own claim "$_g" --dry-run
+	case $out in *"framebuffer console"*)
+		for _c in /sys/class/vtconsole/vtcon*; do
+			grep -q "frame buffer" "$_c/name" && echo 0 >"$_c/bind"
+		done
+		log "fbcon unbound from the framebuffer" ;;
+	esac
+	run iommu-own claim "$_g"
+	[ $rc = 0 ] && [ "$(dev_driver "$_dev")" = vfio-pci ] || _why="$_why claim:exit-$rc-driver-$(dev_driver "$_dev")"
+	_v=$(vfio-viable "$_g")
+	[ "$_v" = viable ] || _why="$_why claim:$_v"
+	run iommu-own release "$_g"
+	[ $rc = 0 ] && [ "$(dev_driver "$_dev")" = "$_drv" ] || _why="$_why release:exit-$rc-driver-$(dev_driver "$_dev")"
+	if [ -z "$_why" ]; then
+		result drm-released pass "group $_g: once the holder exited, claimed (kernel: $_v) and released back to $_drv"
+	else
+		result drm-released fail "group $_g:$_why"
+	fi
+}
+
+# 11. not root: a move of the running kernel says at once that it needs root
+# and touches nothing; a dry run works, saying what it could not verify.
+scenario_non_root() {
+	_g=$(dev_group $RP_NIC)
+	_before=$(dev_driver $RP_NIC)
+	run vfio-viable --as 65534 iommu-own claim "$_g"
+	_why=
+	[ $rc = 2 ] || _why="$_why claim:exit-$rc"
+	case $out in *"needs root"*) ;; *) _why="$_why claim:no-needs-root-message" ;; esac
+	[ "$(dev_driver $RP_NIC)" = "$_before" ] && [ ! -e /run/iommu-own/journal.json ] || _why="$_why claim:changed"
+	run vfio-viable --as 65534 iommu-own claim "$_g" --dry-run
+	[ $rc = 0 ] || _why="$_why dry-run:exit-$rc"
+	case $out in *"/driver_override"*) ;; *) _why="$_why dry-run:no-plan" ;; esac
+	if [ -z "$_why" ]; then
+		result non-root pass "group $_g: claim as uid 65534 refused at once (exit 2, needs root), nothing changed; its dry run printed the plan"
+	else
+		result non-root fail "group $_g:$_why"
+	fi
+}
