@@ -7,6 +7,8 @@
 # overridable refusal codes) and src/drivers.c (the VFIO PCI drivers): change
 # them together. A new command: add it to the command list at the end, with
 # its options; a long option with a value goes in __iommu_own_args_given too.
+# claim and release take several groups or devices (one transaction); apply
+# and boot take none.
 
 # The words before the cursor, less the global options: the command first.
 # Global options with a value: -s --sysroot, -i --pci-ids, -D --dma-safe-driver.
@@ -90,8 +92,7 @@ function __iommu_own_columns --description 'Complete a comma-separated column li
     end
 end
 
-# Whether the command has its arguments already: why, claim, release and
-# snapshot take one.
+# How many arguments the command has already: why and snapshot take one.
 function __iommu_own_args_given --description 'Count the arguments after the command'
     set -l tokens (commandline -opc)
     set -l cmd (__iommu_own_cmd)
@@ -115,7 +116,7 @@ function __iommu_own_args_given --description 'Count the arguments after the com
         switch $t
             case --
                 set dashdash 1
-            case --driver --force --state-dir --timeout
+            case --driver --force --state-dir --timeout --conf --device
                 set need 1
             case '-*'
             case '*'
@@ -125,7 +126,7 @@ function __iommu_own_args_given --description 'Count the arguments after the com
     echo $n
 end
 
-function __iommu_own_needs_target --description 'why, claim, release or snapshot without its argument yet'
+function __iommu_own_needs_target --description 'why or snapshot without its argument yet'
     test (__iommu_own_args_given) -eq 0
 end
 
@@ -138,10 +139,24 @@ function __iommu_own_force_codes --description 'Complete a comma-separated list 
         'A block device under it is mounted, used as swap, or held' \
         'A network interface under it is up with addresses or routes' \
         'A physical function with VFs enabled' \
-        'The group holds a host bridge or an ISA/LPC bridge'
+        'The group holds a host bridge or an ISA/LPC bridge' \
+        'The group holds a VMD controller (its domain goes with it)' \
+        'A process or the console uses the device (DRM, framebuffer)' \
+        'A check could not read its input'
     for i in (seq (count $codes))
         contains -- $codes[$i] $chosen; and continue
         printf '%s%s\t%s\n' "$head" $codes[$i] $descs[$i]
+    end
+end
+
+function __iommu_own_devices --description 'Complete PCI device addresses'
+    set -l sysroot (string replace -f -- sysroot= '' (__iommu_own_scan))
+    set sysroot (string replace -r -- '^~(?=/|$)' $HOME "$sysroot")
+    set -l root
+    test -n "$sysroot"; and set root --sysroot $sysroot
+    set -l tool (__iommu_own_tool)
+    for d in ($tool $root list -r -n -o DEVICE 2>/dev/null)
+        printf '%s\tPCI device\n' $d
     end
 end
 
@@ -175,7 +190,9 @@ complete -c iommu-own -n __iommu_own_needs_command -a check -d 'Audit the groups
 complete -c iommu-own -n __iommu_own_needs_command -a why -d 'Explain why devices share a group, and what would split it'
 complete -c iommu-own -n __iommu_own_needs_command -a claim -d 'Move a whole group to vfio-pci, all devices or none'
 complete -c iommu-own -n __iommu_own_needs_command -a release -d 'Move a group back to its kernel drivers, all devices or none'
-complete -c iommu-own -n __iommu_own_needs_command -a recover -d 'Finish or roll back an interrupted claim or release'
+complete -c iommu-own -n __iommu_own_needs_command -a recover -d 'Finish or roll back an interrupted claim, release or apply'
+complete -c iommu-own -n __iommu_own_needs_command -a apply -d 'Bring the declared groups (iommu-own.conf) to VFIO, all or none'
+complete -c iommu-own -n __iommu_own_needs_command -a boot -d 'The boot step: declared groups kept from host drivers'
 complete -c iommu-own -n __iommu_own_needs_command -a snapshot -d 'Capture the PCI and IOMMU state as a replayable sysroot'
 
 # Output options (list, check)
@@ -191,22 +208,34 @@ complete -c iommu-own -n $out -a '(__iommu_own_targets)'
 complete -c iommu-own -n '__iommu_own_using_command check' -l all -d 'Also show findings of severity info (shared-group)'
 complete -c iommu-own -n '__iommu_own_using_command check' -l strict -d 'Exit with status 1 on warnings too'
 complete -c iommu-own -n '__iommu_own_using_command check' -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Where the records of claims are kept'
+complete -c iommu-own -n '__iommu_own_using_command check' -l conf -r -F -d "Judge the declarations of FILE instead of the system's"
+complete -c iommu-own -n '__iommu_own_using_command check' -l syntax -d 'Only parse the declarations and exit (0 valid, 2 not)'
 
 # why
 complete -c iommu-own -n '__iommu_own_using_command why' -s J -l json -d 'Print JSON (a stable format)'
 
-# Options of claim, release and recover
-set -l move '__iommu_own_using_command claim release recover'
+# Options of claim, release, recover and apply
+set -l move '__iommu_own_using_command claim release recover apply'
 complete -c iommu-own -n $move -s J -l json -d 'Report in JSON (a stable format)'
 complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the records of claims in DIR'
 complete -c iommu-own -n $move -l timeout -x -a '10 30 60 120' -d 'Seconds one write may block in the kernel'
-complete -c iommu-own -n '__iommu_own_using_command claim release' -l dry-run -d 'Print the writes in order and change nothing'
-complete -c iommu-own -n '__iommu_own_using_command why claim release; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
+complete -c iommu-own -n '__iommu_own_using_command claim release apply' -l dry-run -d 'Print the writes in order and change nothing'
+complete -c iommu-own -n '__iommu_own_using_command why; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
+complete -c iommu-own -n '__iommu_own_using_command claim release' -a '(__iommu_own_targets)'
+complete -c iommu-own -n '__iommu_own_using_command claim' -l persist -d 'Also declare the groups (a drop-in in conf.d), so that they come up on VFIO at every boot'
+complete -c iommu-own -n '__iommu_own_using_command release' -l persist -d 'Also remove the declarations claim --persist wrote'
 
 # claim
 set -l vfio_drivers vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio_vfio_pci nvgrace_gpu_vfio_pci qat_vfio_pci xe-vfio-pci ism_vfio_pci
 complete -c iommu-own -n '__iommu_own_using_command claim' -l driver -x -a "$vfio_drivers" -d 'The VFIO driver to use (default vfio-pci)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'
+
+# apply
+complete -c iommu-own -n '__iommu_own_using_command apply' -l conf -r -F -d "Apply the declarations of FILE instead of the system's"
+
+# boot
+complete -c iommu-own -n '__iommu_own_using_command boot' -l device -x -a '(__iommu_own_devices)' -d "Only this device, which just appeared (the udev rule's call)"
+complete -c iommu-own -n '__iommu_own_using_command boot' -l udev -d 'Print IOMMU_OWN_DECLARED=1 for a device of a declared group (with --device)'
 
 # snapshot
 complete -c iommu-own -n '__iommu_own_using_command snapshot' -l no-config -d 'Leave out config space (why then has less to go on)'

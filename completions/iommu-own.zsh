@@ -7,7 +7,8 @@
 # tool. The --force codes and the --driver names are copied from src/preflight.c
 # (the overridable refusal codes) and src/drivers.c (the VFIO PCI drivers):
 # change them together. A new command: add it to the commands array and give
-# it a branch in the case below.
+# it a branch in the case below. claim and release take several groups or
+# devices (one transaction); apply and boot take none.
 
 # The sysroot given before the command, for asking the tool (IOMMU_OWN_SYSROOT
 # needs nothing: the tool reads it).
@@ -61,6 +62,13 @@ _iommu_own_vfio_drivers() {
   _wanted drivers expl 'VFIO driver' compadd -a drivers
 }
 
+(( $+functions[_iommu_own_devices] )) ||
+_iommu_own_devices() {
+  local -a devices
+  devices=(${(f)"$(_call_program devices ${(q)_iommu_own_tool} ${(q)_iommu_own_root} list -r -n -o DEVICE 2>/dev/null)"})
+  _wanted devices expl 'PCI device' compadd -a devices
+}
+
 (( $+functions[_iommu_own_targets] )) ||
 _iommu_own_targets() {
   local -a groups devices
@@ -84,7 +92,9 @@ _iommu_own() {
     'why:explain why devices share a group, and what would split it'
     'claim:move a whole group to vfio-pci, all devices or none'
     'release:move a group back to its kernel drivers, all devices or none'
-    'recover:finish or roll back an interrupted claim or release'
+    'recover:finish or roll back an interrupted claim, release or apply'
+    'apply:bring the declared groups (iommu-own.conf) to VFIO, all or none'
+    'boot:the boot step\: declared groups kept from host drivers'
     'snapshot:capture the PCI and IOMMU state as a replayable sysroot'
   )
   help=(
@@ -133,6 +143,8 @@ _iommu_own() {
         '--all[also show findings of severity info (shared-group)]' \
         '--strict[exit with status 1 on warnings too]' \
         '--state-dir=[where the records of claims are kept]:state directory:_directories' \
+        "--conf=[judge the declarations of FILE instead of the system's]:declaration file:_files" \
+        '--syntax[only parse the declarations and exit (0 valid, 2 not)]' \
         '*:group or device:_iommu_own_targets' && ret=0
       ;;
     why)
@@ -145,15 +157,27 @@ _iommu_own() {
         '--driver=[the VFIO driver to use (default vfio-pci)]:VFIO driver:_iommu_own_vfio_drivers' \
         '--dry-run[print the writes in order and change nothing]' \
         '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
-        '1:group or device:_iommu_own_targets' && ret=0
+        '--persist[also declare the groups (a drop-in in conf.d), so that they come up on VFIO at every boot]' \
+        '*:group or device:_iommu_own_targets' && ret=0
       ;;
     release)
       _arguments -s $move $help \
         '--dry-run[print the writes in order and change nothing]' \
-        '1:group or device:_iommu_own_targets' && ret=0
+        '--persist[also remove the declarations claim --persist wrote]' \
+        '*:group or device:_iommu_own_targets' && ret=0
       ;;
     recover)
       _arguments -s $move $help && ret=0
+      ;;
+    apply)
+      _arguments -s $move $help \
+        '--dry-run[print what each entry needs and the writes in order; change nothing]' \
+        "--conf=[apply the declarations of FILE instead of the system's]:declaration file:_files" && ret=0
+      ;;
+    boot)
+      _arguments -s $help \
+        "--device=[only this device, which just appeared (the udev rule's call)]:PCI device:_iommu_own_devices" \
+        '--udev[print IOMMU_OWN_DECLARED=1 for a device of a declared group (with --device)]' && ret=0
       ;;
     snapshot)
       _arguments -s $help \

@@ -86,6 +86,27 @@ tree_state() {
 	)
 }
 
+# Whole-tree comparison of what the kernel shows: every path under sys/ and
+# dev/ with its type, link target and content (not the state dir). A module
+# that a claim loaded stays loaded, as with the kernel: when one tree lacks
+# vfio-pci, its driver and module directories and dev/vfio/vfio are not compared.
+# VFIO cdev numbers (vfio-dev/vfioN) are left out: the kernel hands them out
+# lowest free first (an IDA), so a rollback in reverse order may number them
+# otherwise, as it may in the kernel; which devices have one is kept.
+manifest() { # manifest DIR
+	(
+		cd "$1" || exit 1
+		find sys dev -printf '%p %y %l\n' 2>/dev/null
+		find sys dev -type f ! -path '*/vfio-dev/*' -exec md5sum {} + 2>/dev/null
+	) | sed -E 's#(vfio-dev/)vfio[0-9]+#\1vfioN#g' | sort
+}
+same_tree() { # same_tree A B
+	local skip='^$'
+	[ -e "$1/sys/bus/pci/drivers/vfio-pci" ] && [ -e "$2/sys/bus/pci/drivers/vfio-pci" ] ||
+		skip='^(sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio|dev/vfio|dev)( |/)|  (sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio)(/|$)'
+	diff <(manifest "$1" | grep -v -E "$skip") <(manifest "$2" | grep -v -E "$skip") >/dev/null
+}
+
 iommu_own() { # iommu_own SYSROOT ARGS...
 	local root=$1
 	shift

@@ -9,7 +9,9 @@ SCRIPT_TESTS += \
 	tests/docs.sh \
 	tests/layers.sh \
 	tests/hostile.sh \
-	tests/holders.sh
+	tests/holders.sh \
+	tests/declare.sh \
+	tests/ansible.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

@@ -19,27 +19,6 @@ claimable() {
 	done
 }
 
-# Whole-tree comparison of what the kernel shows: every path under sys/ and
-# dev/ with its type, link target and content (not the state dir). A module
-# that a claim loaded stays loaded, as with the kernel: when one tree lacks
-# vfio-pci, its driver and module directories and dev/vfio/vfio are not compared.
-# VFIO cdev numbers (vfio-dev/vfioN) are left out: the kernel hands them out
-# lowest free first (an IDA), so a rollback in reverse order may number them
-# otherwise, as it may in the kernel; which devices have one is kept.
-manifest() { # manifest DIR
-	(
-		cd "$1" || exit 1
-		find sys dev -printf '%p %y %l\n' 2>/dev/null
-		find sys dev -type f ! -path '*/vfio-dev/*' -exec md5sum {} + 2>/dev/null
-	) | sed -E 's#(vfio-dev/)vfio[0-9]+#\1vfioN#g' | sort
-}
-same_tree() { # same_tree A B
-	local skip='^$'
-	[ -e "$1/sys/bus/pci/drivers/vfio-pci" ] && [ -e "$2/sys/bus/pci/drivers/vfio-pci" ] ||
-		skip='^(sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio|dev/vfio|dev)( |/)|  (sys/bus/pci/drivers/vfio-pci|sys/module/vfio_pci|dev/vfio/vfio)(/|$)'
-	diff <(manifest "$1" | grep -v -E "$skip") <(manifest "$2" | grep -v -E "$skip") >/dev/null
-}
-
 writes_of() { # writes_of ROOT CMD GROUP: number of writes the move plans
 	iommu_own "$1" "$2" "$3" --dry-run | grep -vc '^#'
 }
@@ -278,7 +257,9 @@ refusal "an unknown group" workstation 2 "no IOMMU group 77" claim 77
 refusal "an unknown device" workstation 2 "no PCI device 0000:09:00.0" claim 09:00.0
 refusal "a malformed address" workstation 2 "neither an IOMMU group number nor a PCI address" claim 0000:zz:00.0
 refusal "a device in no group" gaps 2 "in no IOMMU group" claim 0000:00:00.2
-refusal "claim takes one group" workstation 2 "one too many" claim 1 3
+refusal "a claim of several groups is refused whole when one of them is (boot-vga)" workstation 1 \
+	"claim of groups 1, 3 refused: nothing was changed" claim 1 3
+refusal "claim names at least one group" workstation 2 "name the GROUP or DEVICE to claim" claim
 
 root=$(fresh_copy workstation)
 iommu_own "$root" claim 1 --force=boot-vga >"$SCRATCH/out" 2>&1
@@ -706,5 +687,39 @@ mkdir -p "$root/run" && ln -s /tmp "$root/run/iommu-own"
 iommu_own "$root" check -r -n -o CODE >"$SCRATCH/out" 2>&1
 grep -q "^state-unreadable" "$SCRATCH/out"
 verdict "check: a state directory it cannot use is a state-unreadable warning, never a silent pass"
+
+# ---- several groups, one transaction -----------------------------------------------
+root=$(fresh_copy workstation)
+iommu_own "$root" claim 3 02:00.0 8 -J >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q '"groups": \[' "$SCRATCH/out" && grep -q '"group": null' "$SCRATCH/out" &&
+	bound_to "$root/sys/bus/pci/devices/0000:00:14.0" vfio-pci && bound_to "$root/sys/bus/pci/devices/0000:02:00.0" vfio-pci &&
+	bound_to "$root/sys/bus/pci/devices/0000:03:00.0" vfio-pci && [ -e "$root/run/iommu-own/group-3.json" ] &&
+	[ -e "$root/run/iommu-own/group-6.json" ] && [ -e "$root/run/iommu-own/group-8.json" ]
+verdict "claim of three groups (by number and by address) moves them in one transaction, a record each (exit $rc)"
+iommu_own "$root" release 8 6 3 >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && same_tree "$root" "$FIXTURES/workstation"
+verdict "release of the three in one call puts the tree back as it was (exit $rc)"
+n=$(iommu_own "$FIXTURES/workstation" claim 3 6 8 --dry-run | grep -vc "^#")
+fails=0
+for i in $(seq 1 "$n"); do
+	root=$(fresh_copy workstation)
+	echo "write $i EIO" >"$root/replay-faults"
+	iommu_own "$root" claim 3 6 8 >/dev/null 2>&1
+	rc=$?
+	rm -f "$root/replay-faults"
+	{ [ $rc -eq 1 ] && same_tree "$root" "$FIXTURES/workstation"; } || fails=$((fails + 1))
+	root=$(fresh_copy workstation)
+	echo "kill $i" >"$root/replay-faults"
+	iommu_own "$root" claim 3 6 8 >/dev/null 2>&1
+	rm -f "$root/replay-faults"
+	iommu_own "$root" recover >/dev/null 2>&1
+	c=0
+	for d in 0000:00:14.0 0000:02:00.0 0000:03:00.0; do bound_to "$root/sys/bus/pci/devices/$d" vfio-pci && c=$((c + 1)); done
+	{ [ $c -eq 0 ] || [ $c -eq 3 ]; } && [ ! -e "$root/run/iommu-own/journal.json" ] || fails=$((fails + 1))
+done
+[ "$n" -ge 9 ] && [ $fails -eq 0 ]
+verdict "three groups in one claim: a failure at each of its $n writes rolls all back, a kill after each then recover leaves all or none ($fails failed)"
 
 tap_done

@@ -27,7 +27,7 @@ static const struct colinfo columns[] = {
 };
 static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
-enum { OPT_STRICT = 0x200, OPT_ALL, OPT_STATE_DIR };
+enum { OPT_STRICT = 0x200, OPT_ALL, OPT_STATE_DIR, OPT_CONF, OPT_SYNTAX };
 
 struct check_args {
 	struct outopts out;
@@ -35,12 +35,19 @@ struct check_args {
 	bool strict;
 	bool all;
 	const char *state_dir;
+	const char *conf;
+	bool syntax;
 };
 
 static const struct argp_option check_options[] = {
 	{ "strict", OPT_STRICT, NULL, 0, "Exit with status 1 on warnings too", 0 },
 	{ "all", OPT_ALL, NULL, 0, "Also show findings of severity info (shared-group)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the records of claims are kept, as given to claim", 0 },
+	{ "conf", OPT_CONF, "FILE", 0, "Judge the declarations of FILE instead of the system's", 0 },
+	{ "syntax", OPT_SYNTAX, NULL, 0,
+	  "Only parse the declarations (the system's, or --conf FILE) and exit: 0 valid, 2 not (each error as "
+	  "FILE:LINE)",
+	  0 },
 	{ 0 }
 };
 
@@ -62,6 +69,14 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--state-dir: empty directory name");
 		a->state_dir = arg;
 		break;
+	case OPT_CONF:
+		if (!*arg)
+			argp_error(state, "--conf: empty file name");
+		a->conf = arg;
+		break;
+	case OPT_SYNTAX:
+		a->syntax = true;
+		break;
 	case ARGP_KEY_ARG:
 		strv_push(&a->targets, xstrdup(arg));
 		break;
@@ -76,7 +91,7 @@ static const struct argp check_argp = {
 	check_options, check_parse, "[GROUP|DEVICE...]",
 	"Audit the IOMMU groups and report each finding with a stable code (findings of severity info "
 	"only with --all). Exit status: 0 when there is no finding of severity error, 1 when there is one "
-	"(with --strict, warnings count too), 2 on a usage or runtime error.",
+	"(with --strict, warnings count too), 2 on a usage or runtime error (a declaration that does not parse).",
 	check_children, NULL, NULL
 };
 
@@ -183,9 +198,11 @@ static char *why_line(void *ctx, const struct group *g)
 
 /*
  * What the state directories say about moves, read without creating or
- * locking anything; returns the directory that could not be read, if any.
+ * locking anything, and what the boot step recorded (boot.json); returns the
+ * directory that could not be read, if any.
  */
-static char *read_move_status(struct context *ctx, const char *state_dir, struct move_status *ms)
+static char *read_move_status(struct context *ctx, const char *state_dir, struct move_status *ms,
+			       struct json_object **boot)
 {
 	struct state kernel, records;
 	char *unreadable = NULL;
@@ -194,6 +211,8 @@ static char *read_move_status(struct context *ctx, const char *state_dir, struct
 		if (r != -ENOENT)
 			unreadable = state_kernel_path(ctx->ka);
 		kernel.dirfd = -1;
+	} else if (state_exists(&kernel, "boot.json") && state_read(&kernel, "boot.json", boot) < 0) {
+		*boot = NULL; /* unreadable: compared as if the boot step had not run, which check reports */
 	}
 	bool own = false;
 	if (state_dir) {
@@ -209,41 +228,89 @@ static char *read_move_status(struct context *ctx, const char *state_dir, struct
 	return unreadable;
 }
 
+/* The declarations check judges: --conf FILE, else the system's. Errors are printed (FILE:LINE). */
+static int load_declarations(struct context *ctx, const struct check_args *a, struct decls *ds)
+{
+	if (!a->conf && context_open(ctx) < 0)
+		return -EINVAL;
+	return decls_load(ctx->ka, a->conf, ds);
+}
+
+/* --syntax: parse, say how many entries, and stop; the tree is not read. */
+static int run_syntax(struct context *ctx, const struct check_args *a)
+{
+	struct decls ds;
+	if (load_declarations(ctx, a, &ds) < 0)
+		return EXIT_USAGE;
+	if (!a->out.json) {
+		esc_fprintf(stdout, "%zu declaration%s in %zu file%s: valid\n", decls_active(&ds),
+			   decls_active(&ds) == 1 ? "" : "s", ds.files.n, ds.files.n == 1 ? "" : "s");
+	} else {
+		_cleanup_(json_object_putp) struct json_object *o = json_object_new_object();
+		struct json_object *files = json_object_new_array();
+		for (size_t i = 0; i < ds.files.n; i++)
+			json_object_array_add(files, json_str(ds.files.v[i]));
+		json_object_object_add(o, "files", files);
+		json_object_object_add(o, "declarations", json_object_new_int64((int64_t)decls_active(&ds)));
+		json_object_object_add(o, "valid", json_object_new_boolean(true));
+		if (output_json(o) < 0) {
+			decls_free(&ds);
+			return EXIT_USAGE;
+		}
+	}
+	decls_free(&ds);
+	return EXIT_OK;
+}
+
 static int run_check(struct context *ctx, struct check_args *a)
 {
 	if (a->out.list_columns) {
 		output_list_columns(columns, ARRAY_SIZE(columns));
 		return EXIT_OK;
 	}
+	if (a->syntax)
+		return run_syntax(ctx, a);
 	if (output_columns(&a->out, columns, ARRAY_SIZE(columns), default_columns, ARRAY_SIZE(default_columns)) < 0)
 		return EXIT_USAGE;
 
-	_cleanup_(model_freep) struct system *sys = NULL;
-	if (context_load(ctx, AUDIT_MODEL_FLAGS, (int)a->targets.n, a->targets.v, &sys) < 0)
+	struct decls ds;
+	if (load_declarations(ctx, a, &ds) < 0)
 		return EXIT_USAGE;
+	/* IDs only when something is declared: they are judged against the entries. */
+	unsigned flags = AUDIT_MODEL_FLAGS | (decls_active(&ds) ? MODEL_IDS : 0);
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (context_load(ctx, flags, (int)a->targets.n, a->targets.v, &sys) < 0) {
+		decls_free(&ds);
+		return EXIT_USAGE;
+	}
 
 	struct why_ctx wc = { ctx->ka, NULL, sys };
-	if (a->all) {
+	if (a->all || decls_pin_serial(&ds)) {
 		int r = pcidb_new(ctx->pci_ids, &wc.db);
 		if (r == 0)
 			r = pcidb_use_sysroot(wc.db, ka_root(ctx->ka));
 		if (r < 0) {
 			log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
 			pcidb_free(wc.db);
+			decls_free(&ds);
 			return EXIT_USAGE;
 		}
-		model_read_config(sys, ctx->ka, wc.db);
+		if (a->all)
+			model_read_config(sys, ctx->ka, wc.db);
 	}
 	_cleanup_free_ char *prog = context_command(ctx);
 	_cleanup_free_ char *state_opt = state_dir_option(a->state_dir);
 	struct move_status ms;
-	_cleanup_free_ char *unreadable = read_move_status(ctx, a->state_dir, &ms);
+	_cleanup_(json_object_putp) struct json_object *boot = NULL;
+	_cleanup_free_ char *unreadable = read_move_status(ctx, a->state_dir, &ms, &boot);
 	struct audit_options ao = { .all = a->all, .why_line = why_line, .why_ctx = &wc, .prog = prog,
-				    .state_opt = state_opt, .moves = &ms, .state_unreadable = unreadable };
+				    .state_opt = state_opt, .moves = &ms, .state_unreadable = unreadable,
+				    .decls = &ds, .ka = ctx->ka, .db = wc.db, .boot = boot };
 	struct findings f = { 0 };
 	audit_run_with(sys, &ao, &f);
 	move_status_free(&ms);
 	pcidb_free(wc.db);
+	decls_free(&ds);
 	int r = a->out.json ? print_json(&f) : print_table(&f, &a->out);
 	int status = r < 0                                              ? EXIT_USAGE
 		     : f.count[SEV_ERROR] || (a->strict && f.count[SEV_WARNING]) ? EXIT_FINDINGS

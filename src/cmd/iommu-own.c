@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "claim", cmd_claim, "Move a whole group to vfio-pci, all devices or none" },
 	{ "release", cmd_release, "Move a group back to its kernel drivers, all devices or none" },
 	{ "recover", cmd_recover, "Finish or roll back an interrupted claim or release" },
+	{ "apply", cmd_apply, "Bring the declared groups (iommu-own.conf) to VFIO, all or none" },
+	{ "boot", cmd_boot, "The boot step: declared groups kept from host drivers" },
 	{ "snapshot", cmd_snapshot, "Capture the system's PCI and IOMMU state as a replayable sysroot" },
 };
 
@@ -72,7 +74,8 @@ static char doc[] =
 	"user space (VFIO), nobody, or both at once (mixed).\v"
 	"'iommu-own COMMAND --help' describes a command. Exit status: 0 success, "
 	"1 findings or refusal, 2 usage or runtime error, 3 incomplete rollback, 4 an interrupted move "
-	"is pending, 5 a write is stuck in the kernel, 7 done but the report was lost, 128+N interrupted "
+	"is pending, 5 a write is stuck in the kernel, 6 some declarations were not applied (apply, boot), 7 done but "
+	"the report was lost, 128+N interrupted "
 	"by signal N (see the man page, EXIT STATUS).";
 
 /* The command list in --help comes from the command table. */

@@ -11,7 +11,9 @@
 #include "cmd/move.h"
 #include "cmd/output.h"
 #include "cmd/report.h"
+#include "core/apply.h"
 #include "core/audit.h"
+#include "core/decl.h"
 #include "core/execute.h"
 #include "core/journal.h"
 #include "core/record.h"
@@ -38,6 +40,12 @@ struct run {
 	struct preflight_inputs in;  /* what the checks read, once */
 	struct report_options ro;
 	char *recover_cmd;
+	struct decls decls;          /* the declarations: apply, --persist, and release's note */
+	bool decls_read;
+	struct state conf;           /* conf.d, where --persist writes */
+	struct strv persist_add, persist_text; /* drop-ins claim --persist writes (names, texts) */
+	struct strv persist_remove;  /* drop-ins release --persist removes */
+	struct apply_report apply;
 };
 
 static struct state *records(struct run *r)
@@ -135,12 +143,24 @@ static int refuse_pending(struct run *r, struct state *st)
 
 /* ---- claim and release ---- */
 
+/* The claim driver a module provides, or NULL for a module a release loads by modalias. */
+static const char *driver_of_module(const struct txn *t, const char *module)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->plans[i].kind != MOVE_CLAIM)
+			continue;
+		_cleanup_free_ char *m = module_for_driver(t->plans[i].driver);
+		if (streq(m, module))
+			return t->plans[i].driver;
+	}
+	return NULL;
+}
+
 static int load_modules(struct run *r)
 {
 	struct txn *t = &r->t;
-	const char *driver = t->plans[0].kind == MOVE_CLAIM ? t->plans[0].driver : NULL;
 	for (size_t i = 0; i < t->modules.n; i++) {
-		int e = ka_load_driver(r->ctx->ka, driver, t->modules.v[i]);
+		int e = ka_load_driver(r->ctx->ka, driver_of_module(t, t->modules.v[i]), t->modules.v[i]);
 		if (e == -ENOPKG)
 			t->error = xasprintf("loading module %s failed: the tree has no module index (the module "
 					     "directory named by " LAY_OSRELEASE ")", t->modules.v[i]);
@@ -173,8 +193,34 @@ static int prepare_records(struct run *r)
 	return 0;
 }
 
+/*
+ * claim --persist: the group's drop-in, written beside its place in conf.d
+ * before any write; release --persist needs nothing written. Committed with
+ * the records, once every device is where it should be.
+ */
+static int prepare_persist(struct run *r)
+{
+	if (!r->persist_add.n && !r->persist_remove.n)
+		return 0;
+	if (r->conf.dirfd < 0 && state_open_conf(&r->conf, r->ctx->ka, true) < 0) {
+		r->t.error = xstrdup("the declarations' directory cannot be used");
+		return -EIO;
+	}
+	for (size_t i = 0; i < r->persist_add.n; i++) {
+		int e = state_prepare_text(&r->conf, r->persist_add.v[i], r->persist_text.v[i], 0644);
+		if (e < 0) {
+			r->t.error = xasprintf("writing the declaration %s/%s failed: %s", r->conf.path, r->persist_add.v[i],
+					       strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
 static void unprepare_records(struct run *r)
 {
+	for (size_t i = 0; r->conf.dirfd >= 0 && i < r->persist_add.n; i++)
+		state_unprepare(&r->conf, r->persist_add.v[i]);
 	for (size_t i = 0; i < r->t.n; i++) {
 		_cleanup_free_ char *name = record_name(r->t.plans[i].group);
 		if (r->t.plans[i].kind == MOVE_CLAIM)
@@ -260,12 +306,38 @@ static int roll_back(struct run *r, enum result ok_result)
 	return done(r, RESULT_INCOMPLETE);
 }
 
+/* The declarations once the move is done: a claim's drop-in in place, a release's removed. */
+static int commit_persist(struct run *r)
+{
+	for (size_t i = 0; i < r->persist_add.n; i++) {
+		int e = state_commit(&r->conf, r->persist_add.v[i]);
+		if (e < 0) {
+			free(r->t.error);
+			r->t.error = xasprintf("putting the declaration %s/%s in place failed: %s", r->conf.path,
+					       r->persist_add.v[i], strerror(-e));
+			return e;
+		}
+	}
+	for (size_t i = 0; i < r->persist_remove.n; i++) {
+		int e = state_remove(&r->conf, r->persist_remove.v[i]);
+		if (e < 0) {
+			free(r->t.error);
+			r->t.error = xasprintf("removing the declaration %s/%s failed: %s", r->conf.path,
+					       r->persist_remove.v[i], strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
 static int execute_move(struct run *r)
 {
 	struct ka *ka = r->ctx->ka;
 	struct txn *t = &r->t;
-	if (prepare_records(r) < 0)
+	if (prepare_records(r) < 0 || prepare_persist(r) < 0) {
+		unprepare_records(r);
 		return done(r, RESULT_FAILED);
+	}
 	if (load_modules(r) < 0) {
 		unprepare_records(r);
 		return done(r, RESULT_FAILED);
@@ -304,7 +376,7 @@ static int execute_move(struct run *r)
 	}
 	/* A signal after the last write: only the verification is left, so the move is finished. */
 	if (x == EXEC_DONE && txn_verify(ka, t)) {
-		if (commit_records(r, NULL) < 0) {
+		if (commit_records(r, NULL) < 0 || commit_persist(r) < 0) {
 			unprepare_records(r);
 			return roll_back(r, RESULT_ROLLED_BACK);
 		}
@@ -329,10 +401,10 @@ static int execute_move(struct run *r)
 	return roll_back(r, RESULT_ROLLED_BACK);
 }
 
-/* The group that target names, read with what the checks need: printed errors give EXIT_USAGE. */
-static int load_target(struct run *r, struct system **sys)
+/* The group that target names, read with what the checks need: printed errors give -EINVAL. */
+static int load_target(struct run *r, const char *target, struct system **sys)
 {
-	if (model_load_group(r->ctx->ka, AUDIT_MODEL_FLAGS, r->o->target, sys) < 0)
+	if (model_load_group(r->ctx->ka, AUDIT_MODEL_FLAGS | MODEL_IDS, target, sys) < 0)
 		return -EINVAL;
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
 	int e = pcidb_new(r->ctx->pci_ids, &db);
@@ -345,69 +417,224 @@ static int load_target(struct run *r, struct system **sys)
 	return model_read_config(*sys, r->ctx->ka, db);
 }
 
-static int run_move(struct run *r)
+/* The declarations, read once (a move that does not need them never parses them). */
+static int need_decls(struct run *r)
+{
+	if (r->decls_read)
+		return 0;
+	r->decls_read = true;
+	return decls_load(r->ctx->ka, r->o->conf_file, &r->decls);
+}
+
+/* The device a persisted declaration names: the one the user named, else the group's first that moves. */
+static const struct device *persist_device(const struct group *g, const char *target)
+{
+	struct pci_addr a;
+	if (pci_addr_parse(target, &a) == 0)
+		for (size_t i = 0; i < g->ndevices; i++)
+			if (pci_addr_cmp(&g->devices[i]->addr, &a) == 0)
+				return g->devices[i];
+	for (size_t i = 0; i < g->ndevices; i++)
+		if (g->devices[i]->is_pci && move_skip_reason(g->devices[i]) == SKIP_NONE)
+			return g->devices[i];
+	return g->ndevices ? g->devices[0] : NULL;
+}
+
+/*
+ * The declarations that name a device of g. claim --persist declares a
+ * group no declaration covers yet; release --persist removes the drop-ins
+ * claim --persist wrote, and refuses a group that a file it did not write
+ * declares (it never edits those); a plain release says the group comes
+ * back at the next boot.
+ */
+static int persist_plan(struct run *r, const struct group *g, const char *target, struct plan *p)
+{
+	const struct move_options *o = r->o;
+	if (!o->persist && o->cmd != CMD_RELEASE)
+		return 0;
+	int e = need_decls(r);
+	if (e < 0 && !o->persist) {
+		/* A plain release moves devices, whatever the files say: it only loses its warning. */
+		log_warning("the declarations cannot be read (above): whether group %lu is declared is not known",
+			    g->number);
+		return 0;
+	}
+	if (e < 0)
+		return e;
+	bool declared = false;
+	for (size_t i = 0; i < r->decls.n; i++) {
+		const struct decl *d = &r->decls.v[i];
+		bool mine = false;
+		for (size_t k = 0; k < g->ndevices && !mine; k++)
+			mine = streq(g->devices[k]->name, d->address);
+		if (!mine || d->masked)
+			continue;
+		declared = true;
+		if (o->cmd == CMD_CLAIM)
+			continue;
+		if (!o->persist)
+			log_warning("group %lu is declared in %s:%u: the next boot or apply claims it again (release --persist "
+				    "removes a declaration claim --persist wrote)", g->number, d->file, d->line);
+		else if (d->persisted)
+			strv_push(&r->persist_remove, xstrdup(strrchr(d->file, '/') + 1));
+		else
+			refusals_add(&p->refusals, "declared-elsewhere", NULL,
+				     "group %lu is declared in %s:%u, a file iommu-own did not write and never edits: remove "
+				     "the entry there, then release",
+				     g->number, d->file, d->line);
+	}
+	if (o->cmd == CMD_CLAIM && o->persist && !declared) {
+		const struct device *named = persist_device(g, target);
+		if (named) {
+			strv_push(&r->persist_add, decl_persist_name(named->name));
+			strv_push(&r->persist_text, decl_persist_text(g, o->driver, named));
+		}
+	}
+	return 0;
+}
+
+/* Plan and check every target's group; a group named twice (two of its devices) is planned once. */
+static int plan_targets(struct run *r)
 {
 	struct move_options *o = r->o;
 	struct txn *t = &r->t;
-	_cleanup_(model_freep) struct system *sys = NULL;
-	if (load_target(r, &sys) < 0)
-		return EXIT_USAGE;
-	struct group *g = sys->groups[0];
+	for (size_t k = 0; k < o->targets.n; k++) {
+		_cleanup_(model_freep) struct system *sys = NULL;
+		if (load_target(r, o->targets.v[k], &sys) < 0)
+			return -EINVAL;
+		const struct group *g = sys->groups[0];
+		bool seen = false;
+		for (size_t i = 0; i < t->n; i++)
+			seen |= t->plans[i].group == g->number;
+		if (seen)
+			continue;
+		int e;
+		struct plan *p;
+		if (o->cmd == CMD_CLAIM) {
+			p = txn_add_plan(t, MOVE_CLAIM, g->number, o->driver);
+			plan_claim(r->ctx->ka, g, o->driver, p);
+			e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &r->in, &p->refusals);
+		} else {
+			p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
+			struct json_object *record = record_read(records(r), g->number, "the kernel will choose the drivers");
+			plan_release(r->ctx->ka, g, record, p, t);
+			json_object_put(record);
+			e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
+		}
+		if (e == 0)
+			e = persist_plan(r, g, o->targets.v[k], p);
+		if (e < 0) {
+			if (e != -EINVAL)
+				log_error("checking group %lu failed: %s", g->number, strerror(-e));
+			return -EINVAL;
+		}
+		if (o->dry_run)
+			refusals_unverified(&p->refusals);
+	}
+	return 0;
+}
 
-	int e;
-	struct plan *p;
-	if (o->cmd == CMD_CLAIM) {
-		p = txn_add_plan(t, MOVE_CLAIM, g->number, o->driver);
-		plan_claim(r->ctx->ka, g, o->driver, p);
-		e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &r->in, &p->refusals);
-	} else {
-		p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
-		struct json_object *record = record_read(records(r), g->number, "the kernel will choose the drivers");
-		plan_release(r->ctx->ka, g, record, p, t);
-		json_object_put(record);
-		e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
+/* A release of groups with nothing on VFIO: their records, which nothing reflects any more, go. */
+static void drop_stale_records(struct run *r)
+{
+	for (size_t i = 0; i < r->t.n; i++) {
+		const struct plan *p = &r->t.plans[i];
+		if (!p->from_record)
+			continue;
+		_cleanup_free_ char *name = record_name(p->group);
+		int e = state_remove(records(r), name);
+		free(r->t.error);
+		r->t.error = e < 0 ? xasprintf("no device of the group is on VFIO; removing its stale record failed: %s",
+					       strerror(-e))
+				   : xstrdup("no device of the group is on VFIO; its stale record was removed");
 	}
-	if (e < 0) {
-		log_error("checking group %lu failed: %s", g->number, strerror(-e));
-		return EXIT_USAGE;
-	}
-	if (o->dry_run)
-		refusals_unverified(&p->refusals);
+}
+
+/* The plans are made: refuse, report nothing to do, show the plan, or execute it. */
+static int run_plans(struct run *r)
+{
+	struct move_options *o = r->o;
+	struct txn *t = &r->t;
 	if (txn_blocking(t))
 		return done(r, RESULT_REFUSED);
-
 	if (txn_moving(t) == 0) {
-		bool all_skipped = true;
-		for (size_t i = 0; i < p->n; i++)
-			all_skipped &= p->devs[i].skip != SKIP_NONE && p->devs[i].skip != SKIP_ALREADY;
+		bool all_skipped = t->n > 0;
+		for (size_t g = 0; g < t->n; g++)
+			for (size_t i = 0; i < t->plans[g].n; i++)
+				all_skipped &= t->plans[g].devs[i].skip != SKIP_NONE && t->plans[g].devs[i].skip != SKIP_ALREADY;
 		if (o->cmd == CMD_CLAIM && all_skipped) {
 			t->error = xasprintf("group %lu holds only bridges and devices on pcieport or pci-stub, which "
-					     "moves leave alone: nothing to claim", g->number);
+					     "moves leave alone: nothing to claim", t->plans[0].group);
 			return done(r, RESULT_FAILED);
 		}
-		if (o->cmd == CMD_RELEASE && p->from_record && !o->dry_run) {
-			/* A record of a claim that no device reflects any more would only mislead a later release. */
-			_cleanup_free_ char *name = record_name(g->number);
-			int e2 = state_remove(records(r), name);
-			t->error = e2 < 0 ? xasprintf("no device of the group is on VFIO; removing its stale record failed: %s",
-						      strerror(-e2))
-					  : xstrdup("no device of the group is on VFIO; its stale record was removed");
-			return done(r, RESULT_NOTHING);
+		size_t refused = o->cmd == CMD_APPLY ? apply_refused(&r->apply) : 0;
+		if (refused)
+			t->error = xasprintf("the declared groups that pass are owned as declared; %zu "
+					     "entr%s refused",
+					     refused, refused == 1 ? "y is" : "ies are");
+		else
+			t->error = xstrdup(o->cmd == CMD_CLAIM	 ? "every device is already on the driver"
+					   : o->cmd == CMD_APPLY ? "every declared group is owned as declared"
+								 : "no device of the group is on VFIO");
+		if (o->cmd == CMD_RELEASE && !o->dry_run)
+			drop_stale_records(r);
+		/* The devices are where --persist wants them: the declarations still follow. */
+		if (!o->dry_run && (r->persist_add.n || r->persist_remove.n)) {
+			if (prepare_persist(r) < 0 || commit_persist(r) < 0) {
+				unprepare_records(r);
+				return done(r, RESULT_FAILED);
+			}
+			r->ro.files_changed = true;
 		}
-		t->error = xstrdup(o->cmd == CMD_CLAIM ? "every device is already on the driver"
-						       : "no device of the group is on VFIO");
 		return done(r, RESULT_NOTHING);
 	}
-	if (o->cmd == CMD_CLAIM) {
-		_cleanup_free_ char *rel = lay_pci_driver(o->driver);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct plan *p = &t->plans[i];
+		if (p->kind != MOVE_CLAIM)
+			continue;
+		_cleanup_free_ char *rel = lay_pci_driver(p->driver);
 		_cleanup_close_ int fd = -1;
-		if (ka_open_dir(r->ctx->ka, rel, &fd) < 0)
-			strv_push(&t->modules, module_for_driver(o->driver));
+		_cleanup_free_ char *mod = module_for_driver(p->driver);
+		if (ka_open_dir(r->ctx->ka, rel, &fd) < 0 && !strv_contains(&t->modules, mod))
+			strv_push(&t->modules, TAKE_PTR(mod));
 	}
 	txn_plan_writes(t);
 	if (o->dry_run)
 		return done(r, RESULT_DRY_RUN);
 	return execute_move(r);
+}
+
+static int run_move(struct run *r)
+{
+	if (plan_targets(r) < 0)
+		return EXIT_USAGE;
+	return run_plans(r);
+}
+
+/* apply: the declarations against the whole system, the groups that need it as one transaction. */
+static int run_apply(struct run *r)
+{
+	if (need_decls(r) < 0)
+		return EXIT_USAGE;
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (model_load(r->ctx->ka, AUDIT_MODEL_FLAGS | MODEL_IDS, &sys) < 0 || model_select(sys, 0, NULL) < 0)
+		return EXIT_USAGE;
+	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
+	int e = pcidb_new(r->ctx->pci_ids, &db);
+	if (e == 0)
+		e = pcidb_use_sysroot(db, ka_root(r->ctx->ka));
+	if (e < 0) {
+		log_error("cannot read config space under %s: %s", ka_root(r->ctx->ka), strerror(-e));
+		return EXIT_USAGE;
+	}
+	if (model_read_config(sys, r->ctx->ka, db) < 0 ||
+	    apply_plan(r->ctx->ka, sys, db, &r->decls, &r->in, &r->t, &r->apply) < 0)
+		return EXIT_USAGE;
+	if (r->o->dry_run)
+		for (size_t i = 0; i < r->t.n; i++)
+			refusals_unverified(&r->t.plans[i].refusals);
+	r->ro.apply = &r->apply;
+	return run_plans(r);
 }
 
 /* ---- recover ---- */
@@ -594,20 +821,32 @@ static int run(struct run *r)
 	struct state *pending = pending_journal(r);
 	if (pending)
 		return refuse_pending(r, pending);
+	if (o->cmd == CMD_APPLY) {
+		int status = run_apply(r);
+		/* An entry left as it was is no success: the others applied, and the status says so. */
+		return status == EXIT_OK && apply_refused(&r->apply) ? EXIT_PARTIAL : status;
+	}
 	return run_move(r);
 }
 
 int move_run(struct context *ctx, struct move_options *o)
 {
-	static const char *const names[] = { [CMD_CLAIM] = "claim", [CMD_RELEASE] = "release", [CMD_RECOVER] = "recover" };
+	static const char *const names[] = { [CMD_CLAIM] = "claim", [CMD_RELEASE] = "release", [CMD_RECOVER] = "recover",
+					     [CMD_APPLY] = "apply" };
 	interrupt_catch();
 	struct run r = { .ctx = ctx, .o = o };
 	r.ro = (struct report_options){ .operation = names[o->cmd], .recovering = o->cmd == CMD_RECOVER,
 					.json = o->json, .dry_run = o->dry_run };
 	r.t.stop = &interrupt_signal;
-	r.kernel.dirfd = r.kernel.lockfd = r.records.dirfd = r.records.lockfd = -1;
+	r.kernel.dirfd = r.kernel.lockfd = r.records.dirfd = r.records.lockfd = r.conf.dirfd = r.conf.lockfd = -1;
 	int status = run(&r);
 	txn_free(&r.t);
+	decls_free(&r.decls);
+	apply_report_free(&r.apply);
+	strv_free(&r.persist_add);
+	strv_free(&r.persist_text);
+	strv_free(&r.persist_remove);
+	state_close(&r.conf);
 	json_object_put(r.journal);
 	preflight_inputs_free(&r.in);
 	strv_free(&r.ro.notes);
@@ -658,3 +897,17 @@ static error_t move_common_parse(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp move_common_argp = { move_common_options, move_common_parse, NULL, NULL, NULL, NULL, NULL };
+
+void move_targets_parse(struct argp_state *state, int key, char *arg, struct move_options *o, const char *purpose)
+{
+	if (key == ARGP_KEY_ARG)
+		strv_push(&o->targets, xstrdup(arg));
+	else if (key == ARGP_KEY_END && o->targets.n == 0)
+		argp_error(state, "name the GROUP or DEVICE %s", purpose);
+}
+
+void move_options_free(struct move_options *o)
+{
+	strv_free(&o->targets);
+	strv_free(&o->force);
+}

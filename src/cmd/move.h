@@ -10,11 +10,13 @@
 
 #include "cmd/commands.h"
 
-enum move_cmd { CMD_CLAIM, CMD_RELEASE, CMD_RECOVER };
+enum move_cmd { CMD_CLAIM, CMD_RELEASE, CMD_RECOVER, CMD_APPLY };
 
 struct move_options {
 	enum move_cmd cmd;
-	const char *target;    /* GROUP|DEVICE */
+	struct strv targets;   /* GROUP|DEVICE..., one transaction */
+	const char *conf_file; /* apply: the declarations of FILE instead of the system's */
+	bool persist;          /* claim, release: add or remove the group's declaration too */
 	const char *driver;    /* claim: the VFIO driver (default vfio-pci) */
 	const char *state_dir; /* where records are kept; NULL: the kernel's state directory */
 	bool dry_run;
@@ -26,5 +28,8 @@ struct move_options {
 /* Run a move; returns the exit status (EXIT_*). Prints its own report. */
 int move_run(struct context *ctx, struct move_options *o);
 
-/* The argp child shared by claim, release and recover (--state-dir, --json). */
+/* The argp child shared by claim, release, recover and apply (--state-dir, --json, --timeout). */
 extern const struct argp move_common_argp;
+/* For claim and release: each GROUP|DEVICE operand into o->targets; none is a usage error. */
+void move_targets_parse(struct argp_state *state, int key, char *arg, struct move_options *o, const char *purpose);
+void move_options_free(struct move_options *o);

@@ -130,12 +130,60 @@ static struct json_object *devices_json(const struct txn *t, enum result res, bo
 	return devs;
 }
 
+/* Whether the system is not as it was before the command: its report must not be lost silently. */
+static bool changed(enum result res)
+{
+	return res == RESULT_DONE || res == RESULT_FINISHED || res == RESULT_RECOVERED;
+}
+
+static const char *const entry_names[_ENTRY_RESULT_MAX] = {
+	[ENTRY_CONVERGED] = "converged",
+	[ENTRY_MOVES] = "moves",
+	[ENTRY_REFUSED] = "refused",
+};
+
+/* What became of an entry that was to move: it moved, would move (dry run), or stayed (the move failed). */
+static const char *entry_result(const struct entry_report *e, enum result res, bool dry_run)
+{
+	if (e->result != ENTRY_MOVES)
+		return entry_names[e->result];
+	if (dry_run)
+		return "would-move";
+	return res == RESULT_DONE ? "moved" : "not-moved";
+}
+
+static struct json_object *entries_json(const struct apply_report *a, enum result res, bool dry_run)
+{
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < a->n; i++) {
+		const struct entry_report *e = &a->v[i];
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "file", json_str(e->decl->file));
+		json_object_object_add(x, "line", json_object_new_int((int)e->decl->line));
+		json_object_object_add(x, "device", json_str(e->decl->address));
+		json_object_object_add(x, "group", e->has_group ? json_object_new_uint64(e->group) : NULL);
+		json_object_object_add(x, "driver", json_str(e->decl->driver));
+		json_object_object_add(x, "result", json_str(entry_result(e, res, dry_run)));
+		json_object_object_add(x, "code", json_str(e->code));
+		json_object_object_add(x, "message", json_str(e->message));
+		json_object_array_add(arr, x);
+	}
+	return arr;
+}
+
 static struct json_object *report_json(const struct ka *ka, const struct txn *t, enum result res,
 				       const struct report_options *o)
 {
 	struct json_object *x = json_object_new_object();
-	json_object_object_add(x, "operation", json_str(t->n ? move_kind_name(txn_kind(t)) : o->operation));
-	json_object_object_add(x, "group", t->n ? json_object_new_uint64(t->plans[0].group) : NULL);
+	json_object_object_add(x, "operation", json_str(t->n && !o->apply ? move_kind_name(txn_kind(t)) : o->operation));
+	json_object_object_add(x, "group", t->n == 1 ? json_object_new_uint64(t->plans[0].group) : NULL);
+	struct json_object *groups = json_object_new_array();
+	for (size_t i = 0; i < t->n; i++)
+		json_object_array_add(groups, json_object_new_uint64(t->plans[i].group));
+	json_object_object_add(x, "groups", groups);
+	json_object_object_add(x, "changed", json_object_new_boolean(changed(res) || o->files_changed));
+	if (o->apply)
+		json_object_object_add(x, "entries", entries_json(o->apply, res, o->dry_run));
 	json_object_object_add(x, "driver", json_str(txn_driver(t)));
 	json_object_object_add(x, "dry_run", json_object_new_boolean(o->dry_run));
 	json_object_object_add(x, "result", json_str(result_names[res]));
@@ -202,8 +250,24 @@ static void text_devices(FILE *out, const struct txn *t, enum result res)
 		}
 }
 
+/* apply: one line for each declaration that did not simply converge. */
+static void text_entries(const struct apply_report *a, enum result res, bool dry_run)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct entry_report *e = &a->v[i];
+		if (e->result == ENTRY_REFUSED)
+			esc_fprintf(stderr, "%s: %s:%u: [device %s] refused: %s (%s)\n", program_name, e->decl->file,
+				    e->decl->line, e->decl->address, e->message, e->code);
+		else if (e->result == ENTRY_MOVES && (dry_run || res != RESULT_DONE))
+			esc_fprintf(stderr, "%s: %s:%u: [device %s]: group %lu %s\n", program_name, e->decl->file,
+				    e->decl->line, e->decl->address, e->group, dry_run ? "would move" : "did not move");
+	}
+}
+
 static void report_text(const struct ka *ka, const struct txn *t, enum result res, const struct report_options *o)
 {
+	if (o->apply)
+		text_entries(o->apply, res, o->dry_run);
 	const char *what = t->n ? move_kind_name(txn_kind(t)) : o->operation;
 	_cleanup_free_ char *groups = groups_text(t);
 	const char *gw = t->n > 1 ? "groups" : "group";
@@ -224,7 +288,10 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 			    t->error);
 		return;
 	case RESULT_NOTHING:
-		esc_fprintf(out, "%s %s: nothing to do (%s)\n", gw, groups, t->error ? t->error : "already in place");
+		if (t->n)
+			esc_fprintf(out, "%s %s: nothing to do (%s)\n", gw, groups, t->error ? t->error : "already in place");
+		else
+			esc_fprintf(out, "nothing to do (%s)\n", t->error ? t->error : "already in place");
 		return;
 	case RESULT_DRY_RUN:
 		esc_fprintf(out, "# %s of %s %s: the writes it would make, in order\n", what, gw, groups);
@@ -301,12 +368,6 @@ static int status_of(enum result res, const struct report_options *o)
 	default:
 		return EXIT_FINDINGS;
 	}
-}
-
-/* Whether the system is not as it was before the command: its report must not be lost silently. */
-static bool changed(enum result res)
-{
-	return res == RESULT_DONE || res == RESULT_FINISHED || res == RESULT_RECOVERED;
 }
 
 int report(const struct ka *ka, const struct txn *t, enum result res, const struct report_options *o)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "core/apply.h"
 #include "core/plan.h"
 
 enum result {
@@ -29,6 +30,8 @@ struct report_options {
 	const char *recover_cmd; /* the exact recover command to paste */
 	int signal;              /* RESULT_INTERRUPTED: the signal's number */
 	struct strv notes;       /* extra lines said to stderr (holders of a stuck device...) */
+	const struct apply_report *apply; /* apply: what became of each declaration */
+	bool files_changed;      /* --persist wrote or removed a declaration, though no device moved */
 };
 
 /*

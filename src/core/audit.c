@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/audit.h"
+#include "core/record.h"
 #include "os/layout.h"
 
 const struct finding_code finding_codes[] = {
@@ -23,6 +24,14 @@ const struct finding_code finding_codes[] = {
 	{ "rollback-incomplete", SEV_ERROR, "a move failed and its rollback is incomplete: devices are not where they were" },
 	{ "stale-record", SEV_WARNING, "a claim's record names devices that are not on VFIO any more" },
 	{ "state-unreadable", SEV_WARNING, "a state directory cannot be read: an interrupted move would not be seen" },
+	{ "declared-drift", SEV_ERROR, "a declared device is not what its declaration pins, or its group changed" },
+	{ "declaration-conflict", SEV_ERROR, "two declarations give one group to different drivers" },
+	{ "declared-mixed", SEV_ERROR, "a declared group is mixed" },
+	{ "declared-not-applied", SEV_WARNING, "a declared group is not owned by its declared driver" },
+	{ "boot-stale", SEV_WARNING, "the declarations differ from what this boot enforced: an initramfs to rebuild?" },
+	{ "vfio-ids-conflict", SEV_WARNING, "vfio-pci ids= is set too: it binds by ID, blind to groups and addresses" },
+	{ "driverctl-conflict", SEV_WARNING, "a driverctl override names another driver for a declared device" },
+	{ "builtin-driver", SEV_WARNING, "a declared device matches a built-in driver, which binds before any boot step" },
 };
 const size_t n_finding_codes = ARRAY_SIZE(finding_codes);
 
@@ -45,10 +54,8 @@ static enum severity code_severity(const char *code)
 	abort(); /* every code used below is in the table */
 }
 
-static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
-			   const char *fmt, ...) _printf_(5, 6);
-static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
-			   const char *fmt, ...)
+static struct finding *vadd(struct findings *f, const char *code, const struct group *g, const char *hint,
+			    const char *fmt, va_list ap)
 {
 	f->v = grow_array(f->v, &f->cap, f->n + 1, sizeof(*f->v));
 	struct finding *x = &f->v[f->n++];
@@ -56,13 +63,22 @@ static struct finding *add(struct findings *f, const char *code, const struct gr
 	x->code = code;
 	x->severity = code_severity(code);
 	x->group = g;
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&x->message, fmt, ap) < 0)
 		abort();
-	va_end(ap);
 	x->hint = xstrdup(hint);
 	f->count[x->severity]++;
+	return x;
+}
+
+static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
+			   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static struct finding *add(struct findings *f, const char *code, const struct group *g, const char *hint,
+			   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	struct finding *x = vadd(f, code, g, hint, fmt, ap);
+	va_end(ap);
 	return x;
 }
 
@@ -319,6 +335,151 @@ static void check_moves(const struct system *sys, const struct audit_options *o,
 	}
 }
 
+/* A declaration is an address and what it pins: the group around it is the device's group now. */
+static const struct group *decl_group(const struct system *sys, const struct decl *e)
+{
+	struct pci_addr a;
+	const struct device *d = pci_addr_parse(e->address, &a) == 0 ? model_find_device(sys, &a) : NULL;
+	return d ? d->group : NULL;
+}
+
+static bool group_owned_by(const struct group *g, const char *driver)
+{
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (d->is_pci && !device_is_bridge(d) && !(d->driver && (driver_name_eq(d->driver, "pcieport") ||
+									driver_name_eq(d->driver, "pci-stub"))) &&
+		    !(d->driver && streq(d->driver, driver)))
+			return false;
+	}
+	return true;
+}
+
+/* Whether boot.json says the boot step enforced this entry as it reads now. */
+static bool boot_enforced(struct json_object *boot, const struct decl *e)
+{
+	struct json_object *arr;
+	if (!json_object_object_get_ex(boot, "declarations", &arr) || !json_object_is_type(arr, json_type_array))
+		return false;
+	char id[16];
+	snprintf(id, sizeof(id), "%04x:%04x", e->vendor, e->device);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *x = json_object_array_get_idx(arr, i);
+		const char *dev = json_member_str(x, "device"), *jid = json_member_str(x, "id"), *drv = json_member_str(x, "driver");
+		if (dev && jid && drv && streq(dev, e->address) && streq(jid, id) && streq(drv, e->driver))
+			return true;
+	}
+	return false;
+}
+
+static size_t boot_count(struct json_object *boot)
+{
+	struct json_object *arr;
+	return json_object_object_get_ex(boot, "declarations", &arr) && json_object_is_type(arr, json_type_array)
+		       ? json_object_array_length(arr)
+		       : 0;
+}
+
+static void check_one_declaration(const struct system *sys, const struct audit_options *o, const struct decl *e,
+				  struct findings *f)
+{
+	const struct group *g = decl_group(sys, e);
+	if (g && !g->selected)
+		return;
+	char *why = NULL;
+	struct finding *x;
+	if (decl_judge(o->ka, sys, o->db, e, &why) != DECL_OK) {
+		_cleanup_free_ char *hint = xasprintf("check the hardware at %s, then fix the declaration in %s:%u (apply "
+						      "and the boot step leave the group alone until then)",
+						      e->address, e->file, e->line);
+		x = add(f, "declared-drift", g, hint, "%s", why);
+		strv_push(&x->devices, xstrdup(e->address));
+		free(why);
+		return;
+	}
+	_cleanup_free_ char *apply_hint = xasprintf("run '%s apply%s'", o->prog ? o->prog : "iommu-own",
+						    o->state_opt ? o->state_opt : "");
+	if (g->state == GROUP_MIXED) {
+		x = add(f, "declared-mixed", g, apply_hint,
+				 "group %lu, declared for %s in %s:%u, is mixed: part of it is on host drivers", g->number,
+				 e->driver, e->file, e->line);
+		strv_push(&x->devices, xstrdup(e->address));
+	} else if (!group_owned_by(g, e->driver)) {
+		x = add(f, "declared-not-applied", g, apply_hint,
+				 "group %lu is declared for %s in %s:%u but is not on it", g->number, e->driver, e->file,
+				 e->line);
+		strv_push(&x->devices, xstrdup(e->address));
+	}
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		_cleanup_free_ char *dc = decl_driverctl_override(o->ka, d->name);
+		if (dc && !streq(dc, e->driver)) {
+			x = add(f, "driverctl-conflict", g,
+					 "remove the driverctl override (driverctl unset-override) or the declaration",
+					 "driverctl overrides %s to %s, while %s:%u declares its group for %s", d->name, dc,
+					 e->file, e->line, e->driver);
+			strv_push(&x->devices, xstrdup(d->name));
+		}
+		_cleanup_free_ char *builtin = d->is_pci && !device_is_bridge(d) ? decl_builtin_driver(o->ka, d->name) : NULL;
+		if (builtin) {
+			x = add(f, "builtin-driver", g,
+					 "build the driver as a module, or make sure it cannot match (it binds before any "
+					 "initramfs step); apply moves the group each boot meanwhile",
+					 "%s matches %s, which is built into the kernel: it binds the device before the boot "
+					 "step can set its driver_override",
+					 d->name, builtin);
+			strv_push(&x->devices, xstrdup(d->name));
+		}
+	}
+}
+
+/* The declarations: drift, conflicts, what is not applied, and what would fight them at boot. */
+static void check_declarations(const struct system *sys, const struct audit_options *o, struct findings *f)
+{
+	const struct decls *ds = o->decls;
+	if (!ds)
+		return;
+	for (size_t i = 0; i < ds->n; i++)
+		for (size_t j = i + 1; j < ds->n; j++) {
+			const struct decl *a = &ds->v[i], *b = &ds->v[j];
+			const struct group *ga = decl_group(sys, a), *gb = decl_group(sys, b);
+			if (a->masked || b->masked || !ga || ga != gb || streq(a->driver, b->driver))
+				continue;
+			struct finding *x = add(f, "declaration-conflict", ga, "keep one driver for the group",
+							 "group %lu is declared for %s in %s:%u and for %s in %s:%u", ga->number,
+							 a->driver, a->file, a->line, b->driver, b->file, b->line);
+			strv_push(&x->devices, xstrdup(a->address));
+			strv_push(&x->devices, xstrdup(b->address));
+		}
+	size_t active = 0;
+	bool stale = false;
+	for (size_t i = 0; i < ds->n; i++) {
+		if (ds->v[i].masked)
+			continue;
+		active++;
+		check_one_declaration(sys, o, &ds->v[i], f);
+		stale |= o->boot && !boot_enforced(o->boot, &ds->v[i]);
+	}
+	struct json_object *off = NULL;
+	if (o->boot && active && json_object_object_get_ex(o->boot, "off", &off) && json_object_get_boolean(off))
+		add(f, "boot-stale", NULL, "apply enforces them now; the next boot without iommu_own=off does from the start",
+		    "the boot step was turned off at this boot (iommu_own=off on the kernel command line): host drivers "
+		    "may have bound declared devices");
+	else if (o->boot && (stale || boot_count(o->boot) != active))
+		add(f, "boot-stale", NULL,
+		    "rebuild the initramfs (update-initramfs -u, or dracut -f) so that the next boot enforces "
+		    "them from the start",
+		    "the declarations differ from what the boot step enforced at this boot: they changed since");
+	if (active) {
+		_cleanup_free_ char *src = decl_vfio_ids_source(o->ka, sys);
+		if (src)
+			add(f, "vfio-ids-conflict", NULL,
+				     "remove vfio-pci ids= and declare the groups instead: ids binds every device of an ID, "
+				     "blind to groups and addresses",
+				     "vfio-pci ids= is set in %s beside the declarations", src);
+	}
+}
+
 void audit_run(const struct system *sys, struct findings *f)
 {
 	struct audit_options o = { 0 };
@@ -364,6 +525,7 @@ void audit_run_with(const struct system *sys, const struct audit_options *o, str
 		check_shared(g, o, f);
 	}
 	check_moves(sys, o, f);
+	check_declarations(sys, o, f);
 	for (size_t i = 0; i < sys->ndevices; i++) {
 		const struct device *d = sys->devices[i];
 		if (!d->selected)

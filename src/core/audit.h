@@ -2,6 +2,7 @@
 /* The audit: findings judged from the model. Codes are a stable contract. */
 #pragma once
 
+#include "core/decl.h"
 #include "core/journal.h"
 #include "core/model.h"
 
@@ -45,6 +46,12 @@ struct audit_options {
 	const struct move_status *moves;
 	/* A state directory that could not be read (NULL: none): an interrupted move there is not seen. */
 	const char *state_unreadable;
+	/* The declarations (NULL: not looked at), judged through ka (db reads serials; NULL: not compared). */
+	const struct decls *decls;
+	struct ka *ka;
+	struct pcidb *db;
+	/* What the boot step enforced (its boot.json; NULL: it did not run this boot). */
+	struct json_object *boot;
 };
 
 /* Judge the selected part of the system; global findings are always included. */

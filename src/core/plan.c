@@ -63,6 +63,12 @@ struct plan *txn_add_plan(struct txn *t, enum move_kind kind, unsigned long grou
 	return p;
 }
 
+void txn_drop_last_plan(struct txn *t)
+{
+	if (t->n)
+		plan_clear(&t->plans[--t->n]);
+}
+
 struct mdev *plan_add_device(struct plan *p, const char *address)
 {
 	p->devs = grow_array(p->devs, &p->cap, p->n + 1, sizeof(*p->devs));

@@ -69,6 +69,8 @@ struct txn {
 
 void txn_free(struct txn *t);
 struct plan *txn_add_plan(struct txn *t, enum move_kind kind, unsigned long group, const char *driver);
+/* Take the last plan added out of the transaction again (a group apply leaves alone). */
+void txn_drop_last_plan(struct txn *t);
 struct mdev *plan_add_device(struct plan *p, const char *address);
 struct pwrite *txn_add_write(struct txn *t, enum ka_op op, const char *device, const char *driver, const char *value,
 			     bool rollback);

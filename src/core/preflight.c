@@ -29,6 +29,8 @@ const struct refusal_code refusal_codes[] = {
 	{ "kernel-bridge", false, "a bridge left alone is on a kernel DMA driver: the group cannot become viable" },
 	{ "non-pci", false, "the group holds a device that is not on the PCI bus" },
 	{ "no-override", false, "the kernel has no driver_override for the device (before Linux 3.16)" },
+	{ "declared-elsewhere", false,
+	  "release --persist: the group is declared in a file iommu-own did not write, which it never edits" },
 };
 const size_t n_refusal_codes = ARRAY_SIZE(refusal_codes);
 
@@ -82,6 +84,14 @@ static void vrefuse(struct refusals *out, const struct strv *force, const char *
 	x->forced = x->forceable && force && strv_contains(force, code);
 	if (!x->forced)
 		out->blocking++;
+}
+
+void refusals_add(struct refusals *r, const char *code, const char *device, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vrefuse(r, NULL, code, device, NULL, fmt, ap);
+	va_end(ap);
 }
 
 static void refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,

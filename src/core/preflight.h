@@ -35,6 +35,8 @@ struct refusals {
 	size_t blocking; /* refusals not forced */
 };
 void refusals_free(struct refusals *r);
+/* A refusal of code (never forced) for device (NULL: the group), from outside the checks here. */
+void refusals_add(struct refusals *r, const char *code, const char *device, const char *fmt, ...) _printf_(4, 5);
 /*
  * For a dry run, which changes nothing: the checks that could not be made
  * (cannot-verify, often because the user is not root) are said, not

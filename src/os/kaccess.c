@@ -395,11 +395,11 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct ka_entry *)a)->name, ((const struct ka_entry *)b)->name);
 }
 
-int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n)
+static int scan_dir(const struct ka *ka, const char *rel, unsigned flags, struct ka_entry **ret, size_t *n)
 {
 	*ret = NULL;
 	*n = 0;
-	_cleanup_close_ int fd = res_open(ka->rootfd, rel, RES_DIR, 0);
+	_cleanup_close_ int fd = res_open(ka->rootfd, rel, RES_DIR | flags, 0);
 	if (fd < 0)
 		return fd;
 	struct res_entry *re = NULL;
@@ -422,6 +422,24 @@ int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, siz
 	*ret = e;
 	*n = used;
 	return 0;
+}
+
+int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n)
+{
+	return scan_dir(ka, rel, 0, ret, n);
+}
+
+int ka_scan_etc(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n)
+{
+	return scan_dir(ka, rel, RES_IN_ROOT, ret, n);
+}
+
+int ka_read_etc(const struct ka *ka, const char *rel, size_t max, char **ret)
+{
+	int fd = res_open(ka->rootfd, rel, RES_REG | RES_IN_ROOT, 0);
+	if (fd < 0)
+		return fd;
+	return read_open_fd(fd, max, true, ret);
 }
 
 void ka_entries_free(struct ka_entry *e, size_t n)

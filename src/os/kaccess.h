@@ -153,6 +153,13 @@ struct ka_entry {
 };
 /* The entries of a directory under the sysroot (no dot names), sorted by name. */
 int ka_scan_dir(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n);
+/*
+ * Configuration under the root's etc/ (and the like): links resolve as if
+ * the root were "/" (an absolute link stays inside it), as the host itself
+ * would read the file. A plain file of at most max bytes; text without NUL.
+ */
+int ka_read_etc(const struct ka *ka, const char *rel, size_t max, char **ret);
+int ka_scan_etc(const struct ka *ka, const char *rel, struct ka_entry **ret, size_t *n);
 void ka_entries_free(struct ka_entry *e, size_t n);
 /* The target of the symlink <sysroot>/<rel>, as stored. */
 int ka_readlink(const struct ka *ka, const char *rel, char **ret);

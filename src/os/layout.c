@@ -111,6 +111,9 @@ char *lay_nvidia_node(unsigned minor)
 
 const char *const lay_firmware_fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "vesa-framebuffer", NULL };
 
+const char *const lay_modprobe_dirs[] = { "etc/modprobe.d", "run/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d",
+					  NULL };
+
 char *lay_proc_pid(const char *pid, const char *what)
 {
 	return join2(LAY_PROC, pid, what);

@@ -40,6 +40,17 @@
 #define LAY_DEV_VFIO "dev/vfio"
 #define LAY_DEV_VFIO_CONTAINER "dev/vfio/vfio"
 #define LAY_DEV_VFIO_CDEVS "dev/vfio/devices"
+/*
+ * The declarations: /etc/iommu-own under the root, whatever the prefix, as
+ * modprobe.d and driverctl.d are: the boot step and the initramfs hooks find
+ * them there on every installation, and a captured tree carries them.
+ */
+#define LAY_CONF_DIR "etc/iommu-own"
+#define LAY_CONF_FILE "iommu-own.conf"
+#define LAY_CONF_DROPINS "conf.d"
+/* Other ways of binding devices to VFIO at boot, which check reports beside the declarations. */
+#define LAY_DRIVERCTL_DIR "etc/driverctl.d"
+extern const char *const lay_modprobe_dirs[]; /* NULL-terminated: etc, run, usr/lib and lib modprobe.d */
 /* The state directory of a kernel: the lock and the journal of its moves. */
 #define LAY_STATE_DIR "run/iommu-own"
 #define LAY_STATE_DIR_LIVE "/run/iommu-own"

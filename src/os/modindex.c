@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "os/kaccess-internal.h"
+#include "os/drivers.h"
 #include "os/layout.h"
 #include "os/modindex.h"
 #include "os/resolve.h"
@@ -94,6 +95,37 @@ int ka_modalias_modules(struct ka *ka, const char *modalias, struct strv *ret)
 	}
 	kmod_module_unref_list(list);
 	return 0;
+}
+
+/*
+ * modules.builtin lists the built-in modules as paths ("kernel/drivers/net/
+ * ethernet/intel/e1000e/e1000e.ko"), the names with the kernel's dashes and
+ * underscores as written. Read from the tree's own index, not through
+ * kmod_module_get_initstate(), which looks at the running kernel's
+ * /sys/module whatever the root.
+ */
+bool ka_module_builtin(struct ka *ka, const char *module)
+{
+	_cleanup_free_ char *release = NULL, *text = NULL;
+	if (ka_read(ka, LAY_OSRELEASE, &release) < 0)
+		return false;
+	_cleanup_free_ char *dir = lay_modules_dir(release);
+	if (!dir)
+		return false;
+	_cleanup_free_ char *rel = xasprintf("%s/modules.builtin", dir);
+	if (ka_read_big(ka, rel, 1 << 22, &text) < 0)
+		return false;
+	bool found = false;
+	for (char *next = text, *line; !found && (line = strsep(&next, "\n"));) {
+		char *base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		size_t n = strlen(base);
+		if (n > 3 && streq(base + n - 3, ".ko")) {
+			base[n - 3] = '\0';
+			found = driver_name_eq(base, module);
+		}
+	}
+	return found;
 }
 
 char *module_for_driver(const char *driver)

@@ -18,5 +18,7 @@
 int ka_kmod(struct ka *ka, struct kmod_ctx **ret);
 /* The modules whose aliases match a modalias; names checked as path components. */
 int ka_modalias_modules(struct ka *ka, const char *modalias, struct strv *ret);
+/* Whether a module is built into the kernel (modules.builtin): its driver binds before any boot step. */
+bool ka_module_builtin(struct ka *ka, const char *module);
 /* The module that provides a driver named driver ('-' becomes '_', as Kbuild names modules). */
 char *module_for_driver(const char *driver);

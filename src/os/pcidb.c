@@ -204,3 +204,21 @@ int pcidb_facts(struct pcidb *db, const struct pci_addr *a, struct pci_facts *f)
 	pci_free_dev(dev);
 	return 0;
 }
+
+int pcidb_serial(struct pcidb *db, const struct pci_addr *a, uint64_t *ret)
+{
+	if (!db->config_ready)
+		return -EINVAL;
+	struct pci_dev *dev = pci_get_dev(db->pacc, (int)a->domain, a->bus, a->dev, a->fn);
+	if (!dev)
+		return -ENOMEM;
+	int r = -ENODATA;
+	struct pci_cap *dsn = pci_find_cap(dev, PCI_EXT_CAP_ID_DSN, PCI_CAP_EXTENDED);
+	if (dsn) {
+		uint64_t lo = pci_read_long(dev, dsn->addr + 4), hi = pci_read_long(dev, dsn->addr + 8);
+		*ret = hi << 32 | lo;
+		r = *ret ? 0 : -ENODATA;
+	}
+	pci_free_dev(dev);
+	return r;
+}

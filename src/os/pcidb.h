@@ -41,3 +41,9 @@ struct pci_facts {
 };
 /* Read through libpci's capability lists (pci_find_cap); config space only. */
 int pcidb_facts(struct pcidb *db, const struct pci_addr *a, struct pci_facts *f);
+/*
+ * The PCIe Device Serial Number (extended capability 3): -ENODATA when the
+ * device has none, or when it reads all zeros (as snapshot --no-serial
+ * writes it): unknown, not a serial.
+ */
+int pcidb_serial(struct pcidb *db, const struct pci_addr *a, uint64_t *ret);

@@ -37,7 +37,7 @@ static int openat2_flags(int dirfd, const char *rel, unsigned flags, mode_t mode
 		oflags |= O_NOFOLLOW;
 	if (flags & RES_CREATE)
 		oflags |= O_CREAT | O_EXCL;
-	uint64_t resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	uint64_t resolve = ((flags & RES_IN_ROOT) ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS;
 	if (flags & RES_NO_SYMLINKS)
 		resolve |= RESOLVE_NO_SYMLINKS;
 	if (flags & RES_NO_XDEV)
@@ -212,6 +212,37 @@ void res_entries_free(struct res_entry *e, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(e[i].name);
 	free(e);
+}
+
+int res_read_user_file(const char *path, size_t max, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EMEDIUMTYPE;
+	if ((size_t)st.st_size > max)
+		return -EFBIG;
+	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size + 1);
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (memchr(buf, '\0', got))
+		return -EBADMSG;
+	*ret = TAKE_PTR(buf);
+	return 0;
 }
 
 const char *res_strerror(int err)

@@ -23,6 +23,12 @@ enum {
 	RES_NO_XDEV = 1 << 5,     /* no mount point may be crossed (-EXDEV) */
 	RES_WRITE = 1 << 6,       /* open for writing */
 	RES_CREATE = 1 << 7,      /* create it where nothing is (O_CREAT | O_EXCL: -EEXIST) */
+	/*
+	 * Links resolve as if dirfd were "/" (RESOLVE_IN_ROOT): an absolute link
+	 * or ".." stays inside, as configuration files under /etc use them.
+	 * Without it any link out of dirfd is refused (RESOLVE_BENEATH: -EXDEV).
+	 */
+	RES_IN_ROOT = 1 << 8,
 };
 
 /* Open rel below dirfd (a relative path; "." for dirfd itself). mode: for RES_CREATE. */
@@ -60,6 +66,13 @@ struct res_entry {
 /* The entries of the directory open as fd (O_RDONLY), without dot names, unsorted. */
 int res_list_fd(int fd, struct res_entry **ret, size_t *n);
 void res_entries_free(struct res_entry *e, size_t n);
+
+/*
+ * A text file the user names on the command line (a path of the real file
+ * system, as given): read only when it is a regular file, never blocking,
+ * at most max bytes, no NUL byte.
+ */
+int res_read_user_file(const char *path, size_t max, char **ret);
 
 /* Text for the errors this layer gives a meaning (EXDEV, ELOOP, EMEDIUMTYPE...), else strerror. */
 const char *res_strerror(int err);

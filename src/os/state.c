@@ -73,7 +73,7 @@ static int open_path(const char *path, bool create)
 }
 
 /* Every component of rel below dirfd, none a symlink nor "..": the directory stays inside. */
-static int open_beneath(int dirfd, const char *rel, bool create)
+static int open_beneath_mode(int dirfd, const char *rel, bool create, mode_t last_mode)
 {
 	_cleanup_free_ char *p = xstrdup(rel);
 	_cleanup_close_ int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
@@ -84,7 +84,7 @@ static int open_beneath(int dirfd, const char *rel, bool create)
 		if (!path_component_ok(c))
 			return -EINVAL;
 		bool last = !save || !*save;
-		int next = open_component(fd, c, last ? 0700 : 0755, create);
+		int next = open_component(fd, c, last ? last_mode : 0755, create);
 		if (next < 0)
 			return next;
 		close(fd);
@@ -145,6 +145,19 @@ char *state_kernel_path(const struct ka *ka)
 	if (ka_is_live(ka) || streq(ka_root(ka), "/"))
 		return xstrdup(LAY_STATE_DIR_LIVE);
 	return ka_path(ka, LAY_STATE_DIR);
+}
+
+static int open_beneath(int dirfd, const char *rel, bool create)
+{
+	return open_beneath_mode(dirfd, rel, create, 0700);
+}
+
+int state_open_conf(struct state *st, const struct ka *ka, bool create)
+{
+	_cleanup_free_ char *rel = xasprintf("%s/" LAY_CONF_DROPINS, LAY_CONF_DIR);
+	_cleanup_free_ char *display = ka_path(ka, rel);
+	state_init(st);
+	return state_open_fd(st, open_beneath_mode(ka_rootfd(ka), rel, create, 0755), display);
 }
 
 int state_open_kernel(struct state *st, const struct ka *ka, bool create)
@@ -211,8 +224,14 @@ static char *tmp_name(const char *name)
 
 int state_prepare(struct state *st, const char *name, struct json_object *doc)
 {
+	const char *json = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	_cleanup_free_ char *text = xasprintf("%s\n", json);
+	return state_prepare_text(st, name, text, 0600);
+}
+
+int state_prepare_text(struct state *st, const char *name, const char *text, mode_t mode)
+{
 	_cleanup_free_ char *tmp = tmp_name(name);
-	const char *text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* A leftover of a run that died here is ours to replace, but only if it is a plain file. */
 	struct stat s;
 	if (fstatat(st->dirfd, tmp, &s, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -220,15 +239,14 @@ int state_prepare(struct state *st, const char *name, struct json_object *doc)
 			return file_error(st, tmp, S_ISLNK(s.st_mode) ? -ELOOP : -EMEDIUMTYPE);
 		unlinkat(st->dirfd, tmp, 0);
 	}
-	_cleanup_close_ int fd = res_open(st->dirfd, tmp, RES_WRITE | RES_CREATE | RES_NOFOLLOW, 0600);
+	_cleanup_close_ int fd = res_open(st->dirfd, tmp, RES_WRITE | RES_CREATE | RES_NOFOLLOW, mode);
 	if (fd < 0)
 		return fd;
 	size_t len = strlen(text);
 	int r = 0;
-	for (size_t done = 0; done < len + 1 && r == 0;) {
-		/* the text, then a newline */
-		const char *from = done < len ? text + done : "\n";
-		size_t n = done < len ? len - done : 1;
+	for (size_t done = 0; done < len && r == 0;) {
+		const char *from = text + done;
+		size_t n = len - done;
 		ssize_t k = write(fd, from, n);
 		if (k < 0 && errno != EINTR)
 			r = -errno;

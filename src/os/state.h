@@ -37,6 +37,13 @@ int state_open(struct state *st, const char *path, bool create);
  * of a tree stays in the tree.
  */
 int state_open_kernel(struct state *st, const struct ka *ka, bool create);
+/*
+ * The declarations' drop-in directory, SYSCONFDIR/iommu-own/conf.d under
+ * ka's root (made 0755 when create is set), where claim --persist writes:
+ * no component may be a symlink, and it must be the user's, writable by
+ * nobody else.
+ */
+int state_open_conf(struct state *st, const struct ka *ka, bool create);
 /* The path state_open_kernel() opens, for messages. */
 char *state_kernel_path(const struct ka *ka);
 void state_close(struct state *st);
@@ -53,6 +60,7 @@ int state_write(struct state *st, const char *name, struct json_object *doc);
  * file; state_commit() puts it in place (a rename, which needs no space).
  */
 int state_prepare(struct state *st, const char *name, struct json_object *doc);
+int state_prepare_text(struct state *st, const char *name, const char *text, mode_t mode);
 int state_commit(struct state *st, const char *name);
 void state_unprepare(struct state *st, const char *name);
 /*

@@ -17,6 +17,7 @@ enum {
 	EXIT_INCOMPLETE = 3,  /* a move failed and the rollback is incomplete: run recover */
 	EXIT_PENDING = 4,     /* an interrupted move's journal is pending: run recover first */
 	EXIT_BLOCKED = 5,     /* a write is stuck in the kernel (a holder): recover once it lets go */
+	EXIT_PARTIAL = 6,     /* apply: an entry was refused (drift, a conflict, a check); the others applied */
 	EXIT_REPORT_LOST = 7, /* the move was done, but its report could not be written */
 	EXIT_SIGNAL = 128,    /* + the signal's number: interrupted, and rolled back */
 };

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "config.h"
+
+#include <string.h>
+
+#include "core/apply.h"
+#include "os/drivers.h"
+
+void apply_report_free(struct apply_report *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].message);
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+size_t apply_refused(const struct apply_report *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < a->n; i++)
+		n += a->v[i].result == ENTRY_REFUSED;
+	return n;
+}
+
+static struct entry_report *add_entry(struct apply_report *a, const struct decl *e)
+{
+	a->v = grow_array(a->v, &a->cap, a->n + 1, sizeof(*a->v));
+	struct entry_report *x = &a->v[a->n++];
+	memset(x, 0, sizeof(*x));
+	x->decl = e;
+	return x;
+}
+
+static void refuse_entry(struct entry_report *x, const char *code, char *message)
+{
+	x->result = ENTRY_REFUSED;
+	x->code = code;
+	free(x->message);
+	x->message = message;
+}
+
+/* Whether every device of g that a claim would move is on driver with driver_override naming it. */
+static bool owned_as_declared(const struct group *g, const char *driver)
+{
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (!d->is_pci || move_skip_reason(d) != SKIP_NONE)
+			continue;
+		if (!d->driver || !streq(d->driver, driver) || !d->driver_override || !streq(d->driver_override, driver))
+			return false;
+	}
+	return true;
+}
+
+/* Two entries of one group that name different drivers: neither can be honoured. */
+static void find_conflicts(struct apply_report *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		for (size_t j = i + 1; j < a->n; j++) {
+			struct entry_report *x = &a->v[i], *y = &a->v[j];
+			if (!x->has_group || !y->has_group || x->group != y->group || x->result == ENTRY_REFUSED ||
+			    y->result == ENTRY_REFUSED || streq(x->decl->driver, y->decl->driver))
+				continue;
+			char *m = xasprintf("group %lu is declared for %s in %s:%u and for %s in %s:%u", x->group,
+					    x->decl->driver, x->decl->file, x->decl->line, y->decl->driver, y->decl->file,
+					    y->decl->line);
+			refuse_entry(x, "declaration-conflict", xstrdup(m));
+			refuse_entry(y, "declaration-conflict", m);
+		}
+}
+
+/* The refusals of the group's claim that the entry's "force" overrides (any entry of the group). */
+static void entry_force(const struct apply_report *a, unsigned long group, struct strv *force)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct entry_report *x = &a->v[i];
+		if (!x->has_group || x->group != group)
+			continue;
+		for (size_t k = 0; k < x->decl->force.n; k++)
+			if (!strv_contains(force, x->decl->force.v[k]))
+				strv_push(force, xstrdup(x->decl->force.v[k]));
+	}
+}
+
+static void set_group_result(struct apply_report *a, unsigned long group, enum entry_result res, const char *code,
+			     const char *message, size_t plan)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct entry_report *x = &a->v[i];
+		if (!x->has_group || x->group != group || x->result == ENTRY_REFUSED)
+			continue;
+		if (res == ENTRY_REFUSED)
+			refuse_entry(x, code, xstrdup(message));
+		else
+			x->result = res;
+		x->plan = plan;
+	}
+}
+
+/* The group's claim as a plan, checked; refused entries when a check fails. */
+static void plan_group(const struct ka *ka, const struct group *g, const char *driver, struct preflight_inputs *in,
+		       struct txn *t, struct apply_report *a)
+{
+	struct strv force = { 0 };
+	entry_force(a, g->number, &force);
+	struct plan *p = txn_add_plan(t, MOVE_CLAIM, g->number, driver);
+	plan_claim(ka, g, driver, p);
+	preflight_claim(ka, g, driver, &force, in, &p->refusals);
+	strv_free(&force);
+	if (p->refusals.blocking) {
+		const struct refusal *first = NULL;
+		for (size_t i = 0; i < p->refusals.n && !first; i++)
+			if (!p->refusals.v[i].forced)
+				first = &p->refusals.v[i];
+		set_group_result(a, g->number, ENTRY_REFUSED, first->code, first->message, 0);
+		/* Not part of the transaction: its plan stays out of it (its refusals are reported per entry). */
+		refusals_free(&p->refusals);
+		txn_drop_last_plan(t);
+		return;
+	}
+	set_group_result(a, g->number, ENTRY_MOVES, NULL, NULL, t->n - 1);
+}
+
+int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, const struct decls *ds,
+	       struct preflight_inputs *in, struct txn *t, struct apply_report *out)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct decl *e = &ds->v[i];
+		if (e->masked)
+			continue;
+		struct entry_report *x = add_entry(out, e);
+		char *why = NULL;
+		enum decl_state st = decl_judge(ka, sys, db, e, &why);
+		struct pci_addr addr;
+		const struct device *d = pci_addr_parse(e->address, &addr) == 0 ? model_find_device(sys, &addr) : NULL;
+		if (d && d->group) {
+			x->group = d->group->number;
+			x->has_group = true;
+		}
+		if (st != DECL_OK)
+			refuse_entry(x, "declared-drift", why);
+		else
+			free(why);
+	}
+	find_conflicts(out);
+	/* One plan per group, in group order, whatever the order of the entries. */
+	for (size_t gi = 0; gi < sys->ngroups; gi++) {
+		const struct group *g = sys->groups[gi];
+		const struct entry_report *first = NULL;
+		for (size_t i = 0; i < out->n && !first; i++)
+			if (out->v[i].has_group && out->v[i].group == g->number && out->v[i].result != ENTRY_REFUSED)
+				first = &out->v[i];
+		if (!first)
+			continue;
+		if (owned_as_declared(g, first->decl->driver))
+			set_group_result(out, g->number, ENTRY_CONVERGED, NULL, NULL, 0);
+		else
+			plan_group(ka, g, first->decl->driver, in, t, out);
+	}
+	return 0;
+}
