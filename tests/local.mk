@@ -11,7 +11,9 @@ SCRIPT_TESTS += \
 	tests/hostile.sh \
 	tests/holders.sh \
 	tests/declare.sh \
-	tests/ansible.sh
+	tests/ansible.sh \
+	tests/scripting.sh \
+	tests/screens.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \
@@ -19,7 +21,8 @@ EXTRA_DIST += \
 	tests/cli/cases \
 	tests/cli/expected \
 	tests/fixtures \
-	tests/upgrade
+	tests/upgrade \
+	tests/screens
 
 # A JSON validator for the script tests (json-c, which the tool links anyway).
 check_PROGRAMS += tests/jsoncheck

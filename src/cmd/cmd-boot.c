@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
+#include "cmd/globals.h"
 #include "cmd/output.h"
 #include "core/boot.h"
 #include "os/pcidb.h"
@@ -50,6 +51,8 @@ static error_t boot_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (a->udev && !a->device)
 			argp_error(state, "--udev goes with --device");
+		if (a->udev && globals_json())
+			argp_error(state, "--udev prints udev's KEY=value lines: not with --json");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -130,6 +133,17 @@ static int write_record(struct context *ctx, const struct boot_result *b, bool o
 	return r;
 }
 
+/* -J: what boot.json records, with the writes made and the exit status's meaning. */
+static int report_json(const struct boot_result *b, bool off, int status)
+{
+	_cleanup_(json_object_putp) struct json_object *doc = boot_record(b, off);
+	json_object_object_add(doc, "operation", json_str("boot"));
+	json_object_object_add(doc, "writes", json_object_new_uint64(b->writes));
+	json_object_object_add(doc, "failed", json_object_new_uint64(b->failed));
+	json_object_object_add(doc, "result", json_str(status == EXIT_OK ? "enforced" : status == EXIT_PARTIAL ? "partial" : "failed"));
+	return output_json(doc);
+}
+
 static int run_boot(struct context *ctx, const struct boot_args *a)
 {
 	if (context_open(ctx) < 0)
@@ -149,16 +163,18 @@ static int run_boot(struct context *ctx, const struct boot_args *a)
 			log_warning("boot: iommu_own=off on the kernel command line: the declarations are not enforced");
 		if (may_record)
 			write_record(ctx, &none, true);
-		return EXIT_OK;
+		return globals_json() && report_json(&none, true, EXIT_OK) < 0 ? EXIT_USAGE : EXIT_OK;
 	}
 	struct decls ds;
-	if (decls_load(ctx->ka, NULL, &ds) < 0)
+	if (decls_load(ctx->ka, NULL, &ds) < 0) {
+		globals_error_code("declarations");
 		return EXIT_USAGE;
+	}
 	if (decls_active(&ds) == 0) {
 		if (may_record)
 			write_record(ctx, &none, false);
 		decls_free(&ds);
-		return EXIT_OK;
+		return globals_json() && report_json(&none, false, EXIT_OK) < 0 ? EXIT_USAGE : EXIT_OK;
 	}
 	int status = EXIT_OK;
 	if (ka_is_live(ctx->ka) && geteuid() != 0) {
@@ -193,6 +209,8 @@ static int run_boot(struct context *ctx, const struct boot_args *a)
 		if (!a->device && write_record(ctx, &b, false) < 0 && status == EXIT_OK)
 			status = EXIT_USAGE;
 	}
+	if (globals_json() && report_json(&b, false, status) < 0)
+		status = EXIT_USAGE;
 	boot_result_free(&b);
 	decls_free(&ds);
 	return status;

@@ -11,7 +11,9 @@
 #include "core/audit.h"
 #include "os/state.h"
 #include "cmd/commands.h"
+#include "cmd/globals.h"
 #include "cmd/output.h"
+#include "cmd/terminal.h"
 #include "os/pcidb.h"
 #include "core/why.h"
 
@@ -22,8 +24,8 @@ static const struct colinfo columns[] = {
 	[COL_CODE] = { "CODE", 12, 0, "stable finding code" },
 	[COL_GROUP] = { "GROUP", 5, SCOLS_FL_RIGHT, "IOMMU group number (- for the whole system)" },
 	[COL_DEVICES] = { "DEVICES", 14, 0, "PCI addresses concerned, comma-separated" },
-	[COL_MESSAGE] = { "MESSAGE", 0.6, 0, "what is wrong" },
-	[COL_HINT] = { "HINT", 0.4, 0, "what to do about it" },
+	[COL_MESSAGE] = { "MESSAGE", 0.6, 0, "what is wrong", FIT_WRAP, 0.6 },
+	[COL_HINT] = { "HINT", 0.4, 0, "what to do about it", FIT_WRAP, 0.4 },
 };
 static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
@@ -112,6 +114,69 @@ static char *devices_cell(const struct strv *devices, bool raw)
 	return xasprintf("%s,... (%zu in all)", head, devices->n);
 }
 
+static const char *severity_color(enum severity s)
+{
+	return s == SEV_ERROR ? "red" : s == SEV_WARNING ? "yellow" : "blue";
+}
+
+/* Below this many cells for MESSAGE, the default table is too narrow to read: blocks instead. */
+#define BLOCK_BELOW 30
+
+/*
+ * A finding as a block for a narrow terminal: its severity, code, group and
+ * devices on one line, then the message and the hint wrapped at words.
+ */
+static void print_block(const struct finding *x, size_t width, bool first)
+{
+	_cleanup_free_ char *devs = devices_cell(&x->devices, false);
+	_cleanup_free_ char *group = x->group ? xasprintf("group %lu", x->group->number) : xstrdup("system");
+	const char *sev = severity_to_string(x->severity);
+	bool color = term_colors();
+	if (!first)
+		putchar('\n');
+	if (color)
+		printf("\033[%sm%s\033[0m", x->severity == SEV_ERROR ? "31" : x->severity == SEV_WARNING ? "33" : "34", sev);
+	else
+		fputs(sev, stdout);
+	esc_fprintf(stdout, " %s, %s%s%s\n", x->code, group, x->devices.n ? ": " : "", x->devices.n ? devs : "");
+	term_print_wrapped(stdout, "  ", "  ", x->message, width);
+	if (x->hint && *x->hint)
+		term_print_wrapped(stdout, "  hint: ", "        ", x->hint, width);
+}
+
+static int print_blocks(const struct findings *f)
+{
+	size_t width = term_width();
+	for (size_t i = 0; i < f->n; i++)
+		print_block(&f->v[i], width, i == 0);
+	return ferror(stdout) ? -EIO : 0;
+}
+
+/* The MESSAGE column's width once fitted (its widest line). */
+static size_t message_width(struct libscols_table *t, const struct outopts *o)
+{
+	size_t w = 0;
+	for (size_t c = 0; c < o->ncols; c++) {
+		if (o->cols[c] != COL_MESSAGE)
+			continue;
+		struct libscols_iter *it = scols_new_iter(SCOLS_ITER_FORWARD);
+		struct libscols_line *ln;
+		while (it && scols_table_next_line(t, it, &ln) == 0) {
+			const char *d = scols_cell_get_data(scols_line_get_cell(ln, c));
+			for (const char *p = d; p && *p;) {
+				size_t n = strcspn(p, "\n");
+				_cleanup_free_ char *line = xstrndup(p, n);
+				size_t lw = term_text_width(line);
+				w = lw > w ? lw : w;
+				p += n + (p[n] == '\n');
+			}
+		}
+		scols_free_iter(it);
+		return w;
+	}
+	return SIZE_MAX;
+}
+
 static int print_table(const struct findings *f, const struct outopts *o)
 {
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, false);
@@ -133,7 +198,7 @@ static int print_table(const struct findings *f, const struct outopts *o)
 				s = x->group ? xasprintf("%lu", x->group->number) : xstrdup("-");
 				break;
 			case COL_DEVICES:
-				s = devices_cell(&x->devices, o->raw);
+				s = devices_cell(&x->devices, output_flat(o));
 				break;
 			case COL_MESSAGE:
 				s = xstrdup(x->message);
@@ -142,15 +207,20 @@ static int print_table(const struct findings *f, const struct outopts *o)
 				s = xstrdup(x->hint);
 				break;
 			}
-			if (scols_line_set_data(ln, c, s) < 0)
+			if (output_cell(ln, c, s, o) < 0)
 				return -ENOMEM;
+			if (o->cols[c] == COL_SEVERITY)
+				output_color(ln, c, severity_color(x->severity));
 		}
 	}
-	if (f->n == 0 && !o->raw) {
+	if (f->n == 0 && !output_flat(o)) {
 		printf("No findings.\n");
 		return 0;
 	}
-	return scols_print_table(t) < 0 ? -EIO : 0;
+	bool fits = output_fit(t, o, columns);
+	if (!o->columns && term_is_tty() && !output_flat(o) && (!fits || message_width(t, o) < BLOCK_BELOW))
+		return print_blocks(f);
+	return output_print(t);
 }
 
 static int print_json(const struct findings *f)
@@ -233,7 +303,10 @@ static int load_declarations(struct context *ctx, const struct check_args *a, st
 {
 	if (!a->conf && context_open(ctx) < 0)
 		return -EINVAL;
-	return decls_load(ctx->ka, a->conf, ds);
+	int r = decls_load(ctx->ka, a->conf, ds);
+	if (r < 0)
+		globals_error_code("declarations");
+	return r;
 }
 
 /* --syntax: parse, say how many entries, and stop; the tree is not read. */

@@ -33,9 +33,9 @@ static const struct colinfo columns[] = {
 	[COL_VIABLE] = { "VIABLE", 6, 0, "whether VFIO can use the group (no kernel-DMA device)" },
 	[COL_TYPE] = { "TYPE", 7, 0, "group default domain type (DMA, DMA-FQ, identity, ...)" },
 	[COL_DEVICE] = { "DEVICE", 14, SCOLS_FL_TREE, "PCI address with domain" },
-	[COL_CLASS] = { "CLASS", 0.2, SCOLS_FL_TRUNC, "device class name" },
+	[COL_CLASS] = { "CLASS", 0.2, 0, "device class name", FIT_TRUNCATE, 0.35 },
 	[COL_ID] = { "ID", 9, 0, "vendor:device ID" },
-	[COL_NAME] = { "NAME", 0.3, SCOLS_FL_TRUNC, "vendor and device name from pci.ids" },
+	[COL_NAME] = { "NAME", 0.3, 0, "vendor and device name from pci.ids", FIT_TRUNCATE, 0.65 },
 	[COL_DRIVER] = { "DRIVER", 0.1, 0, "bound driver" },
 	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override (empty when unset)" },
 	[COL_ROLE] = { "ROLE", 7, 0, "what the binding means: kernel, user, neutral or none" },
@@ -102,11 +102,31 @@ static unsigned needed_flags(const struct outopts *o)
 	return f;
 }
 
-static void set_cell(struct libscols_line *ln, size_t i, const char *s)
+static void set_cell(struct libscols_line *ln, const struct outopts *o, size_t i, const char *s)
 {
-	if (s && scols_line_set_data(ln, i, s) < 0) {
+	if (output_cell(ln, i, s, o) < 0) {
 		log_error("out of memory");
 		exit(EXIT_USAGE);
+	}
+}
+
+static bool is_group_column(int col)
+{
+	return col == COL_GROUP || col == COL_STATE || col == COL_VIABLE || col == COL_TYPE;
+}
+
+/* Colour on a terminal: mixed is the state to notice, user is what VFIO owns. */
+static const char *state_color(enum group_state st)
+{
+	switch (st) {
+	case GROUP_MIXED:
+		return "red";
+	case GROUP_USER:
+		return "green";
+	case GROUP_NOIOMMU:
+		return "yellow";
+	default:
+		return NULL;
 	}
 }
 
@@ -118,16 +138,18 @@ static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, 
 		case COL_GROUP:
 			if (g)
 				num = xasprintf("%lu", g->number);
-			set_cell(ln, i, g ? num : "-");
+			set_cell(ln, o, i, g ? num : "-");
 			break;
 		case COL_STATE:
-			set_cell(ln, i, g ? group_state_to_string(g->state) : "-");
+			set_cell(ln, o, i, g ? group_state_to_string(g->state) : "-");
+			if (g)
+				output_color(ln, i, state_color(g->state));
 			break;
 		case COL_VIABLE:
-			set_cell(ln, i, g ? (g->viable ? "yes" : "no") : "-");
+			set_cell(ln, o, i, g ? (g->viable ? "yes" : "no") : "-");
 			break;
 		case COL_TYPE:
-			set_cell(ln, i, g ? g->type : NULL);
+			set_cell(ln, o, i, g ? g->type : NULL);
 			break;
 		}
 	}
@@ -140,34 +162,34 @@ static void fill_device_cells(struct libscols_line *ln, const struct outopts *o,
 		_cleanup_free_ char *s = NULL;
 		switch (o->cols[i]) {
 		case COL_DEVICE:
-			set_cell(ln, i, d->name);
+			set_cell(ln, o, i, d->name);
 			break;
 		case COL_CLASS:
 			if (d->has_ids)
 				s = pcidb_class_name(db, d->class);
-			set_cell(ln, i, s);
+			set_cell(ln, o, i, s);
 			break;
 		case COL_ID:
 			if (d->has_ids)
 				s = xasprintf("%04x:%04x", d->vendor, d->device);
-			set_cell(ln, i, s);
+			set_cell(ln, o, i, s);
 			break;
 		case COL_NAME:
 			if (d->has_ids)
 				s = pcidb_device_name(db, d->vendor, d->device);
-			set_cell(ln, i, s);
+			set_cell(ln, o, i, s);
 			break;
 		case COL_DRIVER:
-			set_cell(ln, i, d->driver);
+			set_cell(ln, o, i, d->driver);
 			break;
 		case COL_OVERRIDE:
-			set_cell(ln, i, d->driver_override);
+			set_cell(ln, o, i, d->driver_override);
 			break;
 		case COL_ROLE:
-			set_cell(ln, i, role_to_string(d->role));
+			set_cell(ln, o, i, role_to_string(d->role));
 			break;
 		case COL_RESET:
-			set_cell(ln, i, d->reset_method);
+			set_cell(ln, o, i, d->reset_method);
 			break;
 		}
 	}
@@ -183,20 +205,29 @@ static struct libscols_line *new_line(struct libscols_table *t, struct libscols_
 	return ln;
 }
 
-/* One group (g NULL: the devices in no group) as a parent line and its devices. */
-static void table_add_group(struct libscols_table *t, const struct outopts *o, struct pcidb *db,
+/* How list lays out its rows. */
+enum layout {
+	LAYOUT_TREE,   /* a group line, its devices below it */
+	LAYOUT_FLAT,   /* one line per device, the group's cells repeated (-r, -P, no group column) */
+	LAYOUT_GROUPS, /* one line per group: only group columns were asked for */
+};
+
+/* One group (g NULL: the devices in no group) as its lines. */
+static void table_add_group(struct libscols_table *t, const struct outopts *o, enum layout lay, struct pcidb *db,
 			    const struct group *g, struct device **devs, size_t ndevs)
 {
 	struct libscols_line *parent = NULL;
-	if (!o->raw) {
+	if (lay != LAYOUT_FLAT) {
 		parent = new_line(t, NULL);
 		fill_group_cells(parent, o, g);
 	}
+	if (lay == LAYOUT_GROUPS)
+		return;
 	for (size_t i = 0; i < ndevs; i++) {
 		if (!devs[i]->selected)
 			continue;
 		struct libscols_line *ln = new_line(t, parent);
-		if (o->raw)
+		if (lay == LAYOUT_FLAT)
 			fill_group_cells(ln, o, g);
 		fill_device_cells(ln, o, db, devs[i]);
 	}
@@ -268,20 +299,25 @@ static int print_json(const struct system *sys, struct pcidb *db)
 	return json_stream_end(&js);
 }
 
+static enum layout choose_layout(const struct outopts *o)
+{
+	bool group_cols = false, device_cols = false;
+	for (size_t i = 0; i < o->ncols; i++) {
+		group_cols |= is_group_column(o->cols[i]);
+		device_cols |= !is_group_column(o->cols[i]);
+	}
+	if (!device_cols)
+		return LAYOUT_GROUPS;
+	return output_flat(o) || !group_cols ? LAYOUT_FLAT : LAYOUT_TREE;
+}
+
 static int print_table(const struct system *sys, struct outopts *o, struct pcidb *db)
 {
-	/* Group lines only make sense with a group column; otherwise one line per device. */
-	bool tree = false;
-	for (size_t i = 0; i < o->ncols; i++)
-		tree |= o->cols[i] == COL_GROUP || o->cols[i] == COL_STATE || o->cols[i] == COL_VIABLE ||
-			o->cols[i] == COL_TYPE;
-	bool raw = o->raw;
-	o->raw = raw || !tree;
-	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, true);
-	scols_table_enable_raw(t, raw);
+	enum layout lay = choose_layout(o);
+	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, lay == LAYOUT_TREE);
 	for (size_t i = 0; i < sys->ngroups; i++)
 		if (sys->groups[i]->selected)
-			table_add_group(t, o, db, sys->groups[i], sys->groups[i]->devices, sys->groups[i]->ndevices);
+			table_add_group(t, o, lay, db, sys->groups[i], sys->groups[i]->devices, sys->groups[i]->ndevices);
 
 	/* Devices in no group at all (no IOMMU): shown under a "-" parent. */
 	size_t ungrouped = 0;
@@ -293,10 +329,10 @@ static int print_table(const struct system *sys, struct outopts *o, struct pcidb
 		for (size_t i = 0; i < sys->ndevices; i++)
 			if (sys->devices[i]->selected && !sys->devices[i]->group)
 				devs[n++] = sys->devices[i];
-		table_add_group(t, o, db, NULL, devs, n);
+		table_add_group(t, o, lay, db, NULL, devs, n);
 	}
-	o->raw = raw;
-	return scols_print_table(t) < 0 ? -EIO : 0;
+	output_fit(t, o, columns);
+	return output_print(t);
 }
 
 static int run_list(struct context *ctx, struct list_args *a)

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cmd/commands.h"
+#include "cmd/globals.h"
+#include "cmd/output.h"
 #include "os/capture.h"
 #include "shared/escape.h"
 
@@ -106,5 +108,16 @@ int cmd_snapshot(struct context *ctx, int argc, char **argv)
 	}
 	esc_fprintf(stderr, "%s: snapshot of %s in %s: %u files, %u links%s\n", program_name, ka_root(ctx->ka), a.dir,
 		s.files, s.links, s.skipped ? " (some unreadable attributes written empty)" : "");
+	if (globals_json()) {
+		_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+		json_object_object_add(doc, "operation", json_str("snapshot"));
+		json_object_object_add(doc, "root", json_str(ka_root(ctx->ka)));
+		json_object_object_add(doc, "directory", json_str(a.dir));
+		json_object_object_add(doc, "files", json_object_new_uint64(s.files));
+		json_object_object_add(doc, "links", json_object_new_uint64(s.links));
+		json_object_object_add(doc, "unreadable_written_empty", json_object_new_boolean(s.skipped));
+		if (output_json(doc) < 0)
+			return EXIT_USAGE;
+	}
 	return EXIT_OK;
 }

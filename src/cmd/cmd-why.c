@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/globals.h"
+#include "cmd/terminal.h"
 #include "cmd/output.h"
 #include "core/why.h"
 #include "os/pcidb.h"
@@ -26,8 +28,12 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 {
 	struct why_args *a = state->input;
 	switch (key) {
+	case ARGP_KEY_INIT:
+		a->json = globals_json(); /* -J before the command */
+		break;
 	case 'J':
 		a->json = true;
+		globals_set_json();
 		break;
 	case ARGP_KEY_ARG:
 	case ARGP_KEY_END:
@@ -130,6 +136,15 @@ static int print_json(const struct why *w, struct pcidb *db)
 	return output_json(doc);
 }
 
+/* A line of text: wrapped at words to a terminal's width, as it is for a pipe. */
+static void say(const char *first, const char *rest, const char *text)
+{
+	if (term_is_tty())
+		term_print_wrapped(stdout, first, rest, text, term_width());
+	else
+		esc_fprintf(stdout, "%s%s\n", first, text);
+}
+
 static void print_text(const struct why *w, struct pcidb *db)
 {
 	esc_fprintf(stdout, "group %lu: %zu device%s\n", w->group->number, w->ndevices, w->ndevices == 1 ? "" : "s");
@@ -139,22 +154,23 @@ static void print_text(const struct why *w, struct pcidb *db)
 		_cleanup_free_ char *cls = wd->dev->has_class ? pcidb_class_name(db, wd->dev->class) : xstrdup("device");
 		_cleanup_free_ char *acs = acs_text(&wd->facts);
 		esc_fprintf(stdout, "  %s\n", path);
-		esc_fprintf(stdout, "      %s, %s%s, %s\n", cls, why_port_type(&wd->facts),
-			    wd->facts.multifunction ? " (multifunction)" : "", acs);
+		_cleanup_free_ char *facts = xasprintf("%s, %s%s, %s", cls, why_port_type(&wd->facts),
+						       wd->facts.multifunction ? " (multifunction)" : "", acs);
+		say("      ", "      ", facts);
 	}
 	if (w->ndevices < 2) {
 		esc_fprintf(stdout, "It holds one device: it shares nothing.\n");
 	} else {
 		esc_fprintf(stdout, "Why they share a group:\n");
 		for (size_t i = 0; i < w->nreasons; i++)
-			esc_fprintf(stdout, "  - %s\n", w->reasons[i].message);
+			say("  - ", "    ", w->reasons[i].message);
 		esc_fprintf(stdout, "What would split it:\n");
 		for (size_t i = 0; i < w->split.n; i++)
-			esc_fprintf(stdout, "  - %s\n", w->split.v[i]);
-		esc_fprintf(stdout, "Note: %s\n", override_note);
+			say("  - ", "    ", w->split.v[i]);
+		say("Note: ", "      ", override_note);
 	}
 	if (w->acs_override)
-		esc_fprintf(stdout, "Warning: %s\n", booted_override);
+		say("Warning: ", "         ", booted_override);
 }
 
 int cmd_why(struct context *ctx, int argc, char **argv)

@@ -8,13 +8,29 @@
 #include <sys/stat.h>
 
 #include "cmd/commands.h"
+#include "cmd/globals.h"
+
+/* The command's own argp and the global options, each given its input. */
+static error_t wrapper_parse(int key, char *arg _unused_, struct argp_state *state)
+{
+	if (key == ARGP_KEY_INIT) {
+		state->child_inputs[0] = state->input;
+		state->child_inputs[1] = NULL;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
 
 int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	_cleanup_free_ char *name = xasprintf("%s %s", program_name, argv[0]);
 	char *saved = argv[0];
 	argv[0] = name;
-	int r = argp_parse(argp, argc, argv, 0, NULL, input);
+	/* Global options are accepted after the command too: "list -s TREE", "claim 3 -J". */
+	const struct argp_child children[] = { { argp, 0, NULL, 0 }, { &globals_argp, 0, "Global options:", 0 }, { 0 } };
+	const struct argp top = { NULL, wrapper_parse, NULL, NULL, children, NULL, NULL };
+	globals_parse_begin();
+	int r = argp_parse(&top, argc, argv, 0, NULL, input);
+	globals_parse_end();
 	argv[0] = saved;
 	return r;
 }
@@ -83,6 +99,8 @@ int context_open(struct context *ctx)
 			log_error("--sysroot %s: no such directory", ctx->sysroot);
 	} else if (r < 0)
 		log_error("%s: %s", ctx->sysroot, ka_strerror(r));
+	if (r < 0)
+		globals_error_code("sysroot");
 	return r;
 }
 

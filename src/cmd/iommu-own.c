@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
+#include "cmd/globals.h"
 #include "os/layout.h"
 #include "os/drivers.h"
 
@@ -28,38 +29,19 @@ static const struct command commands[] = {
 
 const char *argp_program_version = PACKAGE_NAME " " PACKAGE_VERSION;
 
-static const struct argp_option global_options[] = {
-	{ "sysroot", 's', "DIR", 0, "Read the system under DIR (holds sys/; default /, or $IOMMU_OWN_SYSROOT)", 0 },
-	{ "pci-ids", 'i', "FILE", 0, "Read device names from FILE instead of libpci's pci.ids", 0 },
-	{ "dma-safe-driver", 'D', "NAME", 0,
-	  "Treat driver NAME as one that manages no kernel DMA (repeatable)", 0 },
-	{ 0 }
-};
-
-struct global_args {
-	struct context *ctx;
+struct main_args {
 	int cmd_index; /* argv index of the command, or -1 */
 };
 
-static error_t global_parse(int key, char *arg, struct argp_state *state)
+static error_t main_parse(int key, char *arg _unused_, struct argp_state *state)
 {
-	struct global_args *g = state->input;
+	struct main_args *g = state->input;
 	switch (key) {
-	case 's':
-		if (!*arg)
-			argp_error(state, "--sysroot: empty directory name");
-		g->ctx->sysroot = arg;
-		break;
-	case 'i':
-		g->ctx->pci_ids = arg;
-		break;
-	case 'D':
-		if (!*arg || strchr(arg, '/'))
-			argp_error(state, "--dma-safe-driver: '%s' is not a driver name", arg);
-		drivers_add_dma_safe(arg);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = NULL;
 		break;
 	case ARGP_KEY_ARG:
-		/* The command: stop here, it parses the rest itself. */
+		/* The command: stop here, it parses the rest itself (the global options too). */
 		g->cmd_index = state->next - 1;
 		state->next = state->argc;
 		break;
@@ -94,8 +76,9 @@ static char *global_help_filter(int key, const char *text, void *input _unused_)
 	return all;
 }
 
-static const struct argp global_argp = { global_options, global_parse, "[COMMAND [OPTIONS] [GROUP|DEVICE...]]",
-					 doc, NULL, global_help_filter, NULL };
+static const struct argp_child main_children[] = { { &globals_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp main_argp = { NULL, main_parse, "[COMMAND [OPTIONS] [GROUP|DEVICE...]]",
+				       doc, main_children, global_help_filter, NULL };
 
 /*
  * A standard descriptor that is closed gets /dev/null opened the wrong way
@@ -114,6 +97,92 @@ static void guard_std_fds(void)
 		}
 }
 
+/* Edit distance of two short words (a command name and what was typed). */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	size_t d[33][33];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (streq(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* The command nearest to a mistyped one ("lsit", "claime"), or NULL when none is close. */
+static const char *nearest_command(const char *name)
+{
+	const char *best = NULL;
+	size_t bestd = 3;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		size_t d = distance(commands[i].name, name);
+		if (d < bestd || (strncmp(commands[i].name, name, strlen(name)) == 0 && strlen(name) >= 2 && d < 99)) {
+			bestd = d;
+			best = commands[i].name;
+		}
+	}
+	return best;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *near = nearest_command(name);
+	globals_error_code("usage");
+	if (near)
+		log_error("unknown command '%s': did you mean '%s'? (see '%s --help')", name, near, program_name);
+	else
+		log_error("unknown command '%s' (see '%s --help')", name, program_name);
+	return EXIT_USAGE;
+}
+
+/* help [COMMAND]: the tool's help, or the command's (its --help). */
+static int run_help(struct context *ctx, int argc, char **argv)
+{
+	if (argc < 2) {
+		char *args[] = { (char *)program_name, (char *)"--help", NULL };
+		globals_parse_begin();
+		argp_parse(&main_argp, 2, args, ARGP_IN_ORDER, NULL, &(struct main_args){ -1 });
+		globals_parse_end();
+		return EXIT_OK;
+	}
+	const struct command *cmd = find_command(argv[1]);
+	if (!cmd)
+		return unknown_command(argv[1]);
+	char *args[] = { argv[1], (char *)"--help", NULL };
+	return cmd->run(ctx, 2, args);
+}
+
+static int run_command(struct context *ctx, int argc, char **argv, const struct main_args *g)
+{
+	if (g->cmd_index < 0) {
+		char *args[] = { (char *)"list", NULL };
+		return cmd_list(ctx, 1, args);
+	}
+	const char *name = argv[g->cmd_index];
+	if (streq(name, "help"))
+		return run_help(ctx, argc - g->cmd_index, argv + g->cmd_index);
+	const struct command *cmd = find_command(name);
+	if (!cmd)
+		return unknown_command(name);
+	return cmd->run(ctx, argc - g->cmd_index, argv + g->cmd_index);
+}
+
 int main(int argc, char **argv)
 {
 	guard_std_fds();
@@ -122,26 +191,14 @@ int main(int argc, char **argv)
 	struct context ctx = { 0 };
 	const char *env = getenv("IOMMU_OWN_SYSROOT");
 	ctx.sysroot = env && *env ? env : "/";
+	globals_init(&ctx, argc, argv);
 
-	struct global_args g = { &ctx, -1 };
-	argp_parse(&global_argp, argc, argv, ARGP_IN_ORDER, NULL, &g);
+	struct main_args g = { -1 };
+	globals_parse_begin();
+	argp_parse(&main_argp, argc, argv, ARGP_IN_ORDER, NULL, &g);
+	globals_parse_end();
 
-	int r;
-	if (g.cmd_index < 0) {
-		char *args[] = { (char *)"list", NULL };
-		r = cmd_list(&ctx, 1, args);
-	} else {
-		const char *name = argv[g.cmd_index];
-		const struct command *cmd = NULL;
-		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-			if (streq(commands[i].name, name))
-				cmd = &commands[i];
-		if (!cmd) {
-			log_error("unknown command '%s' (see '%s --help')", name, program_name);
-			return EXIT_USAGE;
-		}
-		r = cmd->run(&ctx, argc - g.cmd_index, argv + g.cmd_index);
-	}
+	int r = run_command(&ctx, argc, argv, &g);
 	ka_free(ctx.ka);
 	drivers_reset_extra();
 	/* A command that printed its report checked it already (a move's EXIT_REPORT_LOST). */
@@ -149,5 +206,5 @@ int main(int argc, char **argv)
 		log_error("write error on standard output");
 		return EXIT_USAGE;
 	}
-	return r;
+	return globals_finish(r);
 }

@@ -8,6 +8,7 @@
 
 #include "shared/escape.h"
 #include "cmd/interrupt.h"
+#include "cmd/globals.h"
 #include "cmd/move.h"
 #include "cmd/output.h"
 #include "cmd/report.h"
@@ -423,7 +424,10 @@ static int need_decls(struct run *r)
 	if (r->decls_read)
 		return 0;
 	r->decls_read = true;
-	return decls_load(r->ctx->ka, r->o->conf_file, &r->decls);
+	int e = decls_load(r->ctx->ka, r->o->conf_file, &r->decls);
+	if (e < 0)
+		globals_error_code("declarations");
+	return e;
 }
 
 /* The device a persisted declaration names: the one the user named, else the group's first that moves. */
@@ -875,8 +879,12 @@ static error_t move_common_parse(int key, char *arg, struct argp_state *state)
 {
 	struct move_options *o = state->input;
 	switch (key) {
+	case ARGP_KEY_INIT:
+		o->json = globals_json(); /* -J before the command */
+		break;
 	case 'J':
 		o->json = true;
+		globals_set_json();
 		break;
 	case OPT_STATE_DIR:
 		if (!*arg)

@@ -13,16 +13,21 @@
 #include <json-c/json.h>
 #include <libsmartcols.h>
 
+/* How a column gives way when a table is wider than the terminal. */
+enum fit { FIT_KEEP, FIT_TRUNCATE, FIT_WRAP };
+
 struct colinfo {
 	const char *name;
 	double whint;
 	int flags; /* SCOLS_FL_* */
 	const char *help;
+	enum fit fit;  /* FIT_KEEP: always whole (identifying columns) */
+	double share;  /* of the width left to the columns that give way */
 };
 
 /* The options every reporting command shares (an argp child). */
 struct outopts {
-	bool json, raw, noheadings, list_columns;
+	bool json, raw, pairs, noheadings, list_columns;
 	const char *columns; /* -o: "A,B" replaces the defaults, "+A,B" appends */
 	/* chosen columns, indexes into the command's colinfo table */
 	int *cols;
@@ -38,6 +43,16 @@ extern const struct argp output_argp;
 int output_columns(struct outopts *o, const struct colinfo *tab, size_t ntab, const int *defaults,
 		   size_t ndefaults);
 bool output_has_column(const struct outopts *o, int col);
+/* Whether rows are flat, one per line (-r, -P): no tree, group cells repeated. */
+static inline bool output_flat(const struct outopts *o)
+{
+	return o->raw || o->pairs;
+}
+/*
+ * Set a cell (s NULL or empty: an empty cell). With -r an empty cell is
+ * printed as "-", so that the shell's read keeps every field in its place.
+ */
+int output_cell(struct libscols_line *ln, size_t i, const char *s, const struct outopts *o);
 void output_free(struct outopts *o);
 
 /* Print "NAME  help" for each column (--list-columns). */
@@ -50,8 +65,22 @@ static inline void scols_unref_tablep(struct libscols_table **t)
 	scols_unref_table(*t);
 }
 
+/*
+ * On a terminal, make t fit its width: the columns that give way (colinfo
+ * fit) share what the others leave, truncated with a mark or wrapped at
+ * words. Returns false when even that cannot fit (check prints blocks then).
+ * Does nothing for pipes, -r, -P and -J.
+ */
+bool output_fit(struct libscols_table *t, const struct outopts *o, const struct colinfo *tab);
+/* Colour a cell when colours are on (--color, NO_COLOR); color is a libsmartcols colour name. */
+void output_color(struct libscols_line *ln, size_t i, const char *color);
+/* Print the table (colours enabled when wanted); -EIO on a write error. */
+int output_print(struct libscols_table *t);
+
 /* Write a JSON document to stdout, pretty-printed, with a final newline. */
 int output_json(struct json_object *doc);
+/* Whether a JSON document was started on stdout (-J: at most one, and one at least). */
+bool output_json_written(void);
 
 /*
  * A top-level JSON object written member by member, its arrays element by

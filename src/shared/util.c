@@ -15,6 +15,13 @@
 const char *program_name = "iommu-own";
 
 /* Messages name files and drivers from the tree: the whole line is escaped. */
+static void (*error_sink)(const char *message);
+
+void log_set_error_sink(void (*sink)(const char *message))
+{
+	error_sink = sink;
+}
+
 static void vlog(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
@@ -27,6 +34,16 @@ void log_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	if (error_sink) {
+		va_list copy;
+		va_copy(copy, ap);
+		char *msg = NULL;
+		if (vasprintf(&msg, fmt, copy) >= 0) {
+			error_sink(msg);
+			free(msg);
+		}
+		va_end(copy);
+	}
 	vlog("", fmt, ap);
 	va_end(ap);
 }

@@ -25,6 +25,8 @@ enum {
 extern const char *program_name;
 
 void log_error(const char *fmt, ...) _printf_(1, 2);
+/* Also hand every error message (unescaped) to sink, e.g. to put it in a JSON document; NULL: none. */
+void log_set_error_sink(void (*sink)(const char *message));
 void log_warning(const char *fmt, ...) _printf_(1, 2);
 
 void *xmalloc(size_t n);
