@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
  build-essential autoconf automake pkg-config
  libsysfs-dev libpci-dev pci.ids libkmod-dev libsmartcols-dev libjson-c-dev
- libcmocka-dev bash-completion mandoc kmod strace perl ansible-core tmux
+ libcmocka-dev bash-completion mandoc kmod strace perl ansible-core tmux prometheus
 "
 # make check-vm: QEMU, a static busybox and cpio for the guest's initramfs;
 # the kernel itself is fetched by tests/vm/kernel.sh with apt-get download.

@@ -13,7 +13,8 @@ SCRIPT_TESTS += \
 	tests/declare.sh \
 	tests/ansible.sh \
 	tests/scripting.sh \
-	tests/screens.sh
+	tests/screens.sh \
+	tests/selectors.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

@@ -29,16 +29,18 @@ static const struct colinfo columns[] = {
 };
 static const int default_columns[] = { COL_SEVERITY, COL_CODE, COL_GROUP, COL_DEVICES, COL_MESSAGE, COL_HINT };
 
-enum { OPT_STRICT = 0x200, OPT_ALL, OPT_STATE_DIR, OPT_CONF, OPT_SYNTAX };
+enum { OPT_STRICT = 0x200, OPT_ALL, OPT_STATE_DIR, OPT_CONF, OPT_SYNTAX, OPT_FORMAT };
 
 struct check_args {
 	struct outopts out;
+	struct selectors sel;
 	struct strv targets;
 	bool strict;
 	bool all;
 	const char *state_dir;
 	const char *conf;
 	bool syntax;
+	bool prometheus; /* --format=prometheus */
 };
 
 static const struct argp_option check_options[] = {
@@ -46,6 +48,10 @@ static const struct argp_option check_options[] = {
 	{ "all", OPT_ALL, NULL, 0, "Also show findings of severity info (shared-group)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0, "Where the records of claims are kept, as given to claim", 0 },
 	{ "conf", OPT_CONF, "FILE", 0, "Judge the declarations of FILE instead of the system's", 0 },
+	{ "format", OPT_FORMAT, "FORMAT", 0,
+	  "prometheus: the Prometheus text format, for node_exporter's textfile collector (every finding code "
+	  "counted, zeros included; group states)",
+	  0 },
 	{ "syntax", OPT_SYNTAX, NULL, 0,
 	  "Only parse the declarations (the system's, or --conf FILE) and exit: 0 valid, 2 not (each error as "
 	  "FILE:LINE)",
@@ -59,6 +65,7 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->out;
+		state->child_inputs[1] = &a->sel;
 		break;
 	case OPT_STRICT:
 		a->strict = true;
@@ -79,6 +86,14 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	case OPT_SYNTAX:
 		a->syntax = true;
 		break;
+	case OPT_FORMAT:
+		if (streq(arg, "prometheus") && globals_json())
+			argp_error(state, "--format prometheus and --json: one format at a time");
+		if (streq(arg, "prometheus"))
+			a->prometheus = true;
+		else if (!streq(arg, "table"))
+			argp_error(state, "--format %s: expected table or prometheus", arg);
+		break;
 	case ARGP_KEY_ARG:
 		strv_push(&a->targets, xstrdup(arg));
 		break;
@@ -88,7 +103,9 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 0 }, { 0 } };
+static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 0 },
+						     { &selectors_argp, 0, "Selectors:", 0 },
+						     { 0 } };
 static const struct argp check_argp = {
 	check_options, check_parse, "[GROUP|DEVICE...]",
 	"Audit the IOMMU groups and report each finding with a stable code (findings of severity info "
@@ -250,6 +267,46 @@ static int print_json(const struct findings *f)
 	return output_json(doc);
 }
 
+/*
+ * The Prometheus text exposition format (version 0.0.4): metric names
+ * iommu_own_*, every finding code with its severity (zeros included, so
+ * that an alert sees a finding go away), the groups by state, and one
+ * series per group for its state.
+ */
+static int print_prometheus(const struct findings *f, const struct system *sys)
+{
+	printf("# HELP iommu_own_findings Findings of iommu-own check, by stable code and severity.\n"
+	       "# TYPE iommu_own_findings gauge\n");
+	for (size_t c = 0; c < n_finding_codes; c++) {
+		size_t n = 0;
+		for (size_t i = 0; i < f->n; i++)
+			n += streq(f->v[i].code, finding_codes[c].code);
+		printf("iommu_own_findings{code=\"%s\",severity=\"%s\"} %zu\n", finding_codes[c].code,
+		       severity_to_string(finding_codes[c].severity), n);
+	}
+	printf("# HELP iommu_own_groups IOMMU groups by owner state.\n# TYPE iommu_own_groups gauge\n");
+	for (int st = 0; st <= GROUP_NOIOMMU; st++) {
+		size_t n = 0;
+		for (size_t i = 0; i < sys->ngroups; i++)
+			n += sys->groups[i]->state == (enum group_state)st;
+		printf("iommu_own_groups{state=\"%s\"} %zu\n", group_state_to_string((enum group_state)st), n);
+	}
+	printf("# HELP iommu_own_group_state The owner state of each IOMMU group (1 for its state).\n"
+	       "# TYPE iommu_own_group_state gauge\n");
+	for (size_t i = 0; i < sys->ngroups; i++)
+		if (sys->groups[i]->selected)
+			printf("iommu_own_group_state{group=\"%lu\",state=\"%s\"} 1\n", sys->groups[i]->number,
+			       group_state_to_string(sys->groups[i]->state));
+	printf("# HELP iommu_own_devices PCI devices by what their binding means.\n# TYPE iommu_own_devices gauge\n");
+	for (int role = 0; role < _ROLE_MAX; role++) {
+		size_t n = 0;
+		for (size_t i = 0; i < sys->ndevices; i++)
+			n += sys->devices[i]->is_pci && sys->devices[i]->role == (enum role)role;
+		printf("iommu_own_devices{role=\"%s\"} %zu\n", role_to_string((enum role)role), n);
+	}
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
+}
+
 struct why_ctx {
 	const struct ka *ka;
 	struct pcidb *db;
@@ -352,13 +409,14 @@ static int run_check(struct context *ctx, struct check_args *a)
 	/* IDs only when something is declared: they are judged against the entries. */
 	unsigned flags = AUDIT_MODEL_FLAGS | (decls_active(&ds) ? MODEL_IDS : 0);
 	_cleanup_(model_freep) struct system *sys = NULL;
-	if (context_load(ctx, flags, (int)a->targets.n, a->targets.v, &sys) < 0) {
+	if (context_load_selected(ctx, flags, (int)a->targets.n, a->targets.v, &a->sel, a->state_dir, &sys) < 0) {
 		decls_free(&ds);
 		return EXIT_USAGE;
 	}
 
 	struct why_ctx wc = { ctx->ka, NULL, sys };
-	if (a->all || decls_pin_serial(&ds)) {
+	bool all = a->all || a->prometheus; /* the metrics count every code, info ones too */
+	if (all || decls_pin_serial(&ds)) {
 		int r = pcidb_new(ctx->pci_ids, &wc.db);
 		if (r == 0)
 			r = pcidb_use_sysroot(wc.db, ka_root(ctx->ka));
@@ -368,7 +426,7 @@ static int run_check(struct context *ctx, struct check_args *a)
 			decls_free(&ds);
 			return EXIT_USAGE;
 		}
-		if (a->all)
+		if (all)
 			model_read_config(sys, ctx->ka, wc.db);
 	}
 	_cleanup_free_ char *prog = context_command(ctx);
@@ -376,7 +434,7 @@ static int run_check(struct context *ctx, struct check_args *a)
 	struct move_status ms;
 	_cleanup_(json_object_putp) struct json_object *boot = NULL;
 	_cleanup_free_ char *unreadable = read_move_status(ctx, a->state_dir, &ms, &boot);
-	struct audit_options ao = { .all = a->all, .why_line = why_line, .why_ctx = &wc, .prog = prog,
+	struct audit_options ao = { .all = all, .why_line = why_line, .why_ctx = &wc, .prog = prog,
 				    .state_opt = state_opt, .moves = &ms, .state_unreadable = unreadable,
 				    .decls = &ds, .ka = ctx->ka, .db = wc.db, .boot = boot };
 	struct findings f = { 0 };
@@ -384,7 +442,7 @@ static int run_check(struct context *ctx, struct check_args *a)
 	move_status_free(&ms);
 	pcidb_free(wc.db);
 	decls_free(&ds);
-	int r = a->out.json ? print_json(&f) : print_table(&f, &a->out);
+	int r = a->prometheus ? print_prometheus(&f, sys) : a->out.json ? print_json(&f) : print_table(&f, &a->out);
 	int status = r < 0                                              ? EXIT_USAGE
 		     : f.count[SEV_ERROR] || (a->strict && f.count[SEV_WARNING]) ? EXIT_FINDINGS
 										   : EXIT_OK;
@@ -399,5 +457,6 @@ int cmd_check(struct context *ctx, int argc, char **argv)
 	int status = run_check(ctx, &a);
 	output_free(&a.out);
 	strv_free(&a.targets);
+	selectors_free(&a.sel);
 	return status;
 }

@@ -26,6 +26,7 @@ static error_t claim_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = o;
+		state->child_inputs[1] = &o->sel;
 		break;
 	case OPT_DRIVER:
 		o->driver = arg;
@@ -50,9 +51,11 @@ static error_t claim_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child claim_children[] = { { &move_common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp_child claim_children[] = { { &move_common_argp, 0, NULL, 0 },
+						     { &selectors_argp, 0, "Selectors:", 0 },
+						     { 0 } };
 static const struct argp claim_argp = {
-	claim_options, claim_parse, "GROUP|DEVICE...",
+	claim_options, claim_parse, "[GROUP|DEVICE...]",
 	"Move every device of an IOMMU group to vfio-pci (a DEVICE selects its group), all or none: "
 	"overrides first, then unbinds, then binds, verified by re-reading; any failure rolls every "
 	"device back. Bridges and devices on pcieport or pci-stub are left alone. Several groups "

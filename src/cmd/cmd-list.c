@@ -10,6 +10,9 @@
 #include "cmd/commands.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
+#include "core/record.h"
+#include "core/uses.h"
+#include "os/state.h"
 
 enum {
 	COL_GROUP,
@@ -24,6 +27,8 @@ enum {
 	COL_OVERRIDE,
 	COL_ROLE,
 	COL_RESET,
+	COL_USES,
+	COL_RECORD,
 };
 
 /* The one column table: --output, --list-columns, the man page and completions follow it. */
@@ -40,6 +45,12 @@ static const struct colinfo columns[] = {
 	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override (empty when unset)" },
 	[COL_ROLE] = { "ROLE", 7, 0, "what the binding means: kernel, user, neutral or none" },
 	[COL_RESET] = { "RESET", 0.1, 0, "reset methods (reset_method; empty: the device cannot be reset)" },
+	[COL_USES] = { "USES", 0.3, 0,
+		       "what sits behind the device: network interfaces, disks, DRM and sound nodes, USB devices "
+		       "(read only when asked for)",
+		       FIT_WRAP, 0.5 },
+	[COL_RECORD] = { "RECORD", 0.1, 0,
+			 "the driver release restores, from the record of the group's claim (empty: no record)" },
 };
 
 static const int default_columns[] = { COL_GROUP, COL_STATE, COL_DEVICE, COL_CLASS, COL_ID,
@@ -47,7 +58,16 @@ static const int default_columns[] = { COL_GROUP, COL_STATE, COL_DEVICE, COL_CLA
 
 struct list_args {
 	struct outopts out;
+	struct selectors sel;
 	struct strv targets;
+	struct strv states; /* --state */
+};
+
+enum { OPT_STATE = 0x300 };
+
+static const struct argp_option list_options[] = {
+	{ "state", OPT_STATE, "STATE", 0, "Only groups in this state: kernel, user, free, mixed, noiommu (repeatable)", 0 },
+	{ 0 }
 };
 
 static error_t list_parse(int key, char *arg, struct argp_state *state)
@@ -56,19 +76,31 @@ static error_t list_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->out;
+		state->child_inputs[1] = &a->sel;
 		break;
 	case ARGP_KEY_ARG:
 		strv_push(&a->targets, xstrdup(arg));
 		break;
+	case OPT_STATE: {
+		bool known = false;
+		for (int st = 0; st <= GROUP_NOIOMMU; st++)
+			known |= streq(arg, group_state_to_string((enum group_state)st));
+		if (!known)
+			argp_error(state, "--state %s: expected kernel, user, free, mixed or noiommu", arg);
+		strv_push(&a->states, xstrdup(arg));
+		break;
+	}
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
-static const struct argp_child list_children[] = { { &output_argp, 0, "Output:", 0 }, { 0 } };
+static const struct argp_child list_children[] = { { &output_argp, 0, "Output:", 0 },
+						    { &selectors_argp, 0, "Selectors:", 0 },
+						    { 0 } };
 static const struct argp list_argp = {
-	NULL, list_parse, "[GROUP|DEVICE...]",
+	list_options, list_parse, "[GROUP|DEVICE...]",
 	"Show every IOMMU group as a tree: the group's owner on its line, its devices below it. "
 	"GROUP is a group number, DEVICE a PCI address (0000:01:00.0 or 01:00.0); "
 	"they restrict the output.",
@@ -86,6 +118,7 @@ static unsigned needed_flags(const struct outopts *o)
 		case COL_CLASS:
 		case COL_ID:
 		case COL_NAME:
+		case COL_USES: /* bridges show no uses: the class says which they are */
 			f |= MODEL_IDS;
 			break;
 		case COL_OVERRIDE:
@@ -155,8 +188,72 @@ static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, 
 	}
 }
 
+/* What USES and RECORD read, once per run (and the record of the last group asked). */
+struct uses_ctx {
+	const struct ka *ka;
+	struct preflight_inputs in;
+	struct state records;
+	bool records_open;
+	unsigned long record_group;
+	struct json_object *record;
+	bool want_uses, want_record; /* -J: the keys asked for with -o */
+};
+
+/* The record of d's group's claim, read once per group (NULL: none). */
+static struct json_object *group_record(struct uses_ctx *uc, const struct device *d)
+{
+	if (!d->group)
+		return NULL;
+	if (!uc->records_open) {
+		uc->records_open = true;
+		if (state_open_kernel(&uc->records, uc->ka, false) < 0)
+			uc->records.dirfd = -1;
+		uc->record_group = (unsigned long)-1;
+	}
+	if (uc->records.dirfd < 0)
+		return NULL;
+	if (uc->record_group != d->group->number) {
+		json_object_put(uc->record);
+		uc->record = record_read(&uc->records, d->group->number, "RECORD is left empty");
+		uc->record_group = d->group->number;
+	}
+	return uc->record;
+}
+
+/* The entry of d in its group's record, or NULL. */
+static struct json_object *device_record(struct uses_ctx *uc, const struct device *d)
+{
+	struct json_object *r = group_record(uc, d), *devs;
+	if (!r || !json_object_object_get_ex(r, "devices", &devs) || !json_object_is_type(devs, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(devs); i++) {
+		struct json_object *x = json_object_array_get_idx(devs, i);
+		const char *addr = json_member_str(x, "address");
+		if (addr && streq(addr, d->name))
+			return x;
+	}
+	return NULL;
+}
+
+static void uses_ctx_free(struct uses_ctx *uc)
+{
+	preflight_inputs_free(&uc->in);
+	json_object_put(uc->record);
+	if (uc->records_open && uc->records.dirfd >= 0)
+		state_close(&uc->records);
+}
+
+static char *device_uses_text(struct uses_ctx *uc, const struct device *d)
+{
+	struct uses u;
+	uses_read(uc->ka, d, &uc->in, &u);
+	char *s = uses_text(&u);
+	uses_free(&u);
+	return s;
+}
+
 static void fill_device_cells(struct libscols_line *ln, const struct outopts *o, struct pcidb *db,
-			      const struct device *d)
+			      struct uses_ctx *uc, const struct device *d)
 {
 	for (size_t i = 0; i < o->ncols; i++) {
 		_cleanup_free_ char *s = NULL;
@@ -191,6 +288,16 @@ static void fill_device_cells(struct libscols_line *ln, const struct outopts *o,
 		case COL_RESET:
 			set_cell(ln, o, i, d->reset_method);
 			break;
+		case COL_USES:
+			s = device_uses_text(uc, d);
+			set_cell(ln, o, i, s);
+			break;
+		case COL_RECORD: {
+			struct json_object *rec = device_record(uc, d);
+			const char *drv = json_member_str(rec, "driver");
+			set_cell(ln, o, i, rec ? (drv ? drv : "(no driver)") : NULL);
+			break;
+		}
 		}
 	}
 }
@@ -214,7 +321,7 @@ enum layout {
 
 /* One group (g NULL: the devices in no group) as its lines. */
 static void table_add_group(struct libscols_table *t, const struct outopts *o, enum layout lay, struct pcidb *db,
-			    const struct group *g, struct device **devs, size_t ndevs)
+			    struct uses_ctx *uc, const struct group *g, struct device **devs, size_t ndevs)
 {
 	struct libscols_line *parent = NULL;
 	if (lay != LAYOUT_FLAT) {
@@ -229,7 +336,7 @@ static void table_add_group(struct libscols_table *t, const struct outopts *o, e
 		struct libscols_line *ln = new_line(t, parent);
 		if (lay == LAYOUT_FLAT)
 			fill_group_cells(ln, o, g);
-		fill_device_cells(ln, o, db, devs[i]);
+		fill_device_cells(ln, o, db, uc, devs[i]);
 	}
 }
 
@@ -241,7 +348,52 @@ static struct json_object *json_hex4(unsigned v)
 	return json_str(buf);
 }
 
-static struct json_object *device_json(struct pcidb *db, const struct device *d)
+static struct json_object *strv_json(const struct strv *v)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_object_array_add(a, json_str(v->v[i]));
+	return a;
+}
+
+static struct json_object *uses_json(struct uses_ctx *uc, const struct device *d)
+{
+	struct uses u;
+	uses_read(uc->ka, d, &uc->in, &u);
+	struct json_object *o = json_object_new_object(), *nets = json_object_new_array(),
+			   *blocks = json_object_new_array(), *usb = json_object_new_array();
+	for (size_t i = 0; i < u.nnets; i++) {
+		struct json_object *n = json_object_new_object();
+		json_add(n, "name", json_str(u.nets[i].name));
+		json_add(n, "operstate", json_str(u.nets[i].operstate));
+		json_add(n, "up", json_object_new_boolean(u.nets[i].up));
+		json_add(n, "addresses", json_object_new_boolean(u.nets[i].addresses));
+		json_object_array_add(nets, n);
+	}
+	for (size_t i = 0; i < u.nblocks; i++) {
+		struct json_object *b = json_object_new_object();
+		json_add(b, "name", json_str(u.blocks[i].name));
+		json_add(b, "in_use", json_str(u.blocks[i].use));
+		json_object_array_add(blocks, b);
+	}
+	for (size_t i = 0; i < u.nusb; i++) {
+		struct json_object *x = json_object_new_object();
+		json_add(x, "name", json_str(u.usb[i].name));
+		json_add(x, "id", json_str(u.usb[i].id));
+		json_add(x, "product", json_str(u.usb[i].product));
+		json_object_array_add(usb, x);
+	}
+	json_add(o, "net", nets);
+	json_add(o, "block", blocks);
+	json_add(o, "drm", strv_json(&u.drm));
+	json_add(o, "sound", strv_json(&u.sound));
+	json_add(o, "usb", usb);
+	json_add(o, "unreadable", json_str(u.unreadable));
+	uses_free(&u);
+	return o;
+}
+
+static struct json_object *device_json(struct pcidb *db, struct uses_ctx *uc, const struct device *d)
 {
 	struct json_object *o = json_object_new_object();
 	json_add(o, "address", json_str(d->name));
@@ -265,10 +417,16 @@ static struct json_object *device_json(struct pcidb *db, const struct device *d)
 	json_add(o, "driver_override", json_str(d->driver_override));
 	json_add(o, "role", json_str(role_to_string(d->role)));
 	json_add(o, "reset_method", json_str(d->reset_method));
+	if (uc && uc->want_uses)
+		json_add(o, "uses", uses_json(uc, d));
+	if (uc && uc->want_record) {
+		struct json_object *rec = device_record(uc, d);
+		json_add(o, "record", rec ? json_object_get(rec) : NULL);
+	}
 	return o;
 }
 
-static int print_json(const struct system *sys, struct pcidb *db)
+static int print_json(const struct system *sys, struct pcidb *db, struct uses_ctx *uc)
 {
 	/* Streamed group by group: memory stays flat however many groups there are. */
 	struct json_stream js;
@@ -286,7 +444,7 @@ static int print_json(const struct system *sys, struct pcidb *db)
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < g->ndevices; j++)
 			if (g->devices[j]->selected)
-				json_object_array_add(devs, device_json(db, g->devices[j]));
+				json_object_array_add(devs, device_json(db, uc, g->devices[j]));
 		json_add(o, "devices", devs);
 		json_stream_element(&js, o);
 	}
@@ -294,7 +452,7 @@ static int print_json(const struct system *sys, struct pcidb *db)
 	json_stream_array_begin(&js, "ungrouped_devices");
 	for (size_t i = 0; i < sys->ndevices; i++)
 		if (sys->devices[i]->selected && !sys->devices[i]->group)
-			json_stream_element(&js, device_json(db, sys->devices[i]));
+			json_stream_element(&js, device_json(db, uc, sys->devices[i]));
 	json_stream_array_end(&js);
 	return json_stream_end(&js);
 }
@@ -311,13 +469,13 @@ static enum layout choose_layout(const struct outopts *o)
 	return output_flat(o) || !group_cols ? LAYOUT_FLAT : LAYOUT_TREE;
 }
 
-static int print_table(const struct system *sys, struct outopts *o, struct pcidb *db)
+static int print_table(const struct system *sys, struct outopts *o, struct pcidb *db, struct uses_ctx *uc)
 {
 	enum layout lay = choose_layout(o);
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, lay == LAYOUT_TREE);
 	for (size_t i = 0; i < sys->ngroups; i++)
 		if (sys->groups[i]->selected)
-			table_add_group(t, o, lay, db, sys->groups[i], sys->groups[i]->devices, sys->groups[i]->ndevices);
+			table_add_group(t, o, lay, db, uc, sys->groups[i], sys->groups[i]->devices, sys->groups[i]->ndevices);
 
 	/* Devices in no group at all (no IOMMU): shown under a "-" parent. */
 	size_t ungrouped = 0;
@@ -329,10 +487,40 @@ static int print_table(const struct system *sys, struct outopts *o, struct pcidb
 		for (size_t i = 0; i < sys->ndevices; i++)
 			if (sys->devices[i]->selected && !sys->devices[i]->group)
 				devs[n++] = sys->devices[i];
-		table_add_group(t, o, lay, db, NULL, devs, n);
+		table_add_group(t, o, lay, db, uc, NULL, devs, n);
 	}
 	output_fit(t, o, columns);
 	return output_print(t);
+}
+
+/* --state: the groups in none of the states asked for are left out, with their devices. */
+static void filter_states(struct system *sys, const struct strv *states)
+{
+	if (!states->n)
+		return;
+	for (size_t i = 0; i < sys->ngroups; i++) {
+		struct group *g = sys->groups[i];
+		if (strv_contains(states, group_state_to_string(g->state)))
+			continue;
+		g->selected = false;
+		for (size_t j = 0; j < g->ndevices; j++)
+			g->devices[j]->selected = false;
+	}
+	for (size_t i = 0; i < sys->ndevices; i++)
+		if (!sys->devices[i]->group)
+			sys->devices[i]->selected = false;
+}
+
+/* A tree with PCI devices and no group, or no PCI device at all: say what that usually means. */
+static void hint_empty(const struct system *sys)
+{
+	size_t pci = 0;
+	for (size_t i = 0; i < sys->ndevices; i++)
+		pci += sys->devices[i]->is_pci;
+	if (pci == 0)
+		log_warning("no PCI device at all: is sysfs mounted (or is this a tree of a machine without PCI)?");
+	else if (sys->ngroups == 0)
+		log_warning("%zu PCI devices and no IOMMU group: the IOMMU is off or missing (see 'iommu-own check')", pci);
 }
 
 static int run_list(struct context *ctx, struct list_args *a)
@@ -344,18 +532,26 @@ static int run_list(struct context *ctx, struct list_args *a)
 	if (output_columns(&a->out, columns, ARRAY_SIZE(columns), default_columns, ARRAY_SIZE(default_columns)) < 0)
 		return EXIT_USAGE;
 
+	/* pci.ids only where names are printed: a listing of addresses and drivers never fails on it. */
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
-	int r = pcidb_new(ctx->pci_ids, &db);
+	int r = 0;
+	if (a->out.json || output_has_column(&a->out, COL_NAME) || output_has_column(&a->out, COL_CLASS))
+		r = pcidb_new(ctx->pci_ids, &db);
 	if (r < 0) {
 		log_error("--pci-ids %s: %s", ctx->pci_ids, strerror(-r));
 		return EXIT_USAGE;
 	}
 
 	_cleanup_(model_freep) struct system *sys = NULL;
-	if (context_load(ctx, needed_flags(&a->out), (int)a->targets.n, a->targets.v, &sys) < 0)
+	if (context_load_selected(ctx, needed_flags(&a->out), (int)a->targets.n, a->targets.v, &a->sel, NULL, &sys) < 0)
 		return EXIT_USAGE;
+	filter_states(sys, &a->states);
+	hint_empty(sys);
 
-	r = a->out.json ? print_json(sys, db) : print_table(sys, &a->out, db);
+	struct uses_ctx uc = { .ka = ctx->ka, .want_uses = output_has_column(&a->out, COL_USES),
+			       .want_record = output_has_column(&a->out, COL_RECORD) };
+	r = a->out.json ? print_json(sys, db, &uc) : print_table(sys, &a->out, db, &uc);
+	uses_ctx_free(&uc);
 	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
@@ -366,5 +562,7 @@ int cmd_list(struct context *ctx, int argc, char **argv)
 	int status = run_list(ctx, &a);
 	output_free(&a.out);
 	strv_free(&a.targets);
+	strv_free(&a.states);
+	selectors_free(&a.sel);
 	return status;
 }

@@ -6,12 +6,23 @@
 
 #include "cmd/move.h"
 
+enum { OPT_DRY_RUN = 0x900 };
+
+static const struct argp_option recover_options[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, 0,
+	  "Say whether it would finish or roll back, and each device's driver now and after; change nothing", 0 },
+	{ 0 }
+};
+
 static error_t recover_parse(int key, char *arg, struct argp_state *state)
 {
 	struct move_options *o = state->input;
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = o;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "recover takes no arguments ('%s')", arg);
@@ -24,7 +35,7 @@ static error_t recover_parse(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child recover_children[] = { { &move_common_argp, 0, NULL, 0 }, { 0 } };
 static const struct argp recover_argp = {
-	NULL, recover_parse, NULL,
+	recover_options, recover_parse, NULL,
 	"Finish or roll back a claim or release that was interrupted (killed, power loss before reboot): "
 	"when every device already reached its end state the move is finished, otherwise every device "
 	"is rolled back to its state before the move, as the journal recorded it.\v"

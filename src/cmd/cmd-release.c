@@ -20,6 +20,7 @@ static error_t release_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = o;
+		state->child_inputs[1] = &o->sel;
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
@@ -37,9 +38,11 @@ static error_t release_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child release_children[] = { { &move_common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp_child release_children[] = { { &move_common_argp, 0, NULL, 0 },
+						     { &selectors_argp, 0, "Selectors:", 0 },
+						     { 0 } };
 static const struct argp release_argp = {
-	release_options, release_parse, "GROUP|DEVICE...",
+	release_options, release_parse, "[GROUP|DEVICE...]",
 	"Move the VFIO devices of an IOMMU group back to the drivers they had before 'iommu-own claim', as "
 	"recorded; without a record, clear their overrides and let the kernel choose, loading the module "
 	"that matches each device first. All devices or none; several groups as one transaction. Refused "

@@ -17,10 +17,10 @@
 struct why_args {
 	const char *target;
 	bool json;
+	struct selectors sel;
 };
 
 static const struct argp_option why_options[] = {
-	{ "json", 'J', NULL, 0, "Print JSON (see the man page)", 0 },
 	{ 0 }
 };
 
@@ -30,14 +30,15 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		a->json = globals_json(); /* -J before the command */
-		break;
-	case 'J':
-		a->json = true;
-		globals_set_json();
+		state->child_inputs[0] = &a->sel;
 		break;
 	case ARGP_KEY_ARG:
-	case ARGP_KEY_END:
 		command_one_operand(state, key, &a->target, arg, "GROUP or DEVICE", "to explain");
+		break;
+	case ARGP_KEY_END:
+		a->json = globals_json(); /* -J is a global option: before or after the command */
+		if (!selectors_any(&a->sel))
+			command_one_operand(state, key, &a->target, arg, "GROUP or DEVICE", "to explain");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -45,13 +46,14 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct argp_child why_children[] = { { &selectors_argp, 0, "Selectors:", 0 }, { 0 } };
 static const struct argp why_argp = {
-	why_options, why_parse, "GROUP|DEVICE",
+	why_options, why_parse, "[GROUP|DEVICE]",
 	"Explain from config space why the kernel put devices in one IOMMU group (a bridge that aliases "
 	"them, a port without ACS, a multifunction device without ACS, or a DMA alias quirk config space "
 	"does not show), show each device's path from its root port, and say what would split the group.\v"
 	"Exit status: 0 explained, 2 usage or runtime error.",
-	NULL, NULL, NULL
+	why_children, NULL, NULL
 };
 
 static const char *const override_note =
@@ -179,14 +181,28 @@ int cmd_why(struct context *ctx, int argc, char **argv)
 	command_parse(&why_argp, argc, argv, &a);
 	char *targets[] = { (char *)a.target };
 	_cleanup_(model_freep) struct system *sys = NULL;
-	if (context_load(ctx, MODEL_IDS | MODEL_PARAMS, 1, targets, &sys) < 0)
+	int status = context_load_selected(ctx, MODEL_IDS | MODEL_PARAMS, a.target ? 1 : 0, targets, &a.sel, NULL, &sys);
+	selectors_free(&a.sel);
+	if (status < 0)
 		return EXIT_USAGE;
 	const struct group *g = NULL;
-	for (size_t i = 0; i < sys->ngroups && !g; i++)
-		if (sys->groups[i]->selected)
-			g = sys->groups[i];
+	struct strv picked = { 0 };
+	for (size_t i = 0; i < sys->ngroups; i++)
+		if (sys->groups[i]->selected) {
+			g = g ? g : sys->groups[i];
+			strv_push(&picked, xasprintf("%lu", sys->groups[i]->number));
+		}
+	if (picked.n > 1) {
+		_cleanup_free_ char *list = strv_join(&picked, ", ");
+		strv_free(&picked);
+		globals_error_code("usage");
+		log_error("the selection spans %s groups (%s): why explains one at a time", "several", list);
+		return EXIT_USAGE;
+	}
+	strv_free(&picked);
 	if (!g) {
-		log_error("%s is in no IOMMU group: there is nothing to explain (is the IOMMU on?)", a.target);
+		log_error("%s is in no IOMMU group: there is nothing to explain (is the IOMMU on?)",
+			  a.target ? a.target : "the selection");
 		return EXIT_USAGE;
 	}
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;

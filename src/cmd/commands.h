@@ -6,6 +6,7 @@
 
 #include "os/kaccess.h"
 #include "core/model.h"
+#include "core/select.h"
 #include "shared/util.h"
 
 struct context {
@@ -37,6 +38,19 @@ void command_one_operand(struct argp_state *state, int key, const char **slot, c
 char *context_command(const struct context *ctx);
 /* " --state-dir DIR" (shell-quoted) when dir is set, else "". The caller frees it. */
 char *state_dir_option(const char *dir);
+
+/* The selector options (--slot, -d, --class, --netdev, --blockdev): an argp child whose input is a struct selectors. */
+extern const struct argp selectors_argp;
+/*
+ * context_load, with the devices the selectors pick added to argv's: the
+ * selection is their union. state_dir: where claim records are (NULL: the
+ * kernel's), for interfaces and disks gone with their host driver.
+ */
+int context_load_selected(struct context *ctx, unsigned flags, int argc, char **argv, const struct selectors *sel,
+			  const char *state_dir, struct system **ret);
+/* The addresses the selectors pick in sys, added to targets (messages printed). */
+int context_pick(struct context *ctx, const struct selectors *sel, const struct system *sys, const char *state_dir,
+		 struct strv *targets);
 
 /* Parse a command's own arguments with argv[0] as "iommu-own CMD". */
 int command_parse(const struct argp *argp, int argc, char **argv, void *input);

@@ -114,8 +114,10 @@ int context_load(struct context *ctx, unsigned flags, int argc, char **argv, str
 	if (r < 0)
 		return r;
 	r = model_select(sys, argc, argv);
-	if (r < 0)
+	if (r < 0) {
+		globals_error_code("usage"); /* an operand that names nothing */
 		return r;
+	}
 	*ret = TAKE_PTR(sys);
 	return 0;
 }

@@ -498,10 +498,50 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 }
 
 /* Plan and check every target's group; a group named twice (two of its devices) is planned once. */
+static bool group_has_vfio(const struct group *g)
+{
+	for (size_t i = 0; i < g->ndevices; i++)
+		if (g->devices[i]->role == ROLE_USER)
+			return true;
+	return false;
+}
+
+/* The selectors' devices join the operands; when they span several groups, the move says so. */
+static int expand_selectors(struct run *r)
+{
+	struct move_options *o = r->o;
+	if (!selectors_any(&o->sel))
+		return 0;
+	_cleanup_(model_freep) struct system *sys = NULL;
+	if (model_load(r->ctx->ka, MODEL_IDS, &sys) < 0)
+		return -EINVAL;
+	struct strv picked = { 0 };
+	int e = context_pick(r->ctx, &o->sel, sys, o->state_dir, &picked);
+	struct strv groups = { 0 };
+	for (size_t i = 0; e == 0 && i < picked.n; i++) {
+		struct pci_addr a;
+		const struct device *d = pci_addr_parse(picked.v[i], &a) == 0 ? model_find_device(sys, &a) : NULL;
+		_cleanup_free_ char *num = d && d->group ? xasprintf("%lu", d->group->number) : NULL;
+		if (num && !strv_contains(&groups, num))
+			strv_push(&groups, TAKE_PTR(num));
+		strv_push(&o->targets, xstrdup(picked.v[i]));
+	}
+	if (e == 0 && groups.n > 1 && !o->json) {
+		_cleanup_free_ char *list = strv_join(&groups, ", ");
+		log_warning("the selectors pick %zu groups (%s): they move as one transaction, all or none", groups.n,
+			    list);
+	}
+	strv_free(&groups);
+	strv_free(&picked);
+	return e < 0 ? -EINVAL : 0;
+}
+
 static int plan_targets(struct run *r)
 {
 	struct move_options *o = r->o;
 	struct txn *t = &r->t;
+	if (expand_selectors(r) < 0)
+		return -EINVAL;
 	for (size_t k = 0; k < o->targets.n; k++) {
 		_cleanup_(model_freep) struct system *sys = NULL;
 		if (load_target(r, o->targets.v[k], &sys) < 0)
@@ -521,6 +561,11 @@ static int plan_targets(struct run *r)
 		} else {
 			p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
 			struct json_object *record = record_read(records(r), g->number, "the kernel will choose the drivers");
+			if (!record && !o->json && group_has_vfio(g))
+				log_warning("group %lu has no record of its claim (not claimed by iommu-own, or another "
+					    "--state-dir): the kernel chooses each device's driver, loading the modules "
+					    "its modalias matches",
+					    g->number);
 			plan_release(r->ctx->ka, g, record, p, t);
 			json_object_put(record);
 			e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
@@ -691,6 +736,53 @@ static int recover_preflight(struct run *r)
 	return 0;
 }
 
+/* recover --dry-run: what it would do, and to which devices; nothing is written or removed. */
+static int recover_would(struct run *r, const char *result, const char *why)
+{
+	const struct txn *t = &r->t;
+	if (r->o->json) {
+		_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
+		struct json_object *devs = json_object_new_array();
+		json_object_object_add(doc, "operation", json_str("recover"));
+		json_object_object_add(doc, "dry_run", json_object_new_boolean(true));
+		json_object_object_add(doc, "result", json_str(result));
+		json_object_object_add(doc, "message", json_str(why));
+		for (size_t g = 0; g < t->n; g++)
+			for (size_t i = 0; i < t->plans[g].n; i++) {
+				const struct mdev *m = &t->plans[g].devs[i];
+				if (!m->moves)
+					continue;
+				struct binding now = { 0 };
+				model_read_binding(r->ctx->ka, m->address, &now);
+				struct json_object *d = json_object_new_object();
+				json_object_object_add(d, "address", json_str(m->address));
+				json_object_object_add(d, "driver_now", json_str(now.driver));
+				json_object_object_add(d, "driver_before", json_str(m->before.driver));
+				json_object_object_add(d, "driver_wanted", json_str(m->want.driver));
+				json_object_array_add(devs, d);
+				binding_clear(&now);
+			}
+		json_object_object_add(doc, "devices", devs);
+		return output_json(doc) < 0 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *what = streq(result, "would-roll-back") ? "roll back" : streq(result, "would-finish") ? "finish the move"
+															 : "discard the journal";
+	esc_fprintf(stdout, "recover would %s: %s\n", what, why);
+	for (size_t g = 0; g < t->n; g++)
+		for (size_t i = 0; i < t->plans[g].n; i++) {
+			const struct mdev *m = &t->plans[g].devs[i];
+			if (!m->moves)
+				continue;
+			struct binding now = { 0 };
+			model_read_binding(r->ctx->ka, m->address, &now);
+			const char *target = streq(result, "would-roll-back") ? m->before.driver : m->want.driver;
+			esc_fprintf(stdout, "  %s  now %s, %s %s\n", m->address, now.driver ? now.driver : "(no driver)",
+				    streq(result, "would-roll-back") ? "back to" : "at", target ? target : "(no driver)");
+			binding_clear(&now);
+		}
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_USAGE;
+}
+
 static int run_recover(struct run *r)
 {
 	struct txn *t = &r->t;
@@ -728,6 +820,22 @@ static int run_recover(struct run *r)
 	json_object_put(j);
 	if (e < 0)
 		return EXIT_USAGE;
+	if (r->o->dry_run) {
+		if (stale)
+			return recover_would(r, "would-discard", "the journal is from an earlier boot");
+		if (journal_check_tree(r->ctx->ka, t, where) < 0)
+			return EXIT_USAGE;
+		if (all_gone(t))
+			return recover_would(r, "would-discard", "none of the journal's devices exists any more");
+		if (txn_verify(r->ctx->ka, t))
+			return recover_would(r, "would-finish", "every device is at its end state");
+		t->error = xstrdup("interrupted");
+		if (recover_preflight(r) < 0)
+			return EXIT_USAGE;
+		if (txn_blocking(t))
+			return done(r, RESULT_REFUSED);
+		return recover_would(r, "would-roll-back", "every device goes back to its state before the move");
+	}
 	/* After a reboot the kernel probed every device afresh: the journal describes nothing real. */
 	if (stale) {
 		state_remove(st, JOURNAL_NAME);
@@ -812,9 +920,15 @@ static int run(struct run *r)
 	if (open_states(r, !o->dry_run && o->cmd != CMD_RECOVER) < 0)
 		return EXIT_USAGE;
 	if (!o->dry_run && r->kernel.dirfd >= 0) {
-		int e = state_lock(&r->kernel, &interrupt_signal);
+		int e = state_lock(&r->kernel, &interrupt_signal, o->wait_s);
 		if (e == -EINTR)
 			return EXIT_SIGNAL + interrupt_signal;
+		if (e == -EWOULDBLOCK) {
+			globals_error_code("locked");
+			log_error("another iommu-own operation holds %s/lock%s", r->kernel.path,
+				  o->wait_s > 0 ? " still" : " (--no-wait)");
+			return EXIT_USAGE;
+		}
 		if (e < 0) {
 			log_error("locking %s: %s", r->kernel.path, strerror(-e));
 			return EXIT_USAGE;
@@ -862,16 +976,18 @@ int move_run(struct context *ctx, struct move_options *o)
 
 /* ---- options shared by claim, release and recover ---- */
 
-enum { OPT_STATE_DIR = 0x300, OPT_TIMEOUT };
+enum { OPT_STATE_DIR = 0x300, OPT_TIMEOUT, OPT_WAIT, OPT_NO_WAIT };
 
 static const struct argp_option move_common_options[] = {
-	{ "json", 'J', NULL, 0, "Report in JSON (see the man page)", 0 },
 	{ "state-dir", OPT_STATE_DIR, "DIR", 0,
 	  "Keep the records of claims in DIR (default " LAY_STATE_DIR_LIVE ", or <sysroot>/" LAY_STATE_DIR
 	  "); the lock and the journal stay in the kernel's own",
 	  0 },
 	{ "timeout", OPT_TIMEOUT, "SECONDS", 0,
 	  "How long one write may block in the kernel before it is reported stuck (default 30)", 0 },
+	{ "wait", OPT_WAIT, "SECONDS", 0,
+	  "Wait at most SECONDS for another operation's lock (default: as long as it takes), then exit 2", 0 },
+	{ "no-wait", OPT_NO_WAIT, NULL, 0, "Exit 2 at once when another operation holds the lock", 0 },
 	{ 0 }
 };
 
@@ -881,15 +997,25 @@ static error_t move_common_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		o->json = globals_json(); /* -J before the command */
+		o->wait_s = -1;
 		break;
-	case 'J':
-		o->json = true;
-		globals_set_json();
-		break;
+	case ARGP_KEY_END: /* -J is a global option: before or after the command */
+		o->json = globals_json();
+		return ARGP_ERR_UNKNOWN;
 	case OPT_STATE_DIR:
 		if (!*arg)
 			argp_error(state, "--state-dir: empty directory name");
 		o->state_dir = arg;
+		break;
+	case OPT_WAIT: {
+		unsigned long v;
+		if (parse_ulong(arg, 10, &v) < 0 || v > 86400)
+			argp_error(state, "--wait: '%s' is not a number of seconds from 0 to 86400", arg);
+		o->wait_s = (int)v;
+		break;
+	}
+	case OPT_NO_WAIT:
+		o->wait_s = 0;
 		break;
 	case OPT_TIMEOUT: {
 		unsigned long v;
@@ -910,12 +1036,15 @@ void move_targets_parse(struct argp_state *state, int key, char *arg, struct mov
 {
 	if (key == ARGP_KEY_ARG)
 		strv_push(&o->targets, xstrdup(arg));
-	else if (key == ARGP_KEY_END && o->targets.n == 0)
-		argp_error(state, "name the GROUP or DEVICE %s", purpose);
+	else if (key == ARGP_KEY_END && o->targets.n == 0 && !selectors_any(&o->sel))
+		argp_error(state, "name the GROUP or DEVICE %s (or select devices: --slot, -d, --class, --netdev, "
+				  "--blockdev)",
+			   purpose);
 }
 
 void move_options_free(struct move_options *o)
 {
 	strv_free(&o->targets);
 	strv_free(&o->force);
+	selectors_free(&o->sel);
 }

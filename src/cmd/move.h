@@ -8,6 +8,8 @@
  */
 #pragma once
 
+#include "core/select.h"
+
 #include "cmd/commands.h"
 
 enum move_cmd { CMD_CLAIM, CMD_RELEASE, CMD_RECOVER, CMD_APPLY };
@@ -22,7 +24,9 @@ struct move_options {
 	bool dry_run;
 	bool json;
 	unsigned timeout_s;    /* how long one write may block in the kernel (0: the default) */
+	int wait_s;            /* for the lock: -1 as long as it takes, 0 not at all, else seconds */
 	struct strv force;     /* refusal codes overridden */
+	struct selectors sel;  /* claim, release: --slot, -d, --class, --netdev, --blockdev */
 };
 
 /* Run a move; returns the exit status (EXIT_*). Prints its own report. */

@@ -14,7 +14,6 @@
 enum { OPT_LIST_COLUMNS = 0x100 };
 
 static const struct argp_option output_options[] = {
-	{ "json", 'J', NULL, 0, "Print JSON (a stable format, see the man page)", 0 },
 	{ "raw", 'r', NULL, 0, "Raw output: one line per row, no tree, no alignment; an empty cell is \"-\"", 0 },
 	{ "pairs", 'P', NULL, 0, "KEY=\"value\" pairs, one line per row (values escaped as lsblk -P does)", 0 },
 	{ "noheadings", 'n', NULL, 0, "Do not print a header line", 0 },
@@ -30,10 +29,9 @@ static error_t output_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		o->json = globals_json(); /* -J before the command */
 		break;
-	case 'J':
-		o->json = true;
-		globals_set_json();
-		break;
+	case ARGP_KEY_END: /* -J is a global option: before or after the command */
+		o->json = globals_json();
+		return ARGP_ERR_UNKNOWN;
 	case 'r':
 		o->raw = true;
 		break;

@@ -494,8 +494,8 @@ void audit_run_with(const struct system *sys, const struct audit_options *o, str
 
 	if (npci > 0 && sys->ngroups == 0)
 		add(f, "no-iommu", NULL,
-		    "turn on VT-d or AMD-Vi in the firmware and boot with intel_iommu=on or amd_iommu=on; "
-		    "check the kernel log for DMAR or AMD-Vi messages",
+		    "turn on VT-d or AMD-Vi (IOMMU) in the firmware; on Intel boot with intel_iommu=on (AMD's is on "
+		    "once the firmware has it, unless amd_iommu=off); check the kernel log for DMAR or AMD-Vi messages",
 		    "%zu PCI device(s) but no IOMMU groups: the IOMMU is off or absent, so no device can be "
 		    "isolated or given to VFIO safely", npci);
 	if (sys->noiommu_mode == PARAM_ON)

@@ -5,6 +5,7 @@
 
 #include "core/plan.h"
 #include "core/record.h"
+#include "core/uses.h"
 #include "os/drivers.h"
 #include "os/layout.h"
 #include "os/modindex.h"
@@ -30,6 +31,8 @@ static void plan_clear(struct plan *p)
 		struct mdev *m = &p->devs[i];
 		free(m->address);
 		free(m->module);
+		strv_free(&m->nets);
+		strv_free(&m->blocks);
 		binding_clear(&m->before);
 		binding_clear(&m->want);
 		binding_clear(&m->after);
@@ -162,6 +165,8 @@ void plan_claim(const struct ka *ka, const struct group *g, const char *driver, 
 			m->skip = SKIP_ALREADY;
 		if (d->driver)
 			m->module = driver_module_of(ka, d->driver);
+		/* Its interface and disks vanish with the host driver: the record keeps their names. */
+		uses_read_names(ka, d, &m->nets, &m->blocks);
 	}
 }
 

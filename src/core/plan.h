@@ -30,6 +30,7 @@ struct mdev {
 	enum skip skip;        /* why it is left alone */
 	bool gone;             /* recover: the device no longer exists (hot-removed) */
 	struct binding after;  /* as re-read at the end */
+	struct strv nets, blocks; /* claim: its interfaces and disks, which the record keeps (--netdev, --blockdev) */
 	bool ok;               /* after matches what was wanted (the end state, or before on rollback) */
 };
 

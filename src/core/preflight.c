@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/preflight.h"
+#include "core/uses.h"
 #include "os/drivers.h"
 #include "os/layout.h"
 
@@ -183,29 +184,6 @@ void preflight_inputs_free(struct preflight_inputs *in)
 	memset(in, 0, sizeof(*in));
 }
 
-static void need_mounts(const struct ka *ka, struct preflight_inputs *in)
-{
-	if (in->mounts_read)
-		return;
-	in->mounts_read = true;
-	in->mounts_err = ka_read_big(ka, LAY_MOUNTINFO, 64 << 20, &in->mountinfo);
-	in->swaps_err = ka_read_big(ka, LAY_SWAPS, 1 << 20, &in->swaps);
-}
-
-static void need_net(const struct ka *ka, struct preflight_inputs *in)
-{
-	if (in->net_read)
-		return;
-	in->net_read = true;
-	in->route_err = ka_read_big(ka, LAY_ROUTE, 64 << 20, &in->route);
-	in->inet6_err = ka_read_big(ka, LAY_IF_INET6, 64 << 20, &in->inet6);
-	/* A kernel booted with IPv6 off has no if_inet6: no address, once proc/net itself was read. */
-	if (in->inet6_err == -ENOENT && in->route_err == 0) {
-		in->inet6_err = 0;
-		in->inet6 = xstrdup("");
-	}
-}
-
 static void need_holders(const struct ka *ka, struct preflight_inputs *in)
 {
 	if (in->holders_read)
@@ -229,91 +207,6 @@ static void need_console(const struct ka *ka, struct preflight_inputs *in)
 
 /* ---- mounted ---- */
 
-/*
- * With native NVMe multipath the disks a controller serves live under its
- * NVMe subsystem (sys/devices/virtual/nvme-subsystem/nvme-subsysN/nvmeXnY),
- * not below the PCI device, which holds only hidden per-path disks: add the
- * block devices of every subsystem one of whose controllers is below devpath.
- */
-static int nvme_subsystem_blocks(const struct ka *ka, const char *devpath, struct strv *blocks)
-{
-	struct strv subsystems = { 0 };
-	int r = ka_list_dir(ka, LAY_NVME_SUBSYSTEMS, &subsystems);
-	if (r < 0) {
-		strv_free(&subsystems);
-		return r == -ENOENT ? 0 : r;
-	}
-	size_t plen = strlen(devpath);
-	for (size_t i = 0; r == 0 && i < subsystems.n; i++) {
-		_cleanup_free_ char *sub = xasprintf("%s/%s", LAY_NVME_SUBSYSTEMS, subsystems.v[i]);
-		struct ka_entry *e = NULL;
-		size_t n = 0;
-		bool ours = false;
-		if ((r = ka_scan_dir(ka, sub, &e, &n)) < 0)
-			break;
-		for (size_t j = 0; j < n && !ours; j++) {
-			if (!S_ISLNK(e[j].mode) || strncmp(e[j].name, "nvme", 4) != 0)
-				continue;
-			_cleanup_free_ char *rel = xasprintf("%s/%s", sub, e[j].name);
-			_cleanup_free_ char *target = NULL;
-			if (ka_readlink(ka, rel, &target) < 0)
-				continue;
-			_cleanup_free_ char *ctrl = path_resolve_rel(sub, target);
-			ours = ctrl && strncmp(ctrl, devpath, plen) == 0 && ctrl[plen] == '/';
-		}
-		ka_entries_free(e, n);
-		if (ours)
-			r = ka_find_class_devices(ka, sub, "block", blocks);
-	}
-	strv_free(&subsystems);
-	return r;
-}
-
-static bool line_has(const char *text, const char *needle)
-{
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchrnul(p, '\n');
-		const char *hit = strstr(p, needle);
-		if (hit && hit < eol)
-			return true;
-		p = *eol ? eol + 1 : NULL;
-	}
-	return false;
-}
-
-/* Why block device blk (a class device path) is in use, NULL when it is not; -errno in *err when unknown. */
-static const char *block_use(const struct ka *ka, const char *blk, const char *name, struct preflight_inputs *in,
-			     int *err)
-{
-	_cleanup_free_ char *devrel = xasprintf("%s/dev", blk);
-	_cleanup_free_ char *majmin = NULL;
-	*err = ka_read(ka, devrel, &majmin);
-	if (*err == -ENOENT) {
-		/* A hidden disk (an NVMe multipath path, GENHD_FL_HIDDEN) has no device number: nothing mounts it. */
-		*err = 0;
-		return NULL;
-	}
-	if (*err < 0)
-		return NULL;
-	/* mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
-	_cleanup_free_ char *needle = xasprintf(" %s ", majmin);
-	if (line_has(in->mountinfo, needle))
-		return "mounted";
-	_cleanup_free_ char *node = lay_dev_path(name);
-	_cleanup_free_ char *swap1 = xasprintf("%s ", node), *swap2 = xasprintf("%s\t", node);
-	if (strstr(in->swaps, swap1) || strstr(in->swaps, swap2))
-		return "used as swap";
-	_cleanup_free_ char *hrel = xasprintf("%s/holders", blk);
-	struct strv holders = { 0 };
-	*err = ka_list_dir(ka, hrel, &holders);
-	size_t n = holders.n;
-	strv_free(&holders);
-	if (*err < 0 && *err != -ENOENT)
-		return NULL;
-	*err = 0;
-	return n > 0 ? "held by another block device (RAID, LVM, dm)" : NULL;
-}
-
 static void check_block(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
 			const struct strv *force, struct refusals *out)
 {
@@ -323,14 +216,14 @@ static void check_block(const struct ka *ka, const struct device *d, struct pref
 	/* The device's real path, to recognise its NVMe controllers from their subsystem's links. */
 	_cleanup_free_ char *devpath = NULL;
 	if (r == 0 && ka_device_path(ka, d->name, &devpath) == 0)
-		r = nvme_subsystem_blocks(ka, devpath, &blocks);
+		r = uses_nvme_subsystem_blocks(ka, devpath, &blocks);
 	if (r < 0) {
 		cannot_verify(ka, out, force, d->name, "its disks (mounted)", true, dir, r);
 		goto out;
 	}
 	if (blocks.n == 0)
 		goto out;
-	need_mounts(ka, in);
+	uses_need_mounts(ka, in);
 	if (in->mounts_err < 0 || in->swaps_err < 0) {
 		cannot_verify(ka, out, force, d->name, "whether its disks are mounted (mounted)", true,
 			      in->mounts_err < 0 ? LAY_MOUNTINFO : LAY_SWAPS, in->mounts_err < 0 ? in->mounts_err : in->swaps_err);
@@ -339,7 +232,7 @@ static void check_block(const struct ka *ka, const struct device *d, struct pref
 	for (size_t i = 0; i < blocks.n; i++) {
 		const char *name = strrchr(blocks.v[i], '/') + 1;
 		int err = 0;
-		const char *why = block_use(ka, blocks.v[i], name, in, &err);
+		const char *why = uses_block_use(ka, blocks.v[i], name, in, &err);
 		if (err < 0) {
 			_cleanup_free_ char *what = xasprintf("whether block device %s is in use (mounted)", name);
 			cannot_verify(ka, out, force, d->name, what, true, blocks.v[i], err);
@@ -356,43 +249,6 @@ out:
 
 /* ---- netdev-active ---- */
 
-static bool iface_listed(const char *text, const char *ifname, bool inet6)
-{
-	for (const char *p = text; p && *p;) {
-		const char *eol = strchrnul(p, '\n');
-		char line[512];
-		size_t len = (size_t)(eol - p) < sizeof(line) - 1 ? (size_t)(eol - p) : sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = *eol ? eol + 1 : eol;
-		char name[64];
-		if (inet6) {
-			/* addr idx prefixlen scope flags name: link-local (0x20) and host (0x10) scopes do not count */
-			unsigned scope;
-			if (sscanf(line, "%*s %*x %*x %x %*x %63s", &scope, name) == 2 && streq(name, ifname) &&
-			    scope != 0x20 && scope != 0x10)
-				return true;
-		} else if (sscanf(line, "%63s", name) == 1 && streq(name, ifname)) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Whether interface (a class device path) is up: its flags' IFF_UP, or operstate "up". */
-static int iface_up(const struct ka *ka, const char *iface, bool *up)
-{
-	_cleanup_free_ char *frel = xasprintf("%s/flags", iface);
-	_cleanup_free_ char *orel = xasprintf("%s/operstate", iface);
-	_cleanup_free_ char *flags = NULL, *oper = NULL;
-	unsigned long f = 0;
-	int rf = ka_read(ka, frel, &flags), ro = ka_read(ka, orel, &oper);
-	if (rf < 0 && ro < 0)
-		return rf;
-	*up = (rf == 0 && parse_ulong(flags, 16, &f) == 0 && (f & 1)) || (ro == 0 && streq(oper, "up"));
-	return 0;
-}
-
 static void check_net(const struct ka *ka, const struct device *d, struct preflight_inputs *in,
 		      const struct strv *force, struct refusals *out)
 {
@@ -404,14 +260,14 @@ static void check_net(const struct ka *ka, const struct device *d, struct prefli
 	for (size_t i = 0; r == 0 && i < nets.n; i++) {
 		const char *name = strrchr(nets.v[i], '/') + 1;
 		bool up = false;
-		if ((r = iface_up(ka, nets.v[i], &up)) < 0) {
+		if ((r = uses_iface_up(ka, nets.v[i], &up)) < 0) {
 			_cleanup_free_ char *what = xasprintf("whether interface %s is up (netdev-active)", name);
 			cannot_verify(ka, out, force, d->name, what, true, nets.v[i], r);
 			break;
 		}
 		if (!up)
 			continue;
-		need_net(ka, in);
+		uses_need_net(ka, in);
 		if (in->route_err < 0 || in->inet6_err < 0) {
 			_cleanup_free_ char *what = xasprintf("whether interface %s has routes or addresses (netdev-active)", name);
 			cannot_verify(ka, out, force, d->name, what, true, in->route_err < 0 ? LAY_ROUTE : LAY_IF_INET6,
@@ -420,8 +276,8 @@ static void check_net(const struct ka *ka, const struct device *d, struct prefli
 		}
 		/* skip the header line of route */
 		const char *routes = strchr(in->route, '\n') ? strchr(in->route, '\n') + 1 : "";
-		bool has_routes = iface_listed(routes, name, false);
-		if (has_routes || iface_listed(in->inet6, name, true)) {
+		bool has_routes = uses_iface_listed(routes, name, false);
+		if (has_routes || uses_iface_listed(in->inet6, name, true)) {
 			refuse(out, force, "netdev-active", d->name, "%s: network interface %s is up with %s", d->name,
 			       name, has_routes ? "routes" : "addresses");
 			break;

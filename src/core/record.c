@@ -91,6 +91,15 @@ static struct json_object *record_entry(const struct mdev *m)
 	json_object_object_add(d, "driver", json_str(m->before.driver));
 	json_object_object_add(d, "driver_override", json_str(m->before.override));
 	json_object_object_add(d, "module", json_str(m->module));
+	if (m->nets.n || m->blocks.n) {
+		struct json_object *nets = json_object_new_array(), *blocks = json_object_new_array();
+		for (size_t i = 0; i < m->nets.n; i++)
+			json_object_array_add(nets, json_str(m->nets.v[i]));
+		for (size_t i = 0; i < m->blocks.n; i++)
+			json_object_array_add(blocks, json_str(m->blocks.v[i]));
+		json_object_object_add(d, "netdevs", nets);
+		json_object_object_add(d, "blockdevs", blocks);
+	}
 	return d;
 }
 
@@ -118,4 +127,43 @@ struct json_object *record_build(struct json_object *prev, const struct plan *p)
 	json_object_object_add(r, "devices", devs);
 	record_index_free(&ix);
 	return r;
+}
+
+/* Whether a record's device entry lists name under key ("netdevs", "blockdevs"). */
+static bool entry_names(struct json_object *dev, const char *key, const char *name)
+{
+	struct json_object *arr;
+	if (!json_object_object_get_ex(dev, key, &arr) || !json_object_is_type(arr, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(v, json_type_string) && streq(json_object_get_string(v), name))
+			return true;
+	}
+	return false;
+}
+
+char *record_find_name(struct state *st, const char *key, const char *name)
+{
+	struct strv files = { 0 };
+	char *found = NULL;
+	if (!st || state_list(st, &files) < 0)
+		return NULL;
+	for (size_t i = 0; i < files.n && !found; i++) {
+		unsigned long g;
+		char tail[8];
+		if (sscanf(files.v[i], "group-%lu.%7s", &g, tail) != 2 || !streq(tail, "json"))
+			continue;
+		struct json_object *r = record_read(st, g, "it is not searched"), *devs;
+		if (r && json_object_object_get_ex(r, "devices", &devs) && json_object_is_type(devs, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(devs) && !found; k++) {
+				struct json_object *d = json_object_array_get_idx(devs, k);
+				const char *addr = json_member_str(d, "address");
+				if (addr && entry_names(d, key, name))
+					found = xstrdup(addr);
+			}
+		json_object_put(r);
+	}
+	strv_free(&files);
+	return found;
 }

@@ -37,6 +37,12 @@ void record_index_build(struct json_object *record, struct record_index *ix);
 struct json_object *record_index_find(const struct record_index *ix, const char *address);
 void record_index_free(struct record_index *ix);
 
+/*
+ * The device whose record lists name under key ("netdevs", "blockdevs"): an
+ * interface or disk gone with its host driver after a claim. NULL: none.
+ */
+char *record_find_name(struct state *st, const char *key, const char *name);
+
 /* json-c helpers shared by the record and the journal: a string member, or NULL. */
 const char *json_member_str(struct json_object *o, const char *key);
 /*

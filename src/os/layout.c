@@ -89,6 +89,16 @@ char *lay_module_attr(const char *module, const char *attr)
 	return join2(LAY_MODULES, module, attr);
 }
 
+const char *lay_dev_name(const char *name)
+{
+	return strncmp(name, "/dev/", 5) == 0 ? name + 5 : name;
+}
+
+char *lay_class_device(const char *subsystem, const char *name)
+{
+	return path_component_ok(name) ? xasprintf("sys/class/%s/%s", subsystem, name) : NULL;
+}
+
 char *lay_modules_dir(const char *release)
 {
 	return join("lib/modules", release);

@@ -57,6 +57,8 @@ extern const char *const lay_modprobe_dirs[]; /* NULL-terminated: etc, run, usr/
 
 /* sys/bus/pci/devices/<addr>, and an attribute below it. */
 char *lay_pci_device(const char *addr);
+/* sys/class/<subsystem>/<name> (net, block); NULL when name is not one path component. */
+char *lay_class_device(const char *subsystem, const char *name);
 char *lay_pci_device_attr(const char *addr, const char *attr);
 /* sys/bus/pci/drivers/<driver>, and a file below it (bind, unbind, module). */
 char *lay_pci_driver(const char *driver);
@@ -77,6 +79,8 @@ char *lay_module(const char *module);
 char *lay_module_attr(const char *module, const char *attr);
 /* lib/modules/<release>, where the module index lives. */
 char *lay_modules_dir(const char *release);
+/* A disk named as a user may name it, "/dev/sdb" or "sdb": the name under /dev. */
+const char *lay_dev_name(const char *name);
 /* "/dev/<name>", a device node as /proc/swaps, mount tables and fd links name it ("dri/card0" too). */
 char *lay_dev_path(const char *name);
 /* Whether a path (an fd link's target) is a device node under /dev. */

@@ -188,7 +188,7 @@ static int file_error(struct state *st, const char *name, int err)
 	return err;
 }
 
-int state_lock(struct state *st, const volatile sig_atomic_t *stop)
+int state_lock(struct state *st, const volatile sig_atomic_t *stop, int wait_s)
 {
 	int fd = res_open(st->dirfd, "lock", RES_WRITE | RES_REG | RES_NOFOLLOW, 0);
 	if (fd == -ENOENT)
@@ -197,21 +197,32 @@ int state_lock(struct state *st, const volatile sig_atomic_t *stop)
 		fd = res_open(st->dirfd, "lock", RES_WRITE | RES_REG | RES_NOFOLLOW, 0);
 	if (fd < 0)
 		return file_error(st, "lock", fd);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK) {
-			int r = -errno;
-			close(fd);
-			return r;
-		}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		st->lockfd = fd;
+		return 0;
+	}
+	int r = errno == EWOULDBLOCK ? 0 : -errno;
+	if (r == 0 && wait_s == 0)
+		r = -EWOULDBLOCK;
+	if (r == 0)
 		esc_fprintf(stderr, "%s: waiting for another iommu-own operation to finish (%s/lock)\n", program_name,
-			st->path);
-		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR || (stop && *stop)) {
-				int r = -errno;
-				close(fd);
-				return r;
-			}
-		}
+			    st->path);
+	/* Polled, so that --wait ends on time and a signal stops the wait. */
+	for (long waited_ms = 0; r == 0; waited_ms += 100) {
+		if (stop && *stop)
+			r = -EINTR;
+		else if (wait_s > 0 && waited_ms >= (long)wait_s * 1000)
+			r = -EWOULDBLOCK;
+		else if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		else if (errno != EWOULDBLOCK && errno != EINTR)
+			r = -errno;
+		else
+			usleep(100 * 1000);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	st->lockfd = fd;
 	return 0;
@@ -283,6 +294,22 @@ int state_write(struct state *st, const char *name, struct json_object *doc)
 {
 	int r = state_prepare(st, name, doc);
 	return r < 0 ? r : state_commit(st, name);
+}
+
+int state_list(struct state *st, struct strv *names)
+{
+	struct res_entry *e = NULL;
+	size_t n = 0;
+	/* getdents64 reads on from the directory's offset: start from its beginning each time. */
+	if (lseek(st->dirfd, 0, SEEK_SET) < 0)
+		return -errno;
+	int r = res_list_fd(st->dirfd, &e, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		strv_push(names, TAKE_PTR(e[i].name));
+	res_entries_free(e, n);
+	return 0;
 }
 
 int state_read(struct state *st, const char *name, struct json_object **ret)

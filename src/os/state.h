@@ -51,7 +51,8 @@ void state_close(struct state *st);
  * Take the exclusive lock for a whole operation; waits for another holder,
  * unless *stop is set meanwhile (a signal): -EINTR then.
  */
-int state_lock(struct state *st, const volatile sig_atomic_t *stop);
+/* wait_s: -1 as long as it takes, 0 not at all, else that many seconds (-EWOULDBLOCK after). */
+int state_lock(struct state *st, const volatile sig_atomic_t *stop, int wait_s);
 
 int state_write(struct state *st, const char *name, struct json_object *doc);
 /*
@@ -68,6 +69,8 @@ void state_unprepare(struct state *st, const char *name);
  * when it is not JSON, -ELOOP for a symlink, -EMEDIUMTYPE for a FIFO.
  */
 int state_read(struct state *st, const char *name, struct json_object **ret);
+/* The names of the files in the directory (records, the journal, ...). */
+int state_list(struct state *st, struct strv *names);
 /* Whether name exists in the directory at all (a journal that cannot be read is still one). */
 bool state_exists(struct state *st, const char *name);
 int state_remove(struct state *st, const char *name);
