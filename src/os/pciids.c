@@ -31,8 +31,8 @@ enum cat {
 struct entry {
 	uint16_t id;
 	unsigned line;
-	char *text;
-	const char *name; /* NULL until asked */
+	off_t off;  /* of its line in the file */
+	char *name; /* NULL until asked */
 };
 
 /* A vendor's or class's lines, from its top-level line to the next one. */
@@ -41,10 +41,9 @@ struct block {
 	unsigned line; /* of the top-level line */
 	off_t start, end;
 	bool loaded, broken;
-	char *text;       /* the block, each name NUL-terminated in place */
-	const char *name; /* of the top-level line */
+	char *name; /* of the top-level line */
 	struct entry *entries; /* the nest-1 lines, in file order */
-	size_t nentries;
+	size_t nentries, cap;
 };
 
 struct blocks {
@@ -284,19 +283,20 @@ static int check_line(struct pciids *ids, struct pass *ps, char *s, size_t len, 
 }
 
 /*
- * The complete lines of chunk[s, last] (last: its last newline): a nested
- * line is skipped, unread, once a block is open (nine lines in ten: vendors
- * no host has); the others are checked.
+ * The complete lines of buf..last (last: a newline): a nested line is
+ * skipped, unread, once a block is open (nine lines in ten: vendors no host
+ * has); the others are checked.
  */
-static int check_lines(struct pciids *ids, struct pass *ps, char *chunk, size_t s, char *last, off_t base)
+static int check_lines(struct pciids *ids, void *ctx, char *buf, char *last, off_t base)
 {
-	for (char *q = chunk + s; q <= last;) {
+	struct pass *ps = ctx;
+	for (char *q = buf; q <= last;) {
 		if (q[0] == '\t' && ps->cat != CAT_NONE) {
 			q = next_start(q, last, WANT_TOP, &ps->line);
 			continue;
 		}
 		char *e = memchr(q, '\n', (size_t)(last + 1 - q));
-		int r = check_line(ids, ps, q, (size_t)(e - q), base + (q - chunk));
+		int r = check_line(ids, ps, q, (size_t)(e - q), base + (q - buf));
 		if (r < 0)
 			return r;
 		q = e + 1;
@@ -304,44 +304,67 @@ static int check_lines(struct pciids *ids, struct pass *ps, char *chunk, size_t 
 	return 0;
 }
 
-/* The checking pass: the file through a fixed buffer, never all in memory. */
-static int check_file(struct pciids *ids)
+/*
+ * The one buffer files are read through: the pass touches it first, the
+ * blocks read later reuse it (a block of 400 KB, Intel's, read into memory
+ * of its own cost a page fault every 4 KB). + 3: a newline added to a last
+ * line without one, two bytes next_start() may read past the last newline.
+ */
+static char chunk[64 * 1024 + 3];
+#define CHUNK_ROOM (sizeof(chunk) - 3)
+
+/* lines(ids, ctx, buf, last, base): complete lines buf..last, last a newline, base buf's offset in the file */
+typedef int lines_fn(struct pciids *ids, void *ctx, char *buf, char *last, off_t base);
+
+/*
+ * Bytes [start, end) of the file through chunk, complete lines at a time
+ * (a last line without a newline gets one). A line longer than the buffer
+ * is libpci's "Line too long" (line: the number of the line being read).
+ */
+static int stream(struct pciids *ids, off_t start, off_t end, lines_fn *fn, void *ctx, const unsigned *line)
 {
-	/* + 2: next_start() reads two bytes past the last newline, check_line() writes a NUL */
-	static char chunk[64 * 1024 + 2];
-	const size_t room = sizeof(chunk) - 2;
-	struct pass ps = { 0 };
 	size_t have = 0;
-	off_t base = 0; /* file offset of chunk[0] */
-	for (bool eof = false; !eof;) {
-		ssize_t n = read(ids->fd, chunk + have, room - have);
+	off_t base = start; /* file offset of chunk[0] */
+	for (bool at_end = false; !at_end;) {
+		size_t want = CHUNK_ROOM - have;
+		if ((off_t)want > end - base - (off_t)have)
+			want = (size_t)(end - base - (off_t)have);
+		ssize_t n = want ? pread(ids->fd, chunk + have, want, base + (off_t)have) : 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		eof = n == 0;
 		have += (size_t)n;
+		at_end = n == 0 || base + (off_t)have >= end; /* the end asked, or the file shrank */
+		if (at_end && have > 0 && chunk[have - 1] != '\n')
+			chunk[have++] = '\n';
 		chunk[have] = chunk[have + 1] = '\0';
-		char *last = memrchr(chunk, '\n', have);
-		size_t done = last ? (size_t)(last + 1 - chunk) : 0;
-		int r = last ? check_lines(ids, &ps, chunk, 0, last, base) : 0;
-		/* the last line, without a newline */
-		if (r == 0 && eof && done < have && (chunk[done] != '\t' || ps.cat == CAT_NONE))
-			r = check_line(ids, &ps, chunk + done, have - done, base + (off_t)done);
+		char *last = have ? memrchr(chunk, '\n', have) : NULL;
+		if (!last) {
+			if (have == CHUNK_ROOM)
+				return fail(ids, *line + 1, "Line too long");
+			continue;
+		}
+		int r = fn(ids, ctx, chunk, last, base);
 		if (r < 0)
 			return r;
-		if (!eof && done == 0 && have == room)
-			return fail(ids, ps.line + 1, "Line too long");
-		if (eof)
-			done = have;
+		size_t done = (size_t)(last + 1 - chunk);
 		memmove(chunk, chunk + done, have - done);
 		base += (off_t)done;
 		have -= done;
 	}
-	if (ps.open)
-		ps.open->end = base;
-	ids->size = base;
 	return 0;
+}
+
+/* The checking pass: the file through the buffer, never all in memory. */
+static int check_file(struct pciids *ids, off_t size)
+{
+	struct pass ps = { 0 };
+	int r = stream(ids, 0, size, check_lines, &ps, &ps.line);
+	if (r == 0 && ps.open)
+		ps.open->end = size;
+	ids->size = size;
+	return r;
 }
 
 static int block_cmp(const void *a, const void *b)
@@ -394,7 +417,7 @@ int pciids_open(const char *path, struct pciids **ret)
 	struct pciids *ids = xcalloc(1, sizeof(*ids));
 	ids->fd = fd;
 	*ret = ids;
-	r = check_file(ids);
+	r = check_file(ids, st.st_size);
 	if (r == 0)
 		r = sort_blocks(ids, &ids->vendors);
 	if (r == 0)
@@ -412,7 +435,9 @@ int pciids_open(const char *path, struct pciids **ret)
 static void blocks_free(struct blocks *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		free(b->v[i].text);
+		free(b->v[i].name);
+		for (size_t j = 0; j < b->v[i].nentries; j++)
+			free(b->v[i].entries[j].name);
 		free(b->v[i].entries);
 	}
 	free(b->v);
@@ -436,51 +461,71 @@ const char *pciids_error(const struct pciids *ids, unsigned *line)
 	return ids->error;
 }
 
-/*
- * Index a block's nest-1 lines (devices or subclasses) by ID, in file
- * order: each is checked when its name is asked (find_entry()), an ID given
- * twice is an error (libpci's hash refuses it). Its own line is checked
- * again: the file may have changed since the pass. Subsystem lines (nest 2)
- * name nothing the tool prints: they are not even read.
- */
-static int parse_block(struct pciids *ids, struct block *b, enum cat cat, char *last)
+/* A block being indexed. */
+struct index {
+	struct block *b;
+	enum cat cat;
+	unsigned line;  /* of the line being read */
+	uint8_t *seen;  /* IDs met, 65,536 bits: one given twice is libpci's "Duplicate entry" */
+};
+
+/* Its own line, "vvvv  name" or "C cc  name", checked again: the file may have changed since the pass. */
+static int block_line(struct pciids *ids, struct index *x, char *q, char *e)
 {
-	size_t cap = 0;
-	int digits = cat == CAT_VENDOR ? 4 : 2, r;
-	char *e = memchr(b->text, '\n', (size_t)(last + 1 - b->text));
-	const char *p = line_text(ids, b->text, (size_t)(e - b->text), b->line, &r);
+	int r;
+	const char *p = line_text(ids, q, (size_t)(e - q), x->line, &r);
 	if (!p)
-		return r ? r : fail(ids, b->line, "Parse error");
-	/* "vvvv  name" or "C cc  name": four characters, then blanks */
-	b->name = skip_white(p + 4);
-	if (!*b->name || (cat == CAT_VENDOR ? hexn(p, 4) : hexn(p + 2, 2)) != b->id)
-		return fail(ids, b->line, "Parse error");
-	_cleanup_free_ uint8_t *seen = xcalloc(65536 / 8, 1);
-	unsigned nls = 1; /* newlines before q: q is on line b->line + nls */
-	for (char *q = e + 1; q <= last;) {
-		unsigned line = b->line + nls;
+		return r ? r : fail(ids, x->line, "Parse error");
+	const char *name = skip_white(p + 4); /* four characters, then blanks */
+	if (!*name || (x->cat == CAT_VENDOR ? hexn(p, 4) : hexn(p + 2, 2)) != x->b->id)
+		return fail(ids, x->line, "Parse error");
+	x->b->name = xstrdup(name);
+	return 0;
+}
+
+/*
+ * Index the nest-1 lines (devices or subclasses) of buf..last by ID, with
+ * where each is in the file: a name is read and checked when it is asked
+ * (find_entry()). Subsystem lines (nest 2) name nothing the tool prints:
+ * they are not even read. A comment or blank line is checked.
+ */
+static int index_lines(struct pciids *ids, void *ctx, char *buf, char *last, off_t base)
+{
+	struct index *x = ctx;
+	struct block *b = x->b;
+	int digits = x->cat == CAT_VENDOR ? 4 : 2, r;
+	for (char *q = buf; q <= last;) {
+		x->line++;
 		int id = wanted(q, WANT_NEST1) ? hexn(q + 1, digits) : -1;
-		if (id >= 0 && white(q[1 + digits])) {
-			if (seen[id / 8] & (1u << (id % 8)))
-				return fail(ids, line, "Duplicate entry");
-			seen[id / 8] |= (uint8_t)(1u << (id % 8));
-			b->entries = grow_array(b->entries, &cap, b->nentries + 1, sizeof(*b->entries));
-			b->entries[b->nentries++] = (struct entry){ (uint16_t)id, line, q, NULL };
-		} else if (q[0] != '\t' || q[1] != '\t') {
-			/* a comment or a blank line; anything else: the file changed since the pass */
-			char *nl = memchr(q, '\n', (size_t)(last + 1 - q));
-			if (line_text(ids, q, (size_t)(nl - q), line, &r) || r < 0)
-				return r < 0 ? r : fail(ids, line, "Parse error");
-			nls++;
+		char *nl;
+		if (!b->name) {
+			nl = memchr(q, '\n', (size_t)(last + 1 - q));
+			if ((r = block_line(ids, x, q, nl)) < 0)
+				return r;
 			q = nl + 1;
 			continue;
 		}
-		q = next_start(q, last, WANT_NEST1, &nls);
+		if (id >= 0 && white(q[1 + digits])) {
+			if (x->seen[id / 8] & (1u << (id % 8)))
+				return fail(ids, x->line, "Duplicate entry");
+			x->seen[id / 8] |= (uint8_t)(1u << (id % 8));
+			b->entries = grow_array(b->entries, &b->cap, b->nentries + 1, sizeof(*b->entries));
+			b->entries[b->nentries++] = (struct entry){ (uint16_t)id, x->line, base + (q - buf), NULL };
+		} else if (q[0] != '\t' || q[1] != '\t') {
+			/* a comment or a blank line; anything else: the file changed since the pass */
+			nl = memchr(q, '\n', (size_t)(last + 1 - q));
+			if (line_text(ids, q, (size_t)(nl - q), x->line, &r) || r < 0)
+				return r < 0 ? r : fail(ids, x->line, "Parse error");
+			q = nl + 1;
+			continue;
+		}
+		x->line--; /* next_start() counts the newline that ends this line */
+		q = next_start(q, last, WANT_NEST1, &x->line);
 	}
 	return 0;
 }
 
-/* Read and parse a block once; false when it has no names (after an error: ids->error says it). */
+/* Index a block once; false when it has no names (after an error: ids->error says it). */
 static bool load_block(struct pciids *ids, struct block *b, enum cat cat)
 {
 	if (b->loaded)
@@ -489,47 +534,42 @@ static bool load_block(struct pciids *ids, struct block *b, enum cat cat)
 	b->broken = true;
 	if (ids->error)
 		return false;
-	size_t size = (size_t)(b->end - b->start), got = 0;
-	/* + 3: a newline if the file's last line has none, two bytes next_start() may read */
-	b->text = xmalloc(size + 3);
-	while (got < size) {
-		ssize_t n = pread(ids->fd, b->text + got, size - got, b->start + (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < size || size == 0) {
+	_cleanup_free_ uint8_t *seen = xcalloc(65536 / 8, 1);
+	struct index x = { b, cat, b->line - 1, seen };
+	if (stream(ids, b->start, b->end, index_lines, &x, &x.line) < 0)
+		return false;
+	if (!b->name) {
 		fail(ids, b->line, "I/O error (the file changed)");
 		return false;
 	}
-	if (b->text[size - 1] != '\n')
-		b->text[size++] = '\n';
-	b->text[size] = b->text[size + 1] = '\0';
-	b->broken = parse_block(ids, b, cat, b->text + size - 1) < 0;
-	return !b->broken;
+	b->broken = false;
+	return true;
 }
 
-/* The name on the nest-1 line with this ID, checked now (NULL and ids->error when it does not parse). */
+/* The name on the nest-1 line with this ID, read and checked now (NULL and ids->error when it does not parse). */
 static const char *find_entry(struct pciids *ids, struct block *b, uint16_t id, int digits)
 {
-	for (size_t i = 0; i < b->nentries; i++) {
-		struct entry *e = &b->entries[i];
-		if (e->id != id)
-			continue;
-		if (!e->name) {
-			int r;
-			char *nl = strchr(e->text, '\n');
-			const char *p = line_text(ids, e->text, nl ? (size_t)(nl - e->text) : strlen(e->text), e->line, &r);
-			const char *name = p ? skip_white(p + 1 + digits) : "";
-			if (!p || !*name)
-				fail(ids, e->line, "Parse error");
-			e->name = name;
-		}
-		return *e->name ? e->name : NULL;
-	}
-	return NULL;
+	struct entry *e = NULL;
+	for (size_t i = 0; i < b->nentries && !e; i++)
+		if (b->entries[i].id == id)
+			e = &b->entries[i];
+	if (!e || e->name)
+		return e && *e->name ? e->name : NULL;
+	char line[IDS_LINE_MAX + 3];
+	ssize_t n;
+	do
+		n = pread(ids->fd, line, sizeof(line) - 1, e->off);
+	while (n < 0 && errno == EINTR);
+	char *nl = n > 0 ? memchr(line, '\n', (size_t)n) : NULL;
+	int r;
+	const char *p = NULL;
+	if (n > 0)
+		p = line_text(ids, line, nl ? (size_t)(nl - line) : (size_t)n, e->line, &r);
+	const char *name = p && wanted(p, WANT_NEST1) && hexn(p + 1, digits) == id ? skip_white(p + 1 + digits) : "";
+	if (!*name)
+		fail(ids, e->line, "Parse error");
+	e->name = xstrdup(name);
+	return *e->name ? e->name : NULL;
 }
 
 const char *pciids_vendor(struct pciids *ids, uint16_t vendor)
