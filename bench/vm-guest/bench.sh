@@ -40,8 +40,12 @@ bench_group() {
 	n=$(group_devices "$g" | wc -l)
 	r=0
 	while [ "$r" -lt "$rounds" ]; do
+		set -- $(timeit iommu-own claim "$g" --dry-run)
+		echo "BENCH group=$g devices=$n op=claim who=dryrun wall=$1 cpu=$4 status=$3"
 		set -- $(timeit iommu-own claim "$g")
 		echo "BENCH group=$g devices=$n op=claim who=tool wall=$1 cpu=$4 status=$3"
+		set -- $(timeit iommu-own release "$g" --dry-run)
+		echo "BENCH group=$g devices=$n op=release who=dryrun wall=$1 cpu=$4 status=$3"
 		set -- $(timeit iommu-own release "$g")
 		echo "BENCH group=$g devices=$n op=release who=tool wall=$1 cpu=$4 status=$3"
 		set -- $(timeit sh -c ". /vmtest/bench.sh; raw_move $g vfio-pci")
@@ -50,6 +54,8 @@ bench_group() {
 		echo "BENCH group=$g devices=$n op=release who=writes wall=$1 cpu=$4 status=$3"
 		set -- $(timeit sh -c true)
 		echo "BENCH group=$g devices=$n op=shell who=shell wall=$1 cpu=$4 status=$3"
+		set -- $(timeit iommu-own --version)
+		echo "BENCH group=$g devices=$n op=start who=start wall=$1 cpu=$4 status=$3"
 		r=$((r + 1))
 	done
 	for d in $(group_devices "$g"); do
