@@ -34,9 +34,9 @@ tool=${IOMMU_OWN:-$PWD/iommu-own}
 timeit=${BENCH_TIMEIT:-$PWD/bench/timeit}
 runs=${GROWTH_RUNS:-5}
 trees=${BENCH_TREES:-/dev/shm/iommu-own-bench-$(id -u)/trees}
-read -r -a host_sizes <<<"${GROWTH_HOST_SIZES:-1000 4000 16000}"
-read -r -a group_sizes <<<"${GROWTH_GROUP_SIZES:-1000 4000 8000}"
-read -r -a vfio_sizes <<<"${GROWTH_VFIO_SIZES:-1000 4000 16000}"
+read -r -a host_sizes <<<"${GROWTH_HOST_SIZES-1000 4000 16000}"
+read -r -a group_sizes <<<"${GROWTH_GROUP_SIZES-1000 4000 8000}"
+read -r -a vfio_sizes <<<"${GROWTH_VFIO_SIZES-1000 4000 16000}"
 export IOMMU_OWN_FORBID_LIVE=1 LC_ALL=C.UTF-8
 unset IOMMU_OWN_SYSROOT
 mkdir -p "$trees"
@@ -103,7 +103,7 @@ declare_group() { # ROOT ADDR ID
 
 echo "iommu-own growth: median wall time of $runs runs per point, sizes interleaved in each round"
 
-# ---- devices on the host
+# ---- devices on the host (an empty list of sizes skips a part)
 declare -A hg=() ha=()
 for n in "${host_sizes[@]}"; do
 	t=$trees/dev$n
@@ -136,9 +136,8 @@ for ((r = 0; r < runs; r++)); do
 	done
 done
 for n in "${host_sizes[@]}"; do rm -rf "$work/host$n" "$work/boot$n"; done
-echo
-echo "devices on the host (gen.sh trees; the moves: the 64-function group, on a tmpfs copy)"
-for k in "list:h-list" "list -J:h-listj" "check:h-check" "check -J:h-checkj" "why GROUP:h-why" \
+((${#host_sizes[@]})) && echo && echo "devices on the host (gen.sh trees; the moves: the 64-function group, on a tmpfs copy)"
+((${#host_sizes[@]})) && for k in "list:h-list" "list -J:h-listj" "check:h-check" "check -J:h-checkj" "why GROUP:h-why" \
 	"claim --dry-run:h-claim-dry" "claim:h-claim" "release --dry-run:h-release-dry" "release:h-release" \
 	"apply --dry-run (one declaration):h-apply-dry" "apply (one declaration):h-apply" "boot (one declaration):h-boot"; do
 	show "  ${k%%:*}" "${k#*:}" "${host_sizes[@]}"
@@ -166,16 +165,17 @@ for ((r = 0; r < runs; r++)); do
 	done
 done
 for n in "${group_sizes[@]}"; do rm -rf "$work/group$n"; done
-echo
-echo "devices in one group (gen-group.sh; check: the same group half on vfio-pci)"
-for k in "claim --dry-run:g-claim-dry" "claim:g-claim" "release --dry-run:g-release-dry" "release:g-release" \
+((${#group_sizes[@]})) && echo && echo "devices in one group (gen-group.sh; check: the same group half on vfio-pci)"
+((${#group_sizes[@]})) && for k in "claim --dry-run:g-claim-dry" "claim:g-claim" "release --dry-run:g-release-dry" "release:g-release" \
 	"list (the group claimed):g-list" "list -J (the group claimed):g-listj" "why 0:g-why" \
 	"check (one mixed group):g-check" "check -J (one mixed group):g-checkj"; do
 	show "  ${k%%:*}" "${k#*:}" "${group_sizes[@]}"
 done
-printf '%-44s' "    the check table's bytes"
-for n in "${group_sizes[@]}"; do printf ' %6s:%12s' "$n" "${bytes[$n]}"; done
-printf '   per doubling %s\n' "$(per_doubling "${bytes[${group_sizes[0]}]}" "${bytes[${group_sizes[-1]}]}" "${group_sizes[0]}" "${group_sizes[-1]}")"
+if ((${#group_sizes[@]})); then
+	printf '%-44s' "    the check table's bytes"
+	for n in "${group_sizes[@]}"; do printf ' %6s:%12s' "$n" "${bytes[$n]}"; done
+	printf '   per doubling %s\n' "$(per_doubling "${bytes[${group_sizes[0]}]}" "${bytes[${group_sizes[-1]}]}" "${group_sizes[0]}" "${group_sizes[-1]}")"
+fi
 
 # ---- VFIO devices on the host
 for n in "${vfio_sizes[@]}"; do
@@ -188,7 +188,9 @@ for ((r = 0; r < runs; r++)); do
 		point v-release "$n" "$tool" --sysroot "$work/vfio$n" release "$n"
 	done
 done
-echo
-echo "VFIO devices on the host (gen-group.sh: N on vfio-pci, one more on a kernel driver)"
-show "  claim of the one device" v-claim "${vfio_sizes[@]}"
-show "  release of it" v-release "${vfio_sizes[@]}"
+if ((${#vfio_sizes[@]})); then
+	echo
+	echo "VFIO devices on the host (gen-group.sh: N on vfio-pci, one more on a kernel driver)"
+	show "  claim of the one device" v-claim "${vfio_sizes[@]}"
+	show "  release of it" v-release "${vfio_sizes[@]}"
+fi

@@ -27,7 +27,7 @@ enum cat {
 	CAT_UNKNOWN,   /* another "X " block: nested lines are skipped */
 };
 
-/* A nest-1 line of a loaded block: its ID; its name is cut from its text when asked. */
+/* A nest-1 line of a loaded block: its ID and where it is; its name is read when asked. */
 struct entry {
 	uint16_t id;
 	unsigned line;
