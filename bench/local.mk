@@ -14,7 +14,8 @@ EXTRA_PROGRAMS = bench/floor bench/timeit
 bench_floor_SOURCES = bench/floor.c
 bench_timeit_SOURCES = bench/timeit.c
 
-EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c bench/gen-group.sh bench/growth.sh
+EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c bench/gen-group.sh bench/growth.sh \
+	bench/vm.sh bench/vm-guest/init bench/vm-guest/bench.sh
 
 bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
 	IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
@@ -31,7 +32,7 @@ bench-growth: iommu-own$(EXEEXT) bench/timeit$(EXEEXT)
 
 # Only what gen.sh made (dev<N>/ trees and unfinished .gen.*/), wherever they are.
 bench-clean:
-	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
+	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT) bench/vm-timeit
 	@for d in "$${BENCH_TREES:-/dev/shm/iommu-own-bench-$$(id -u)/trees}" bench/trees; do \
 	  test -d "$$d" || continue; \
 	  echo "rm -rf $$d/dev* $$d/.gen.*"; rm -rf "$$d"/dev[0-9]* "$$d"/group[0-9]* "$$d"/mixed[0-9]* "$$d"/vfio[0-9]* "$$d"/.gen.*; \
@@ -41,3 +42,22 @@ bench-clean:
 clean-local: bench-clean
 
 .PHONY: bench bench-growth bench-clean
+
+# The real kernel's cost of a move (bench/vm.sh): a QEMU guest (TCG) times
+# iommu-own's claim and release next to the same writes from a bare shell.
+# Needs what make check-vm needs (scripts/install-deps.sh --vm).
+bench/vm-timeit: $(srcdir)/bench/timeit.c
+	@$(MKDIR_P) bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -std=gnu11 -static -o $@ $(srcdir)/bench/timeit.c
+
+bench-vm: iommu-own$(EXEEXT) tests/vm/vfio-viable bench/vm-timeit
+	@$(MKDIR_P) tests/vm
+	@IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
+	VFIO_VIABLE='$(abs_top_builddir)/tests/vm/vfio-viable' \
+	BENCH_VM_TIMEIT='$(abs_top_builddir)/bench/vm-timeit' \
+	VM_SRCDIR='$(abs_top_srcdir)/tests/vm' \
+	BENCH_DIR='$(abs_top_srcdir)/bench' \
+	VM_DIR='$(abs_top_builddir)/tests/vm' \
+	$(SHELL) '$(abs_top_srcdir)/bench/vm.sh'
+
+.PHONY: bench-vm

@@ -18,13 +18,28 @@
 # `release` (--dry-run, and the writes actually made) and times BENCH_RUNS
 # claim/release pairs; the times include the replay engine's file work.
 #
+# Then the same trees through other tools, interleaved with iommu-own's
+# `list` (names and drivers, as they print): `lspci -k` (libpci pointed at
+# the tree: -A linux-sysfs -O sysfs.path=TREE/sys/bus/pci), `driverctl
+# list-devices` and `dpdk-devbind.py --status`, which read /sys itself: they
+# run in a private mount namespace (unshare -m) whose /sys is the tree's
+# sys/ bound over it, checked to be no sysfs before the tool starts; the
+# host's /sys is never what they read, and nothing they run writes. All four
+# run inside the same namespace wrapper, so that its cost (printed) is in
+# every figure. A tool that is not installed, or no namespace (not root), is
+# said and skipped. These three are read-only listings; none of them can be
+# pointed at a sysroot by an option of its own but lspci.
+#
 # Environment: IOMMU_OWN (default ./iommu-own), BENCH_FLOOR and BENCH_TIMEIT
 # (default ./bench/floor, ./bench/timeit; compiled with $CC into a temporary
 # directory when missing), BENCH_TREES (the cache of the trees, about 100 KB
 # a device; default /dev/shm/iommu-own-bench-$UID/trees when /dev/shm is a
 # tmpfs, as sysfs is in memory and a disk cache can be evicted between runs,
 # else ./bench/trees), BENCH_TMP (where tree copies are claimed; default
-# /dev/shm, a tmpfs like /run, else $TMPDIR or /tmp), BENCH_RUNS (default 7).
+# /dev/shm, a tmpfs like /run, else $TMPDIR or /tmp), BENCH_RUNS (default 7),
+# BENCH_LSPCI, BENCH_DRIVERCTL, BENCH_DEVBIND (default: lspci, driverctl,
+# dpdk-devbind.py from PATH), BENCH_CMP_RUNS (default 3; one run above
+# 1,000 devices for driverctl and dpdk-devbind, which take seconds there).
 # Every sysroot is a generated tree: nothing reads or writes the host's /sys.
 set -euo pipefail
 
@@ -144,7 +159,7 @@ median() {
 peak() {
 	awk -v n="$2" -v c="$3" '$1 == n && $2 == c && $4 > m { m = $4 } END { print m + 0 }' "$1"
 }
-declare -A med=() cpum=() peakrss=()
+declare -A med=() cpum=() peakrss=() cmpmed=()
 for n in "${sizes[@]}"; do
 	for c in "${cmds[@]}"; do
 		med[$n,$c]=$(median "$data" "$n" "$c" 3)
@@ -257,13 +272,83 @@ if ((retries)); then
 	head -3 "$work/retried"
 fi
 
+# ---- the same trees through other tools
+lspci=${BENCH_LSPCI-$(command -v lspci || true)}
+driverctl=${BENCH_DRIVERCTL-$(command -v driverctl || true)}
+devbind=${BENCH_DEVBIND-$(command -v dpdk-devbind.py || command -v dpdk-devbind || true)}
+cmp_runs=${BENCH_CMP_RUNS:-3}
+[[ $cmp_runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_CMP_RUNS: not a number: $cmp_runs"
+# sysns TREE CMD...: CMD with the tree's sys/ as /sys, in a private mount
+# namespace; refuses to start CMD when /sys is still a sysfs there.
+# (one line: the argv is passed on as lines)
+sysns_script='mount --bind "$1/sys" /sys || exit 97; [ "$(stat -f -c %T /sys)" != sysfs ] || exit 98; shift; exec "$@" 2>/dev/null'
+sysns=(unshare --mount --propagation private -- sh -c "$sysns_script" sysns)
+cmp_note=()
+if ! "${sysns[@]}" "${tree[$small]}" true 2>/dev/null; then
+	cmp_note+=("no private mount namespace here (unshare -m needs root): driverctl and dpdk-devbind, which read /sys itself, are not compared")
+	sysns=() driverctl='' devbind=''
+fi
+declare -A cmpargv=()
+cmp_cmds=(wrapper iommu-own)
+[[ -n $lspci ]] && cmp_cmds+=(lspci) || cmp_note+=("lspci not installed (Debian: pciutils)")
+[[ -n $driverctl ]] && cmp_cmds+=(driverctl) || cmp_note+=("driverctl not installed (Debian: driverctl)")
+[[ -n $devbind ]] && cmp_cmds+=(devbind) || cmp_note+=("dpdk-devbind.py not installed (Debian: dpdk)")
+declare -A cmplabel=([wrapper]='namespace wrapper alone' [iommu-own]='iommu-own list' [lspci]='lspci -k'
+	[driverctl]='driverctl list-devices' [devbind]='dpdk-devbind.py --status')
+cmp_argv() { # CMD TREE: its argv, inside the wrapper when there is one
+	local -a a
+	case $1 in
+	wrapper) a=(true) ;;
+	iommu-own) a=("$tool" --sysroot "$2" list) ;;
+	lspci) a=("$lspci" -k -A linux-sysfs -O "sysfs.path=$2/sys/bus/pci") ;;
+	driverctl) a=("$driverctl" list-devices) ;;
+	devbind) a=("$devbind" --status) ;;
+	esac
+	if ((${#sysns[@]})); then printf '%s\n' "${sysns[@]}" "$2" "${a[@]}"; else printf '%s\n' "${a[@]}"; fi
+}
+: >"$work/cmp"
+if ((${#cmp_cmds[@]} > 2)); then
+	for ((r = 0; r < cmp_runs; r++)); do
+		for n in "${sizes[@]}"; do
+			for c in "${cmp_cmds[@]}"; do
+				[[ $c == wrapper && ${#sysns[@]} == 0 ]] && continue
+				# the slow ones: one run on the big trees
+				((r > 0 && n > 1000)) && [[ $c == driverctl || $c == devbind ]] && continue
+				mapfile -t argv < <(cmp_argv "$c" "${tree[$n]}")
+				measure "${argv[@]}"
+				[[ $st == 0 ]] || die "${cmplabel[$c]} on ${tree[$n]}: exit status $st (97/98: the namespace's /sys is not the tree)"
+				echo "$n $c $wall $rss $cpu" >>"$work/cmp"
+			done
+		done
+	done
+	echo
+	echo "the same trees through other tools: median wall time of $cmp_runs runs (1 for driverctl and"
+	echo "dpdk-devbind above 1,000 devices), interleaved; x list: the tool's time over iommu-own list's"
+	echo
+	printf '%7s  %-26s %10s %8s %8s\n' devices tool 'median ms' 'x list' 'runs'
+	for n in "${sizes[@]}"; do
+		il=$(median "$work/cmp" "$n" iommu-own 3)
+		for c in "${cmp_cmds[@]}"; do
+			k=$(awk -v n="$n" -v c="$c" '$1 == n && $2 == c' "$work/cmp" | wc -l)
+			((k)) || continue
+			m=$(median "$work/cmp" "$n" "$c" 3)
+			cmpmed[$n,$c]=$m
+			printf '%7s  %-26s %10s %8s %8s\n' "$n" "${cmplabel[$c]}" "$(ms "$m")" "$(ratio "$m" "$il")" "$k"
+		done
+	done
+	((${#sysns[@]})) && echo "(every command ran inside the namespace wrapper: its own cost is in each figure)"
+fi
+for note in "${cmp_note[@]}"; do echo "  not compared: $note"; done
+
 # ---- the targets
 echo
-echo "targets (issue \"Fast at data-centre scale\"), at $big devices:"
-for c in list-json check-json; do
-	x=$(ratio "${med[$big,$c]}" "${med[$big,floor]}")
-	printf '  %-36s %8s  %s\n' "${label[$c]} <= 1.5x floor" "${x}x" "$(verdict "$x" 1.5)"
-done
+echo "targets (issue 16, then \"Fast at data-centre scale\"; wall-time ratios of this run):"
+x=$(ratio "${med[$big,list-json]}" "${med[$big,floor]}")
+printf '  %-36s %8s  %s\n' "list --json at $big <= 1.2x floor" "${x}x" "$(verdict "$x" 1.2)"
+x=$(ratio "${med[$small,list]}" "${med[$small,floor]}")
+printf '  %-36s %8s  %s\n' "list (names) at $small <= 2x floor" "${x}x" "$(verdict "$x" 2)"
+x=$(ratio "${med[$big,check-json]}" "${med[$big,floor]}")
+printf '  %-36s %8s  %s\n' "check --json at $big <= 1.5x floor" "${x}x" "$(verdict "$x" 1.5)"
 if ((big != small)); then
 	for c in list-json list check-json; do
 		x=$(ratio "${med[$big,$c]}" "${med[$small,$c]}")

@@ -81,7 +81,8 @@ static bool acs_isolates(const struct pci_facts *f)
 
 static struct why_reason *reason_get(struct why *w, enum why_kind kind, const char *device)
 {
-	for (size_t i = 0; i < w->nreasons; i++) {
+	/* newest first: the devices come in address order, so it is most often the last one made */
+	for (size_t i = w->nreasons; i-- > 0;) {
 		struct why_reason *r = &w->reasons[i];
 		if (r->kind == kind && ((!r->device && !device) || (r->device && device && streq(r->device, device))))
 			return r;
@@ -100,12 +101,45 @@ static void member(struct why_reason *r, const char *addr)
 		strv_push(&r->members, xstrdup(addr));
 }
 
+/*
+ * Whether addr names a device of g. The model keeps a group's devices
+ * sorted, PCI devices first by address: a binary search, as a group can
+ * hold thousands and this is asked for each member of each reason.
+ */
 static bool in_group(const struct group *g, const char *addr)
 {
-	for (size_t i = 0; i < g->ndevices; i++)
-		if (streq(g->devices[i]->name, addr))
-			return true;
+	struct pci_addr a;
+	if (pci_addr_parse(addr, &a) < 0) {
+		for (size_t i = 0; i < g->ndevices; i++)
+			if (streq(g->devices[i]->name, addr))
+				return true;
+		return false;
+	}
+	size_t lo = 0, hi = g->ndevices;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct device *d = g->devices[mid];
+		int c = d->is_pci ? pci_addr_cmp(&d->addr, &a) : 1;
+		if (c == 0)
+			return streq(d->name, addr);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
+}
+
+/* Two functions of one PCI slot. */
+static bool same_slot(const struct device *a, const struct device *b)
+{
+	return a->is_pci && b->is_pci && a->addr.domain == b->addr.domain && a->addr.bus == b->addr.bus &&
+	       a->addr.dev == b->addr.dev;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /*
@@ -171,11 +205,16 @@ static void reasons_for(struct why *w, struct pcidb *db, const struct why_device
 	const struct device *d = wd->dev;
 	if (!d->is_pci || !wd->facts.readable || acs_isolates(&wd->facts))
 		return;
-	for (size_t i = 0; i < w->ndevices; i++) {
+	/* the group's devices are in address order: a slot's functions sit next to each other */
+	size_t me_at = (size_t)(wd - w->devices), from = me_at, to = me_at + 1;
+	while (from > 0 && same_slot(w->devices[from - 1].dev, d))
+		from--;
+	while (to < w->ndevices && same_slot(w->devices[to].dev, d))
+		to++;
+	for (size_t i = from; i < to; i++) {
 		const struct why_device *o = &w->devices[i];
 		const struct device *od = o->dev;
-		if (od == d || !od->is_pci || od->addr.domain != d->addr.domain || od->addr.bus != d->addr.bus ||
-		    od->addr.dev != d->addr.dev || acs_isolates(&o->facts))
+		if (od == d || acs_isolates(&o->facts))
 			continue;
 		char slot[32];
 		snprintf(slot, sizeof(slot), "%04x:%02x:%02x.0", d->addr.domain, d->addr.bus, d->addr.dev);
@@ -329,14 +368,20 @@ int why_explain(const struct ka *ka, struct pcidb *db, const struct system *sys,
 	}
 	w->nreasons = kept;
 
-	/* Devices no reason accounts for. */
+	/* Devices no reason accounts for: every reason's members, sorted once, looked up by name. */
+	size_t total = 0, k = 0;
+	for (size_t i = 0; i < w->nreasons; i++)
+		total += w->reasons[i].members.n;
+	_cleanup_free_ const char **named = xcalloc(total ? total : 1, sizeof(*named));
+	for (size_t i = 0; i < w->nreasons; i++)
+		for (size_t j = 0; j < w->reasons[i].members.n; j++)
+			named[k++] = w->reasons[i].members.v[j];
+	sort_array(named, total, sizeof(*named), name_cmp);
 	struct why_reason unexplained = { 0 };
 	for (size_t i = 0; i < g->ndevices; i++) {
-		bool covered = false;
-		for (size_t j = 0; j < w->nreasons && !covered; j++)
-			covered = strv_contains(&w->reasons[j].members, g->devices[i]->name);
-		if (!covered)
-			strv_push(&unexplained.members, xstrdup(g->devices[i]->name));
+		const char *name = g->devices[i]->name;
+		if (!bsearch(&name, named, total, sizeof(*named), name_cmp))
+			strv_push(&unexplained.members, xstrdup(name));
 	}
 	if (unexplained.members.n) {
 		/* Without config space, nothing can be concluded: say so rather than blame a quirk. */

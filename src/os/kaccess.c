@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "os/kaccess-internal.h"
+#include "os/kmodlib.h"
 #include "os/layout.h"
 #include "os/resolve.h"
 
@@ -59,7 +60,7 @@ void ka_free(struct ka *ka)
 	if (ka->sysfd >= 0)
 		close(ka->sysfd);
 	if (ka->kmod)
-		kmod_unref(ka->kmod);
+		kmodlib()->kmod_unref(ka->kmod); /* loaded: it made ka->kmod */
 	backend_free(ka->backend);
 	free(ka->root);
 	free(ka);

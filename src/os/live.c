@@ -26,6 +26,7 @@
 #include <sysfs/libsysfs.h>
 
 #include "os/backend.h"
+#include "os/kmodlib.h"
 #include "os/layout.h"
 #include "os/modindex.h"
 
@@ -140,12 +141,13 @@ static int live_load_driver(struct ka_backend *b, struct ka *ka, const char *dri
 	int r = ka_kmod(ka, &ctx);
 	if (r < 0)
 		return r;
+	const struct kmodlib *k = kmodlib(); /* loaded: ka_kmod() succeeded */
 	struct kmod_module *m = NULL;
-	r = kmod_module_new_from_name(ctx, module, &m);
+	r = k->kmod_module_new_from_name(ctx, module, &m);
 	if (r < 0)
 		return r;
-	r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
-	kmod_module_unref(m);
+	r = k->kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL, NULL, NULL);
+	k->kmod_module_unref(m);
 	return r > 0 ? -EPERM : r; /* > 0: blacklisted */
 }
 

@@ -6,6 +6,7 @@
 
 #include "os/kaccess-internal.h"
 #include "os/drivers.h"
+#include "os/kmodlib.h"
 #include "os/layout.h"
 #include "os/modindex.h"
 #include "os/resolve.h"
@@ -46,8 +47,11 @@ int ka_kmod(struct ka *ka, struct kmod_ctx **ret)
 		*ret = ka->kmod;
 		return 0;
 	}
+	const struct kmodlib *k = kmodlib();
+	if (!k)
+		return -ELIBACC;
 	if (ka->live) {
-		ka->kmod = kmod_new(NULL, NULL);
+		ka->kmod = k->kmod_new(NULL, NULL);
 	} else {
 		_cleanup_free_ char *release = NULL;
 		int r = ka_read(ka, LAY_OSRELEASE, &release);
@@ -63,7 +67,7 @@ int ka_kmod(struct ka *ka, struct kmod_ctx **ret)
 		/* libkmod takes a path: the directory just checked lies beneath the root. */
 		_cleanup_free_ char *path = ka_path(ka, dir);
 		const char *null_config = NULL;
-		ka->kmod = kmod_new(path, &null_config);
+		ka->kmod = k->kmod_new(path, &null_config);
 	}
 	if (!ka->kmod)
 		return -ENOMEM;
@@ -77,23 +81,23 @@ int ka_modalias_modules(struct ka *ka, const char *modalias, struct strv *ret)
 	int r = ka_kmod(ka, &ctx);
 	if (r < 0)
 		return r;
-	struct kmod_list *list = NULL, *it;
-	r = kmod_module_new_from_lookup(ctx, modalias, &list);
+	const struct kmodlib *k = kmodlib(); /* loaded: ka_kmod() succeeded */
+	struct kmod_list *list = NULL;
+	r = k->kmod_module_new_from_lookup(ctx, modalias, &list);
 	if (r < 0)
 		return r;
-	kmod_list_foreach(it, list)
-	{
-		struct kmod_module *m = kmod_module_get_module(it);
-		const char *name = kmod_module_get_name(m);
+	for (struct kmod_list *it = list; it; it = k->kmod_list_next(list, it)) {
+		struct kmod_module *m = k->kmod_module_get_module(it);
+		const char *name = k->kmod_module_get_name(m);
 		/* A tree's index can name anything: only names that can be a path component are modules. */
 		if (path_component_ok(name))
 			strv_push(ret, xstrdup(name));
 		else
 			log_warning("the module index names a module '%s' for %s: ignored, it cannot be a module name",
 				    name, modalias);
-		kmod_module_unref(m);
+		k->kmod_module_unref(m);
 	}
-	kmod_module_unref_list(list);
+	k->kmod_module_unref_list(list);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "os/layout.h"
 #include "shared/escape.h"
 #include "os/pcidb.h"
+#include "os/pciids.h"
 #include "shared/util.h"
 
 /* The size of libpci's own path buffers (OBJNAMELEN in its lib/sysfs.c). */
@@ -24,11 +25,19 @@ struct name_cache {
 	size_t cap, used;
 };
 
+/* The size of libpci's name buffer: names that do not fit end in "...". */
+#define NAME_MAX_LEN 256
+
 struct pcidb {
 	struct pci_access *pacc;
 	bool config_ready;
+	const char *ids_path; /* --pci-ids, else libpci's default */
+	char *plain_path;     /* ids_path without ".gz", when only that exists */
+	bool names_tried;
+	struct pciids *ids;   /* NULL: no names (or libpci's, for a compressed file) */
+	bool names_by_libpci;
 	struct name_cache devices, classes;
-	char buf[256];
+	char buf[NAME_MAX_LEN];
 };
 
 static char **cache_slot(struct name_cache *c, uint32_t key)
@@ -107,6 +116,7 @@ int pcidb_new(const char *ids_file, struct pcidb **ret)
 	db->pacc->debug = pci_debug_cb;
 	if (ids_file)
 		pci_set_name_list_path(db->pacc, (char *)ids_file, 0);
+	db->ids_path = db->pacc->id_file_name;
 	*ret = db;
 	return 0;
 }
@@ -116,6 +126,8 @@ void pcidb_free(struct pcidb *db)
 	if (!db)
 		return;
 	pci_cleanup(db->pacc);
+	pciids_free(db->ids);
+	free(db->plain_path);
 	cache_free(&db->devices);
 	cache_free(&db->classes);
 	free(db);
@@ -124,13 +136,88 @@ void pcidb_free(struct pcidb *db)
 /* Only the local pci.ids: never udev's hwdb or the network, so output is reproducible. */
 #define LOOKUP_FLAGS (PCI_LOOKUP_NO_HWDB)
 
+/*
+ * The names, on the first name asked: pci.ids checked in one pass, its
+ * blocks read as names are asked (os/pciids.c). A compressed file is left
+ * to libpci. A file that cannot be read gives no names, as with libpci; one
+ * libpci would refuse stops the run, as libpci's error did.
+ */
+/* pci.ids has a line libpci would refuse: stop, as libpci's error did (its message, our words). */
+static void names_refused(struct pcidb *db)
+{
+	unsigned line;
+	const char *why = db->ids ? pciids_error(db->ids, &line) : NULL;
+	if (!why)
+		return;
+	log_error("%s, line %u: %s", db->plain_path ? db->plain_path : db->ids_path, line, why);
+	exit(EXIT_USAGE);
+}
+
+static void names_open(struct pcidb *db)
+{
+	db->names_tried = true;
+	int r = pciids_open(db->ids_path, &db->ids);
+	/* libpci's default is "pci.ids.gz", read as "pci.ids" when it is not there */
+	size_t n = strlen(db->ids_path);
+	if (r == -ENOENT && n > 3 && streq(db->ids_path + n - 3, ".gz")) {
+		db->plain_path = xstrndup(db->ids_path, n - 3);
+		r = pciids_open(db->plain_path, &db->ids);
+	}
+	if (r == -EPROTONOSUPPORT)
+		db->names_by_libpci = true;
+	else if (r == -EBADMSG)
+		names_refused(db);
+}
+
+/* As libpci fits a name into its buffer: one too long ends in "...". */
+static char *fit_name(char *s)
+{
+	if (strlen(s) >= NAME_MAX_LEN) {
+		s[NAME_MAX_LEN - 1] = '\0';
+		s[NAME_MAX_LEN - 2] = s[NAME_MAX_LEN - 3] = s[NAME_MAX_LEN - 4] = '.';
+	}
+	return s;
+}
+
+/* libpci's words for what pci.ids does not name (its PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE). */
+static char *device_text(struct pcidb *db, uint16_t vendor, uint16_t device)
+{
+	if (db->names_by_libpci) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
+						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
+		return xstrdup(s ? s : "");
+	}
+	const char *v = db->ids ? pciids_vendor(db->ids, vendor) : NULL;
+	const char *d = v ? pciids_device(db->ids, vendor, device) : NULL;
+	names_refused(db);
+	if (!v)
+		return xasprintf("Device %04x:%04x", vendor, device);
+	return fit_name(d ? xasprintf("%s %s", v, d) : xasprintf("%s Device %04x", v, device));
+}
+
+/* libpci's PCI_LOOKUP_CLASS: the subclass's name, else the base class's with the number. */
+static char *class_text(struct pcidb *db, uint16_t class)
+{
+	if (db->names_by_libpci) {
+		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
+						(int)class);
+		return xstrdup(s ? s : "");
+	}
+	const char *sub = db->ids ? pciids_subclass(db->ids, class >> 8, class & 0xff) : NULL;
+	const char *base = db->ids && !sub ? pciids_class(db->ids, class >> 8) : NULL;
+	names_refused(db);
+	if (sub)
+		return fit_name(xstrdup(sub));
+	return base ? fit_name(xasprintf("%s [%04x]", base, class)) : xasprintf("Class %04x", class);
+}
+
 char *pcidb_device_name(struct pcidb *db, uint16_t vendor, uint16_t device)
 {
 	char **slot = cache_slot(&db->devices, (uint32_t)vendor << 16 | device);
 	if (!*slot) {
-		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf),
-						PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | LOOKUP_FLAGS, vendor, device);
-		*slot = xstrdup(s ? s : "");
+		if (!db->names_tried)
+			names_open(db);
+		*slot = device_text(db, vendor, device);
 		db->devices.used++;
 	}
 	return xstrdup(*slot);
@@ -140,9 +227,9 @@ char *pcidb_class_name(struct pcidb *db, uint32_t class)
 {
 	char **slot = cache_slot(&db->classes, class >> 8);
 	if (!*slot) {
-		const char *s = pci_lookup_name(db->pacc, db->buf, sizeof(db->buf), PCI_LOOKUP_CLASS | LOOKUP_FLAGS,
-						(int)(class >> 8));
-		*slot = xstrdup(s ? s : "");
+		if (!db->names_tried)
+			names_open(db);
+		*slot = class_text(db, (uint16_t)(class >> 8));
 		db->classes.used++;
 	}
 	return xstrdup(*slot);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libpci: names from pci.ids. The ID file is the host's, not the sysroot's. */
+/* Names from pci.ids (os/pciids.c, in libpci's words), config space through libpci. The ID file is the host's, not the sysroot's. */
 #pragma once
 
 #include <stdbool.h>

@@ -57,6 +57,26 @@ static int openat2_flags(int dirfd, const char *rel, unsigned flags, mode_t mode
 	return -EAGAIN;
 }
 
+/*
+ * What rel is, before it is opened. Without any link on the path
+ * (RES_NO_SYMLINKS, not RES_IN_ROOT) fstatat() sees what openat2() will
+ * open: one call instead of an O_PATH open, fstat and close (a "..", or a
+ * link put there meanwhile, makes them differ: openat2() refuses those, and
+ * res_open() compares what it opened with what was seen). Else the O_PATH
+ * open resolves the path as the open will.
+ */
+static int look(int dirfd, const char *rel, unsigned flags, struct stat *st)
+{
+	if ((flags & RES_NO_SYMLINKS) && !(flags & RES_IN_ROOT))
+		return fstatat(dirfd, rel, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	int pfd = openat2_flags(dirfd, rel, (flags & ~(RES_WRITE | RES_DIR)) | RES_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	int r = fstat(pfd, st) < 0 ? -errno : 0;
+	close(pfd);
+	return r;
+}
+
 int res_open(int dirfd, const char *rel, unsigned flags, mode_t mode)
 {
 	if (!rel || !*rel)
@@ -65,11 +85,7 @@ int res_open(int dirfd, const char *rel, unsigned flags, mode_t mode)
 	bool precheck = (flags & RES_REG) && !(flags & RES_PATH) && !(flags & RES_CREATE);
 	if (precheck) {
 		/* Look before opening: opening a device node of a captured tree could act on the host's device. */
-		int pfd = openat2_flags(dirfd, rel, (flags & ~(RES_WRITE | RES_DIR)) | RES_PATH, 0);
-		if (pfd < 0)
-			return pfd;
-		int r = fstat(pfd, &before) < 0 ? -errno : 0;
-		close(pfd);
+		int r = look(dirfd, rel, flags, &before);
 		if (r < 0)
 			return r;
 		if (!S_ISREG(before.st_mode))

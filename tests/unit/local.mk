@@ -27,3 +27,8 @@ UNIT_TESTS += tests/unit/test-audit
 tests_unit_test_audit_SOURCES = tests/unit/test-audit.c
 tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_audit_LDADD = $(UNIT_LIBS)
+
+UNIT_TESTS += tests/unit/test-pciids
+tests_unit_test_pciids_SOURCES = tests/unit/test-pciids.c
+tests_unit_test_pciids_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pciids_LDADD = $(UNIT_LIBS)

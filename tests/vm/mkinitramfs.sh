@@ -43,6 +43,14 @@ ldd "$tool" | awk '/=>/ && $3 ~ /^\// { print $3 } /^[ \t]*\// { print $1 }' | w
 	mkdir -p "$stage$(dirname "$lib")"
 	cp -L "$lib" "$stage$lib"
 done
+# libkmod and its libraries: iommu-own loads it when it first needs the
+# module index (dlopen), so ldd of the tool does not name it
+kmodlib=$(ldconfig -p | awk '$1 == "libkmod.so.2" && $NF ~ /^\// { print $NF; exit }')
+[ -n "$kmodlib" ] || die "no libkmod.so.2 (apt-get install libkmod2)"
+{ echo "$kmodlib"; ldd "$kmodlib" | awk '/=>/ && $3 ~ /^\// { print $3 }'; } | while read -r lib; do
+	mkdir -p "$stage$(dirname "$lib")"
+	cp -L "$lib" "$stage$lib"
+done
 if ldd "$helper" >/dev/null 2>&1; then
 	die "$helper must be linked statically"
 fi
