@@ -736,50 +736,49 @@ static int recover_preflight(struct run *r)
 	return 0;
 }
 
+/* One device a recover --dry-run names: JSON, or a line of text. */
+static void would_device(struct run *r, const struct mdev *m, bool back, struct json_object *devs)
+{
+	struct binding now = { 0 };
+	model_read_binding(r->ctx->ka, m->address, &now);
+	if (devs) {
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "address", json_str(m->address));
+		json_object_object_add(d, "driver_now", json_str(now.driver));
+		json_object_object_add(d, "driver_before", json_str(m->before.driver));
+		json_object_object_add(d, "driver_wanted", json_str(m->want.driver));
+		json_object_array_add(devs, d);
+	} else {
+		const char *target = back ? m->before.driver : m->want.driver;
+		esc_fprintf(stdout, "  %s  now %s, %s %s\n", m->address, now.driver ? now.driver : "(no driver)",
+			    back ? "back to" : "at", target ? target : "(no driver)");
+	}
+	binding_clear(&now);
+}
+
 /* recover --dry-run: what it would do, and to which devices; nothing is written or removed. */
 static int recover_would(struct run *r, const char *result, const char *why)
 {
 	const struct txn *t = &r->t;
-	if (r->o->json) {
-		_cleanup_(json_object_putp) struct json_object *doc = json_object_new_object();
-		struct json_object *devs = json_object_new_array();
+	bool back = streq(result, "would-roll-back");
+	_cleanup_(json_object_putp) struct json_object *doc = r->o->json ? json_object_new_object() : NULL;
+	struct json_object *devs = doc ? json_object_new_array() : NULL;
+	if (doc) {
 		json_object_object_add(doc, "operation", json_str("recover"));
 		json_object_object_add(doc, "dry_run", json_object_new_boolean(true));
 		json_object_object_add(doc, "result", json_str(result));
 		json_object_object_add(doc, "message", json_str(why));
-		for (size_t g = 0; g < t->n; g++)
-			for (size_t i = 0; i < t->plans[g].n; i++) {
-				const struct mdev *m = &t->plans[g].devs[i];
-				if (!m->moves)
-					continue;
-				struct binding now = { 0 };
-				model_read_binding(r->ctx->ka, m->address, &now);
-				struct json_object *d = json_object_new_object();
-				json_object_object_add(d, "address", json_str(m->address));
-				json_object_object_add(d, "driver_now", json_str(now.driver));
-				json_object_object_add(d, "driver_before", json_str(m->before.driver));
-				json_object_object_add(d, "driver_wanted", json_str(m->want.driver));
-				json_object_array_add(devs, d);
-				binding_clear(&now);
-			}
 		json_object_object_add(doc, "devices", devs);
-		return output_json(doc) < 0 ? EXIT_USAGE : EXIT_OK;
+	} else {
+		const char *what = back ? "roll back" : streq(result, "would-finish") ? "finish the move" : "discard the journal";
+		esc_fprintf(stdout, "recover would %s: %s\n", what, why);
 	}
-	const char *what = streq(result, "would-roll-back") ? "roll back" : streq(result, "would-finish") ? "finish the move"
-															 : "discard the journal";
-	esc_fprintf(stdout, "recover would %s: %s\n", what, why);
 	for (size_t g = 0; g < t->n; g++)
-		for (size_t i = 0; i < t->plans[g].n; i++) {
-			const struct mdev *m = &t->plans[g].devs[i];
-			if (!m->moves)
-				continue;
-			struct binding now = { 0 };
-			model_read_binding(r->ctx->ka, m->address, &now);
-			const char *target = streq(result, "would-roll-back") ? m->before.driver : m->want.driver;
-			esc_fprintf(stdout, "  %s  now %s, %s %s\n", m->address, now.driver ? now.driver : "(no driver)",
-				    streq(result, "would-roll-back") ? "back to" : "at", target ? target : "(no driver)");
-			binding_clear(&now);
-		}
+		for (size_t i = 0; i < t->plans[g].n; i++)
+			if (t->plans[g].devs[i].moves)
+				would_device(r, &t->plans[g].devs[i], back, devs);
+	if (doc)
+		return output_json(doc) < 0 ? EXIT_USAGE : EXIT_OK;
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_USAGE;
 }
 
