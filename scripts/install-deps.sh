@@ -11,7 +11,11 @@ PACKAGES="
 "
 # make check-vm: QEMU, a static busybox and cpio for the guest's initramfs;
 # the kernel itself is fetched by tests/vm/kernel.sh with apt-get download.
-VM_PACKAGES="qemu-system-x86 busybox-static cpio"
+# The boot runs also build initramfs images the way distributions do: udev
+# (Debian's systemd-udevd in the busybox guest), systemd (dracut copies it
+# into its images), dracut-core (never the package dracut: it removes
+# initramfs-tools; dracut-core sits beside it) and initramfs-tools.
+VM_PACKAGES="qemu-system-x86 busybox-static cpio udev systemd dracut-core initramfs-tools"
 # make fuzz: clang with libFuzzer and the sanitizers' runtimes.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 VM= FUZZ=

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,12 +75,16 @@ static const struct argp boot_argp = {
 	NULL, NULL, NULL
 };
 
-/* iommu_own=off on the kernel command line turns every boot step off, for a rescue boot. */
+/*
+ * iommu_own=off on the kernel command line turns every boot step off, for a
+ * rescue boot. Parameters are separated by any white space, as the kernel
+ * (and systemd's ConditionKernelCommandLine=) split them.
+ */
 static bool turned_off(const struct system *sys)
 {
 	const char *c = sys->cmdline;
 	for (const char *p = c ? strstr(c, "iommu_own=off") : NULL; p; p = strstr(p + 1, "iommu_own=off"))
-		if ((p == c || p[-1] == ' ') && (p[13] == '\0' || p[13] == ' '))
+		if ((p == c || isspace((unsigned char)p[-1])) && (p[13] == '\0' || isspace((unsigned char)p[13])))
 			return true;
 	return false;
 }

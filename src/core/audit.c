@@ -182,12 +182,37 @@ static bool driver_loaded(const struct system *sys, const char *name)
 	return false;
 }
 
+static const struct group *decl_group(const struct system *sys, const struct decl *e);
+
+/*
+ * Whether a declaration that holds (no drift) gives d's group to the driver
+ * its override names: the boot step set that override on purpose, and
+ * declared-not-applied (or declared-mixed) reports the group with the right
+ * hint (apply), where override-pending would say to clear it.
+ */
+static bool override_declared(const struct system *sys, const struct device *d, const struct audit_options *o)
+{
+	if (!o->decls || !d->group)
+		return false;
+	for (size_t i = 0; i < o->decls->n; i++) {
+		const struct decl *e = &o->decls->v[i];
+		if (e->masked || decl_group(sys, e) != d->group || !streq(e->driver, d->driver_override))
+			continue;
+		char *why = NULL;
+		bool ok = decl_judge(o->ka, sys, o->db, e, &why) == DECL_OK;
+		free(why);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
 /* What the next probe of d would do, given its override. */
 static void check_override(const struct system *sys, const struct device *d, const struct audit_options *o,
 			   struct findings *f)
 {
 	const char *ov = d->driver_override;
-	if (!ov || (d->driver && driver_name_eq(d->driver, ov)))
+	if (!ov || (d->driver && driver_name_eq(d->driver, ov)) || override_declared(sys, d, o))
 		return;
 	const struct group *g = d->group;
 	_cleanup_free_ char *now = d->driver ? xasprintf("is bound to %s", d->driver) : xstrdup("has no driver");

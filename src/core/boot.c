@@ -23,11 +23,11 @@ static bool forces(const struct decl *e, const char *code)
 	return strv_contains(&e->force, code);
 }
 
-/* Set d's override to driver unless it names it already. */
+/* Set d's override to driver unless it names it already (1: nothing written). */
 static int override(struct ka *ka, const struct device *d, const char *driver, struct boot_result *out)
 {
 	if (d->driver_override && streq(d->driver_override, driver))
-		return 0;
+		return 1;
 	struct ka_write w = { KA_OVERRIDE, d->name, NULL, driver };
 	out->writes++;
 	int r = ka_apply(ka, &w);

@@ -17,6 +17,84 @@
 /* The one EAGAIN policy: openat2 asks for a retry when a rename raced its walk of "..". */
 #define EAGAIN_TRIES 16
 
+/*
+ * Without openat2. It answers ENOSYS on kernels before 5.6, and under
+ * seccomp filters that cannot look into its flags: systemd's
+ * RestrictSUIDSGID= makes it ENOSYS so that programs fall back to openat,
+ * and systemd-udevd.service sets it, so every program a udev rule runs
+ * (iommu-own boot --device) gets ENOSYS. The running system's own root may
+ * then be read by openat: nothing lies above "/", and its links are the
+ * kernel's. The walk keeps the rest of the promise: no absolute path, no
+ * ".." component, and with RES_NO_SYMLINKS one component at a time, none a
+ * link. A captured tree (a --sysroot other than "/") never falls back: its
+ * links could lead out of it (res_allow_walk is only called for "/").
+ */
+static bool walk_allowed;
+static bool no_openat2;
+
+void res_allow_walk(bool allow)
+{
+	walk_allowed = allow;
+}
+
+/* Whether the component name is at dirfd a link (for ELOOP, as RESOLVE_NO_SYMLINKS answers). */
+static bool is_link(int dirfd, const char *name)
+{
+	struct stat st;
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+static int walk_open(int dirfd, const char *rel, int oflags, unsigned flags, mode_t mode)
+{
+	if (!walk_allowed || (flags & RES_NO_XDEV))
+		return -ENOSYS;
+	if (rel[0] == '/')
+		return -EXDEV;
+	_cleanup_free_ char *p = xstrdup(rel);
+	char *save = NULL;
+	for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		if (streq(c, ".."))
+			return -EXDEV;
+	if (!(flags & RES_NO_SYMLINKS)) {
+		int fd = openat(dirfd, rel, oflags, mode);
+		return fd < 0 ? -errno : fd;
+	}
+	/* Every directory on the way opened on its own, never through a link. */
+	free(p);
+	p = xstrdup(rel);
+	char *last = strrchr(p, '/');
+	_cleanup_close_ int cur = -1;
+	if (last) {
+		*last++ = '\0';
+		save = NULL;
+		for (char *c = strtok_r(p, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+			if (streq(c, "."))
+				continue;
+			int at = cur >= 0 ? cur : dirfd;
+			int next = openat(at, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				return errno == ENOTDIR && is_link(at, c) ? -ELOOP : -errno;
+			if (cur >= 0)
+				close(cur);
+			cur = next;
+		}
+	} else {
+		last = p;
+	}
+	if (!*last)
+		last = ".";
+	int at = cur >= 0 ? cur : dirfd;
+	int fd = openat(at, last, oflags | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return errno == ENOTDIR && is_link(at, last) ? -ELOOP : -errno;
+	struct stat st;
+	if ((oflags & O_PATH) && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+		close(fd);
+		return -ELOOP;
+	}
+	return fd;
+}
+
 static int openat2_flags(int dirfd, const char *rel, unsigned flags, mode_t mode)
 {
 	/* openat2 takes nothing but O_DIRECTORY and O_NOFOLLOW beside O_PATH. */
@@ -47,10 +125,16 @@ static int openat2_flags(int dirfd, const char *rel, unsigned flags, mode_t mode
 		.mode = (flags & RES_CREATE) ? mode : 0,
 		.resolve = resolve,
 	};
+	if (no_openat2)
+		return walk_open(dirfd, rel, oflags, flags, mode);
 	for (int tries = 0; tries < EAGAIN_TRIES; tries++) {
 		long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 		if (fd >= 0)
 			return (int)fd;
+		if (errno == ENOSYS) {
+			no_openat2 = true;
+			return walk_open(dirfd, rel, oflags, flags, mode);
+		}
 		if (errno != EAGAIN)
 			return -errno;
 	}
@@ -274,6 +358,9 @@ const char *res_strerror(int err)
 		return "a symlink where a file was expected";
 	case -EMEDIUMTYPE:
 		return "not a regular file (a FIFO, device node or socket)";
+	case -ENOSYS:
+		return "openat2() is not available (a kernel before 5.6, or a seccomp filter such as systemd's "
+		       "RestrictSUIDSGID=): only the running system's own root can be read without it";
 	default:
 		return strerror(-err);
 	}

@@ -35,6 +35,13 @@ enum {
 int res_open(int dirfd, const char *rel, unsigned flags, mode_t mode);
 
 /*
+ * Whether res_open may walk with openat where openat2 answers ENOSYS (an old
+ * kernel, or a seccomp filter: systemd-udevd's RestrictSUIDSGID=): only for
+ * the running system's own root "/", never a captured tree. Default: no.
+ */
+void res_allow_walk(bool allow);
+
+/*
  * Open the directory that holds rel's last component (with flags' rules for
  * links and mounts); *name is that last component, pointing into rel.
  */

@@ -11,35 +11,47 @@
 #   VFIO_VIABLE  the statically linked helper (tests/vm/vfio-viable.c)
 #   VM_SRCDIR    tests/vm in the source tree
 #   VM_DIR       tests/vm in the build tree (cache/, work/ go there)
+#   VM_DEST      a 'make install DESTDIR=' tree, for the boot-* runs, and the
+#   VM_SBINDIR, VM_UDEVRULESDIR, VM_UNITDIR, VM_DRACUTMODDIR, VM_ITOOLSDIR
+#                configured directories it was installed to
 # Optional: VM_RUNS="intel-audit amd" to run only some runs,
 #   VM_TIMEOUT seconds one run may take (default 240; the slowest takes
-#   about 100), VM_BUDGET seconds for all of them (default 840: a run that
+#   about 100), VM_BUDGET seconds for all of them (default 1020: a run that
 #   could not finish within it is not started, and fails),
 #   IOMMU_OWN_VM_KERNEL_PKG to test another Debian kernel package.
 set -u
 
 : "${IOMMU_OWN:?}" "${VFIO_VIABLE:?}" "${VM_SRCDIR:?}" "${VM_DIR:?}"
 TIMEOUT=${VM_TIMEOUT:-240}
-BUDGET=${VM_BUDGET:-840}
+BUDGET=${VM_BUDGET:-1020}
 QEMU=${QEMU:-qemu-system-x86_64}
 WORK=$VM_DIR/work
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 
-# Each run: name, machine (intel, intel-shpc or amd: see iommu_args), the
-# guest scenarios, the results it must report.
-# Results named replay-* are the host's (replay.sh), from the guest's data.
+# Each run: name, machine (intel, intel-shpc, amd, boot...: see iommu_args),
+# image (initrd: the shared one of mkinitramfs.sh; the boot runs' own:
+# bootimg.sh), the guest scenarios, the results it must report.
+# Results named replay-* are the host's (replay.sh), from the guest's data;
+# image and init-top-order are the host's checks of a boot run's image.
 RUNS='
-intel-audit   intel audit          audit-kernel audit-mixed audit-free audit-user
-intel-moves   intel claim-release  claim-release claim-unclaimable
-intel-busy    intel release-busy,why   release-busy why
-intel-kill    intel kill-recover   kill-recover
-intel-refuse  intel chipset,in-use chipset-refused chipset-forced refused-mounted refused-mounted-multipath refused-netdev
-intel-modules intel modules        claim-loads-vfio release-norecord release-reloads-module
-intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused kernel-bridge-unbound
-intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
-amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
-intel-drm     intel-drm drm-holder,non-root drm-held drm-released non-root
+intel-audit   intel  initrd audit          audit-kernel audit-mixed audit-free audit-user
+intel-moves   intel  initrd claim-release  claim-release claim-unclaimable
+intel-busy    intel  initrd release-busy,why   release-busy why
+intel-kill    intel  initrd kill-recover   kill-recover
+intel-refuse  intel  initrd chipset,in-use chipset-refused chipset-forced refused-mounted refused-mounted-multipath refused-netdev
+intel-modules intel  initrd modules        claim-loads-vfio release-norecord release-reloads-module
+intel-shpc    intel-shpc initrd kernel-bridge kernel-bridge-audit kernel-bridge-refused kernel-bridge-unbound
+intel-replay  intel  initrd replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
+amd           amd    initrd audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
+intel-drm     intel-drm initrd drm-holder,non-root drm-held drm-released non-root
+boot-udev       boot udev        boot-udev   coldplug undeclared apply apply-again check record hotplug rule-cost rule-alone
+boot-udev-drift boot udev        boot-drift  drift-boot drift-host drift-check drift-apply
+boot-dracut     boot dracut      boot        image module-check order declared undeclared record apply
+boot-dracut-off boot dracut      off         control
+boot-dracut-sh  boot dracut-sh   boot        image order declared undeclared record apply
+boot-itools     boot itools      boot        image init-top-order order declared undeclared record apply
+boot-itools-none boot itools-none none       image control
 '
 
 passed=0 failed=0 n=0
@@ -78,11 +90,6 @@ KROOT=$VM_DIR/cache/root
 KERNEL=$KROOT/boot/vmlinuz-$release
 echo "# kernel $(cat "$VM_DIR/cache/package") ($release)"
 
-INITRD=$WORK/initrd.gz
-sh "$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "$VM_SRCDIR/guest" "$INITRD" 2>"$WORK/initrd.err" || {
-	sed 's/^/# /' "$WORK/initrd.err"
-	cannot_run "the initramfs could not be built"
-}
 
 # The topology, the same for every run (the guest's scenarios know these
 # addresses, see guest/scenarios.sh):
@@ -95,7 +102,21 @@ sh "$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "
 #  00:08.0 root port -> 07:00.0 nvme with a drive, alone
 #  00:07.0 e1000 and 00:1b.0 ich9-intel-hda + hda-duplex on the root complex
 #  00:1f.0/2/3 the ICH9 LPC, SATA and SMBus of q35
+#
+# The boot runs (machine boot) have only the first two root ports and the
+# root complex's e1000: the PCIe-to-PCI bridge's group is the declared one,
+# 03:00.0 and 00:07.0 are undeclared (00:07.0 has the declared NICs' driver).
 topology() {
+	if [ "$1" = boot ]; then
+		echo "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2.0"
+		echo "-device pcie-pci-bridge,id=br1,bus=rp1"
+		echo "-device e1000,bus=br1,addr=1,romfile="
+		echo "-device e1000,bus=br1,addr=2,romfile="
+		echo "-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,addr=0x3.0"
+		echo "-device e1000e,bus=rp2,romfile="
+		echo "-device e1000,bus=pcie.0,addr=0x7,romfile="
+		return
+	fi
 	echo "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,addr=0x2.0"
 	echo "-device pcie-pci-bridge,id=br1,bus=rp1"
 	echo "-device e1000,bus=br1,addr=1,romfile="
@@ -127,7 +148,7 @@ topology() {
 # shpchp takes the PCIe-to-PCI bridge.
 iommu_args() {
 	case $1 in
-	intel)
+	intel | boot)
 		echo "-machine q35,kernel-irqchip=split"
 		echo "-device intel-iommu,intremap=on,caching-mode=on"
 		;;
@@ -147,51 +168,116 @@ iommu_args() {
 }
 iommu_append() {
 	case $1 in
-	intel*) echo "intel_iommu=on" ;;
+	intel* | boot) echo "intel_iommu=on" ;;
 	amd) echo "nvme_core.admin_timeout=3" ;;
 	esac
 }
 
 truncate -s 64M "$WORK/nvme.img" "$WORK/nvme2.img"
 
-# boot NAME IOMMU SCENARIOS: one guest; its console in $WORK/NAME.log, the
-# data of its second serial port in $WORK/NAME.data
+# The kernel's options for an image: the boot runs' initramfs fail to find
+# a root (there is none) once their results are printed; dracut's and
+# initramfs-tools' images power off after them (the results script does),
+# and break=mount or rd.emergency=poweroff end the boot if it never comes.
+# Scenario off adds iommu_own=off.
+image_append() { # IMAGE SCENARIOS (one line: a newline would reach /proc/cmdline)
+	_a=
+	case $1 in
+	udev) _a="printk.devkmsg=on log_buf_len=4M" ;;
+	dracut*) _a="log_buf_len=4M root=/dev/nonexistent rd.timeout=90 rd.retry=60 rd.emergency=poweroff rd.shell=0 systemd.show_status=0" ;;
+	itools*) _a="log_buf_len=4M root=/dev/nonexistent break=mount" ;;
+	esac
+	case ,$2, in *,off,*) _a="$_a iommu_own=off" ;; esac
+	echo "$_a"
+}
+
+# image_for IMAGE: the initramfs of a run, built once per suite (bootimg.sh
+# also keeps it between suites while its inputs are the same); its path in
+# $img. Its build's comments and the host's checks of it go to
+# $WORK/IMAGE.img.out; exit status 1 when there is none.
+image_for() {
+	fresh=
+	case $1 in
+	initrd)
+		img=$WORK/initrd.gz
+		[ -f "$WORK/initrd.ready" ] && return 0
+		fresh=yes
+		sh "$VM_SRCDIR/mkinitramfs.sh" "$KROOT" "$release" "$IOMMU_OWN" "$VFIO_VIABLE" "$VM_SRCDIR/guest" "$img" \
+			>"$WORK/initrd.img.out" 2>"$WORK/initrd.err" || {
+			sed 's/^/# /' "$WORK/initrd.err" >>"$WORK/initrd.img.out"
+			return 1
+		}
+		: >"$WORK/initrd.ready"
+		;;
+	*)
+		img=$WORK/boot-$1.img
+		[ -f "$WORK/boot-$1.ready" ] && return 0
+		[ -f "$WORK/boot-$1.failed" ] && return 1
+		fresh=yes
+		: >"$WORK/boot-$1.failed"
+		if [ ! -x "${VM_DEST:-/nonexistent}${VM_SBINDIR:-}/iommu-own" ]; then
+			echo "RESULT image fail no installed tree (VM_DEST): run through make check-vm, which installs into tests/vm/work/dest (see $WORK/install.log)" >"$WORK/$1.img.out"
+			return 1
+		fi
+		KROOT=$KROOT KV=$release WORK=$WORK sh "$VM_SRCDIR/bootimg.sh" "$1" "$img" >"$WORK/$1.img.out" 2>&1 || return 1
+		rm -f "$WORK/boot-$1.failed"
+		: >"$WORK/boot-$1.ready"
+		;;
+	esac
+}
+rm -f "$WORK"/*.ready "$WORK"/*.failed
+
+# boot NAME IOMMU IMAGE SCENARIOS: one guest; its console in $WORK/NAME.log, the
+# data of its second serial port in $WORK/NAME.data. no_timer_check: on a
+# busy host the kernel's early check of the timer interrupt can time out
+# under TCG and panic ("timer doesn't work through Interrupt-remapped
+# IO-APIC"), as it once did here with a load average of 9 on 2 cores.
 boot() {
-	_name=$1 _iommu=$2 _scen=$3
+	_name=$1 _iommu=$2 _image=$3 _scen=$4
 	rm -f "$WORK/$_name.log" "$WORK/$_name.data"
 	# shellcheck disable=SC2046
 	timeout --kill-after=10 "$TIMEOUT" "$QEMU" -nodefaults -display none -monitor none -no-reboot \
 		-accel tcg -cpu max -m 1G -smp 2 \
 		$(iommu_args "$_iommu") \
-		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=4 panic=-1 $(iommu_append "$_iommu") vmtest=$_scen" \
+		-kernel "$KERNEL" -initrd "$img" \
+		-append "console=ttyS0 loglevel=4 panic=-1 no_timer_check $(iommu_append "$_iommu") $(image_append "$_image" "$_scen") vmtest=$_scen" \
 		-serial "file:$WORK/$_name.log" -serial "file:$WORK/$_name.data" \
-		$(topology) \
+		$(topology "$_iommu") \
 		</dev/null >"$WORK/$_name.qemu" 2>&1
 }
 
 total_start=$(date +%s)
-echo "$RUNS" | while read -r name iommu scen expect; do
+echo "$RUNS" | while read -r name iommu image scen expect; do
 	[ -n "$name" ] || continue
 	case " ${VM_RUNS:-$name} " in *" $name "*) ;; *) continue ;; esac
-	echo "$name $iommu $scen $expect"
+	echo "$name $iommu $image $scen $expect"
 done >"$WORK/runs"
 [ -s "$WORK/runs" ] || cannot_run "VM_RUNS='${VM_RUNS:-}' names no run"
 
-while read -r name iommu scen expect; do
+while read -r name iommu image scen expect; do
 	t0=$(date +%s)
 	log=$WORK/$name.log
-	why=
+	why='' tb='' fresh=''
 	if [ $((t0 - total_start + TIMEOUT)) -gt "$BUDGET" ]; then
 		qrc=0
 		why="not run: it could overrun the suite's budget of ${BUDGET}s"
 		: >"$log"
+	elif ! image_for "$image"; then
+		qrc=0
+		why="its initramfs ($image) could not be built"
+		: >"$log"
 	else
-		boot "$name" "$iommu" "$scen"
+		tb=$(date +%s)
+		boot "$name" "$iommu" "$image" "$scen"
 		qrc=$?
 	fi
 	t1=$(date +%s)
 	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null || : >"$log.txt"
+	# the image's build and the host's checks of it
+	if [ -s "$WORK/$image.img.out" ]; then
+		[ -z "$fresh" ] || grep '^# ' "$WORK/$image.img.out"
+		cat "$WORK/$image.img.out" >>"$log.txt"
+	fi
 	if [ -n "$why" ]; then
 		:
 	elif [ $qrc = 124 ] || [ $qrc = 137 ]; then
@@ -203,7 +289,7 @@ while read -r name iommu scen expect; do
 	elif ! grep -q '^VMTEST-END' "$log.txt"; then
 		why="the guest stopped before the end of its scenarios"
 	fi
-	echo "# run $name ($iommu IOMMU, scenarios $scen): $((t1 - t0)) s${why:+, $why}; console in $log.txt"
+	echo "# run $name ($iommu IOMMU, image $image, scenarios $scen): $((t1 - t0)) s${tb:+ (the guest $((t1 - tb)) s)}${why:+, $why}; console in $log.txt"
 	# the host's part of the replay scenarios
 	if [ -s "$WORK/$name.data" ]; then
 		sh "$VM_SRCDIR/replay.sh" "$WORK/$name.data" "$WORK/$name.replay" >>"$log.txt" 2>&1

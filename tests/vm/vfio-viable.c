@@ -13,16 +13,44 @@
  *   vfio-viable --as UID PROG ARGS...
  *                          run PROG as user and group UID with no other groups
  *                          (busybox's setpriv cannot change users)
+ *   vfio-viable --enosys-openat2 PROG ARGS...
+ *                          run PROG (and all it starts) where openat2 fails
+ *                          with ENOSYS, as under systemd's seccomp filter of
+ *                          RestrictSUIDSGID=, which systemd-udevd.service sets
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/vfio.h>
+
+/* A seccomp filter: openat2 (x86-64) answers ENOSYS, everything else runs. */
+static int enosys_openat2(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+		return -1;
+	return 0;
+}
 
 static int usage(void)
 {
@@ -40,6 +68,15 @@ int main(int argc, char **argv)
 		}
 		execvp(argv[3], argv + 3);
 		fprintf(stderr, "vfio-viable: %s: %s\n", argv[3], strerror(errno));
+		return 2;
+	}
+	if (argc >= 3 && strcmp(argv[1], "--enosys-openat2") == 0) {
+		if (enosys_openat2() < 0) {
+			fprintf(stderr, "vfio-viable: cannot install the seccomp filter: %s\n", strerror(errno));
+			return 2;
+		}
+		execvp(argv[2], argv + 2);
+		fprintf(stderr, "vfio-viable: %s: %s\n", argv[2], strerror(errno));
 		return 2;
 	}
 	int hold = 0;
