@@ -45,6 +45,7 @@ intel-shpc    intel-shpc initrd kernel-bridge kernel-bridge-audit kernel-bridge-
 intel-replay  intel  initrd replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
 amd           amd    initrd audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
 intel-drm     intel-drm initrd drm-holder,non-root drm-held drm-released non-root
+intel-uses    intel-usb initrd uses        uses-net uses-disk uses-usb uses-sound uses-select uses-record
 boot-udev       boot udev        boot-udev   coldplug undeclared apply apply-again check record hotplug rule-cost rule-alone
 boot-udev-drift boot udev        boot-drift  drift-boot drift-host drift-check drift-apply
 boot-dracut     boot dracut      boot        image module-check order declared undeclared record apply
@@ -129,7 +130,7 @@ topology() {
 	echo "-device nvme,id=nvc,bus=rp3,serial=vmtest,subsys=nvss,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1,max_ioqpairs=4"
 	echo "-device nvme-ns,drive=nvm,bus=nvc,nsid=1"
 	echo "-device pcie-root-port,id=rp4,bus=pcie.0,chassis=4,addr=0x5.0"
-	echo "-device qemu-xhci,bus=rp4"
+	echo "-device qemu-xhci,bus=rp4,id=xhci"
 	echo "-device pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x6.0"
 	echo "-device e1000e,bus=rp5,addr=0.0,multifunction=on,romfile="
 	echo "-device ich9-intel-hda,bus=rp5,addr=0.1,id=hda1"
@@ -141,6 +142,9 @@ topology() {
 	echo "-device ich9-intel-hda,bus=pcie.0,addr=0x1b,id=hda0"
 	echo "-device hda-duplex,bus=hda0.0,audiodev=snd0"
 	echo "-audiodev none,id=snd0"
+	# a keyboard on the xHCI controller, for list's USES (after the controller: QEMU wants its bus first)
+	[ "$1" = intel-usb ] && echo "-device usb-kbd,bus=xhci.0"
+	return 0
 }
 
 # iommu_args intel|intel-shpc|amd: the IOMMU device and the kernel's
@@ -159,6 +163,9 @@ iommu_args() {
 	intel-drm)
 		iommu_args intel
 		echo "-device bochs-display,bus=pcie.0,addr=0x9"
+		;;
+	intel-usb)
+		iommu_args intel
 		;;
 	amd)
 		echo "-machine q35,kernel-irqchip=split"

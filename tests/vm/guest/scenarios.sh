@@ -926,3 +926,61 @@ scenario_non_root() {
 		result non-root fail "group $_g:$_why"
 	fi
 }
+
+# ---------------------------------------------------------------------------
+# uses: what sits behind each device, as list's USES column reads it from the
+# real kernel (an e1000 interface up with an address, an NVMe disk mounted,
+# the USB keyboard on the xHCI controller, the HD audio card), and the
+# selectors that pick devices by those names.
+scenario_uses() {
+	if ! _m=$(need_devices $RC_NIC $NVME2 $XHCI $MF1); then
+		for _n in uses-net uses-disk uses-usb uses-sound uses-select uses-record; do result $_n fail "$_m"; done
+		return
+	fi
+	_if=$(ls "$SYSPCI/$RC_NIC/net" 2>/dev/null | head -n 1)
+	_blk=$(nvme_block_of $NVME2)
+	ip link set dev "$_if" up 2>/dev/null
+	ip addr add 192.0.2.7/24 dev "$_if" 2>/dev/null
+	mke2fs -q "/dev/$_blk" >/dev/null 2>&1 && mkdir -p /mnt && mount -t ext2 "/dev/$_blk" /mnt
+	run iommu-own list -r -n -o DEVICE,USES
+	_uses=$out
+	_line() { echo "$_uses" | grep "^$1 " | sed 's/\\x20/ /g'; }
+	case "$(_line $RC_NIC)" in
+	*"net $_if (up, addresses)"*) result uses-net pass "$(_line $RC_NIC)" ;;
+	*) result uses-net fail "interface $_if: $(_line $RC_NIC)" ;;
+	esac
+	case "$(_line $NVME2)" in
+	*"disk $_blk (mounted)"*) result uses-disk pass "$(_line $NVME2)" ;;
+	*) result uses-disk fail "disk $_blk: $(_line $NVME2)" ;;
+	esac
+	case "$(_line $XHCI)" in
+	*"usb "*"(QEMU USB Keyboard)"*) result uses-usb pass "$(_line $XHCI)" ;;
+	*) result uses-usb fail "$(_line $XHCI)" ;;
+	esac
+	case "$(_line $MF1)" in
+	*"sound card"*) result uses-sound pass "$(_line $MF1)" ;;
+	*) result uses-sound fail "$(_line $MF1)" ;;
+	esac
+	_why=
+	run iommu-own list -r -n -o DEVICE --netdev "$_if"
+	[ "$out" = "$RC_NIC" ] || _why="$_why netdev:$out"
+	run iommu-own list -r -n -o DEVICE --blockdev "/dev/$_blk"
+	[ "$out" = "$NVME2" ] || _why="$_why blockdev:$out"
+	run iommu-own list -r -n -o DEVICE --class usb
+	[ "$out" = "$XHCI" ] || _why="$_why class-usb:$out"
+	run iommu-own list -J -o +USES
+	echo "$out" | grep -q '"product": "QEMU USB Keyboard"' || _why="$_why json-uses"
+	if [ -z "$_why" ]; then result uses-select pass "netdev, blockdev, class and -J -o +USES pick and show the same"; else result uses-select fail "$_why"; fi
+	umount /mnt 2>/dev/null
+	# the interface goes away with e1000: release --netdev finds it in the claim record
+	run iommu-own claim --netdev "$_if" --force=netdev-active
+	_c=$rc
+	run iommu-own list -r -n -o DEVICE,RECORD --netdev "$_if"
+	_rec=$out
+	run iommu-own release --netdev "$_if"
+	if [ $_c = 0 ] && [ $rc = 0 ] && [ "$_rec" = "$RC_NIC e1000" ] && [ "$(dev_driver $RC_NIC)" = e1000 ]; then
+		result uses-record pass "claimed and released by --netdev $_if, RECORD e1000 while claimed"
+	else
+		result uses-record fail "claim $_c, release $rc, record '$_rec', driver $(dev_driver $RC_NIC)"
+	fi
+}
