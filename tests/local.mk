@@ -11,7 +11,8 @@ SCRIPT_TESTS += \
 	tests/hostile.sh \
 	tests/holders.sh \
 	tests/declare.sh \
-	tests/ansible.sh
+	tests/ansible.sh \
+	tests/sriov.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

@@ -197,7 +197,7 @@ static int set_key(struct parse *p, const char *key, char *val)
 	} else if (streq(key, "force")) {
 		if (parse_list(val, &e->force, force_ok) < 0)
 			return perr(p, "force = %s: expected refusal codes that can be overridden (boot-vga, mounted, "
-				       "netdev-active, sriov-pf, chipset, vmd, host-in-use, cannot-verify)", val);
+				       "netdev-active, sriov-pf, chipset, vmd, host-in-use, vfs-bound, cannot-verify)", val);
 	} else if (streq(key, "masked")) {
 		if (parse_bool(val, &e->masked) < 0)
 			return perr(p, "masked = %s: expected yes or no", val);

@@ -10,6 +10,7 @@
 
 #include "core/journal.h"
 #include "core/record.h"
+#include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/layout.h"
 #include "shared/escape.h"
@@ -74,6 +75,10 @@ static struct json_object *plan_json(const struct plan *p)
 		json_object_object_add(d, "kernel_choice", json_object_new_boolean(m->kernel_choice));
 		json_object_object_add(d, "expect_driver", json_object_new_boolean(m->expect_driver));
 		json_object_object_add(d, "no_autoprobe", json_object_new_boolean(m->no_autoprobe));
+		if (m->created)
+			json_object_object_add(d, "created", json_object_new_boolean(true));
+		if (m->vfs_restore)
+			json_object_object_add(d, "vfs_restore", json_object_new_uint64(m->vfs_restore));
 		json_object_array_add(devs, d);
 	}
 	json_object_object_add(g, "devices", devs);
@@ -86,7 +91,8 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	_cleanup_free_ char *bid = journal_boot_id(ka);
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "format", json_str(JOURNAL_FORMAT));
-	json_object_object_add(j, "version", json_object_new_int(JOURNAL_VERSION));
+	/* Version 2 where it says all: an older iommu-own can still recover it. */
+	json_object_object_add(j, "version", json_object_new_int(t->nsteps ? JOURNAL_VERSION : 2));
 	json_object_object_add(j, "operation", json_str(operation));
 	json_object_object_add(j, "sysroot", json_str(root));
 	json_object_object_add(j, "boot_id", json_str(bid));
@@ -94,6 +100,8 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	for (size_t i = 0; i < t->n; i++)
 		json_object_array_add(groups, plan_json(&t->plans[i]));
 	json_object_object_add(j, "groups", groups);
+	if (t->nsteps)
+		json_object_object_add(j, "sriov", sriov_steps_json(t));
 	json_object_object_add(j, "state", json_str("moving"));
 	json_object_object_add(j, "blocked", NULL);
 	return j;
@@ -208,6 +216,11 @@ static int parse_group(struct json_object *g, const char *where, struct txn *t)
 		m->kernel_choice = jbool(d, "kernel_choice");
 		m->expect_driver = jbool(d, "expect_driver");
 		m->no_autoprobe = jbool(d, "no_autoprobe");
+		m->created = jbool(d, "created");
+		struct json_object *vr;
+		if (json_object_object_get_ex(d, "vfs_restore", &vr) && json_object_is_type(vr, json_type_int) &&
+		    json_object_get_int64(vr) > 0 && json_object_get_int64(vr) <= 0xffff)
+			m->vfs_restore = (unsigned long)json_object_get_int64(vr);
 		binding_from_json(b, &m->before);
 		binding_from_json(w, &m->want);
 		if (!safe_name(m->module) || !safe_name(m->before.driver) || !safe_name(m->want.driver)) {
@@ -224,16 +237,18 @@ int journal_parse(struct json_object *j, const char *where, struct txn *t)
 	int version = json_object_object_get_ex(j, "version", &v) ? json_object_get_int(v) : 0;
 	if (version == 1)
 		return parse_group(j, where, t);
-	struct json_object *groups;
+	struct json_object *groups, *steps = NULL;
+	if (version >= 3)
+		json_object_object_get_ex(j, "sriov", &steps);
 	if (!json_object_object_get_ex(j, "groups", &groups) || !json_object_is_type(groups, json_type_array) ||
-	    json_object_array_length(groups) == 0)
+	    (json_object_array_length(groups) == 0 && !steps))
 		return corrupt(where, "no groups");
 	for (size_t i = 0; i < json_object_array_length(groups); i++) {
 		int r = parse_group(json_object_array_get_idx(groups, i), where, t);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return sriov_steps_parse(steps, where, t);
 }
 
 /* The group a device is in now: 0 with *n, -ENOENT when the device is gone, -ENXIO when in none. */
@@ -345,6 +360,12 @@ int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
 		for (size_t i = 0; i < p->n; i++)
 			if (check_device(ka, &p->devs[i], p, where) < 0)
 				return -EBADMSG;
+	}
+	/* A step's PF that is gone took its VFs with it: nothing is left to finish or undo. */
+	for (size_t i = 0; i < t->nsteps; i++) {
+		_cleanup_free_ char *dir = lay_pci_device(t->steps[i].pf);
+		_cleanup_close_ int dfd = -1;
+		t->steps[i].gone = !dir || ka_open_dir(ka, dir, &dfd) == -ENOENT;
 	}
 	/* Two entries that land in one group now would move one group twice. */
 	for (size_t a = 0; a < t->n; a++)

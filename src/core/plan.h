@@ -31,6 +31,8 @@ struct mdev {
 	bool gone;             /* recover: the device no longer exists (hot-removed) */
 	struct binding after;  /* as re-read at the end */
 	bool ok;               /* after matches what was wanted (the end state, or before on rollback) */
+	bool created;          /* a VF this transaction's SR-IOV step made: gone again is no failure */
+	unsigned long vfs_restore; /* a PF: the VF count a release creates again (claim --remove-vfs) */
 };
 
 /* One group's move. */
@@ -54,6 +56,29 @@ struct pwrite {
 	bool rollback;
 };
 
+/*
+ * A PF's VF count changed within a transaction (vfs, claim --remove-vfs,
+ * the release after it). Its writes come before the devices' (after them
+ * for a release, which needs the PF on its driver again: the kernel's
+ * selftests restore the driver, then sriov_numvfs), and the autoprobe it
+ * turned off comes back last. A step that claims its VFs' groups has them
+ * planned once the VFs exist (the groups are the kernel's to choose).
+ */
+struct sriov_step {
+	char *pf;
+	unsigned long before, want; /* sriov_numvfs at the start and at the end */
+	int autoprobe;              /* sriov_drivers_autoprobe at the start (0, 1), -1 when not read */
+	bool autoprobe_off;         /* 0 while the VFs appear, so that no host driver binds them */
+	bool after;                 /* its writes follow the devices' */
+	char *claim;                /* the VFIO driver the new VFs' groups are claimed for, NULL: none */
+	bool expanded;              /* claim: the VFs' groups are planned */
+	bool post_planned;          /* the writes after the devices' are planned */
+	bool gone;                  /* recover: the PF no longer exists */
+	unsigned long now;          /* sriov_numvfs as re-read */
+	bool ok;                    /* at its end state (or its start, after a rollback) */
+	struct strv vfs;            /* the VFs it made (vfs), or will make (a dry run: predicted) */
+};
+
 /* A transaction: the moves of one or more groups, all or none. */
 struct txn {
 	struct plan *plans;
@@ -61,6 +86,10 @@ struct txn {
 	struct strv modules;   /* modules to load before writing */
 	struct pwrite *w;
 	size_t nw, wcap;
+	size_t next;           /* the next write to execute (a transaction runs in stages) */
+	struct sriov_step *steps;
+	size_t nsteps, scap;
+	struct refusals refusals; /* of the SR-IOV steps, which belong to no group */
 	size_t failed_write;   /* index + 1 of the failed write, 0 when none */
 	char *error;           /* a failure message */
 	/* Set asynchronously (a signal): execute stops between writes and the move rolls back. */
@@ -76,7 +105,7 @@ struct pwrite *txn_add_write(struct txn *t, enum ka_op op, const char *device, c
 			     bool rollback);
 /* Devices that move, across the transaction. */
 size_t txn_moving(const struct txn *t);
-/* Refusals that were not forced, across the transaction. */
+/* Refusals that were not forced, across the transaction (its steps' too). */
 size_t txn_blocking(const struct txn *t);
 
 /* Plan the claim of g for driver (a VFIO driver's kernel name). */
@@ -87,8 +116,15 @@ void plan_claim(const struct ka *ka, const struct group *g, const char *driver, 
  * module first: added to t->modules).
  */
 void plan_release(struct ka *ka, const struct group *g, struct json_object *record, struct plan *p, struct txn *t);
-/* The ordered writes of the whole transaction: every override first, then every unbind, then every bind. */
+/*
+ * The ordered writes of the whole transaction: the SR-IOV steps' first
+ * writes, every override, then every unbind, then every bind, then the
+ * steps' last writes. txn_plan_writes_from() plans the plans from index
+ * first on (the VFs' groups, once they exist), and the steps' last writes.
+ */
 void txn_plan_writes(struct txn *t);
+void txn_plan_writes_from(struct txn *t, size_t first);
+struct sriov_step *txn_add_step(struct txn *t, const char *pf, unsigned long before, unsigned long want);
 /*
  * The override to hold while a device is bound to want's driver: want's
  * override when it lets that driver bind (unset, or naming it), else none;

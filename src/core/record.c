@@ -91,7 +91,19 @@ static struct json_object *record_entry(const struct mdev *m)
 	json_object_object_add(d, "driver", json_str(m->before.driver));
 	json_object_object_add(d, "driver_override", json_str(m->before.override));
 	json_object_object_add(d, "module", json_str(m->module));
+	/* A PF whose VFs the claim removed (--remove-vfs): release creates them again. */
+	if (m->vfs_restore)
+		json_object_object_add(d, "numvfs", json_object_new_uint64(m->vfs_restore));
 	return d;
+}
+
+unsigned long record_numvfs(struct json_object *entry)
+{
+	struct json_object *v;
+	if (!entry || !json_object_object_get_ex(entry, "numvfs", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) <= 0 || json_object_get_int64(v) > 0xffff)
+		return 0;
+	return (unsigned long)json_object_get_int64(v);
 }
 
 struct json_object *record_build(struct json_object *prev, const struct plan *p)

@@ -55,6 +55,21 @@ extern const char *const lay_modprobe_dirs[]; /* NULL-terminated: etc, run, usr/
 #define LAY_STATE_DIR "run/iommu-own"
 #define LAY_STATE_DIR_LIVE "/run/iommu-own"
 
+/*
+ * A PF's SR-IOV attributes (drivers/pci/iov.c; sysfs shows them on physical
+ * functions only): the VFs enabled and supported, whether new VFs are
+ * probed, where their routing IDs start and how far apart they are, their
+ * device ID. A VF links to its PF as physfn, the PF to each VF as virtfnN.
+ */
+#define LAY_SRIOV_NUMVFS "sriov_numvfs"
+#define LAY_SRIOV_TOTALVFS "sriov_totalvfs"
+#define LAY_SRIOV_AUTOPROBE "sriov_drivers_autoprobe"
+#define LAY_SRIOV_OFFSET "sriov_offset"
+#define LAY_SRIOV_STRIDE "sriov_stride"
+#define LAY_SRIOV_VF_DEVICE "sriov_vf_device"
+#define LAY_PHYSFN "physfn"
+#define LAY_VIRTFN_PREFIX "virtfn"
+
 /* sys/bus/pci/devices/<addr>, and an attribute below it. */
 char *lay_pci_device(const char *addr);
 char *lay_pci_device_attr(const char *addr, const char *attr);
