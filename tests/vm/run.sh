@@ -40,6 +40,7 @@ intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused
 intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
 amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
 intel-drm     intel-drm drm-holder,non-root drm-held drm-released non-root
+intel-sriov   intel-sriov sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-probe-control replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release
 '
 
 passed=0 failed=0 n=0
@@ -143,6 +144,16 @@ iommu_args() {
 		echo "-machine q35,kernel-irqchip=split"
 		echo "-device amd-iommu,intremap=on"
 		;;
+	intel-sriov)
+		# QEMU 7.2's NVMe SR-IOV (issue 13): a PF with 2 VFs possible, each
+		# VF its own group behind the root port's ACS
+		iommu_args intel
+		echo "-device pcie-root-port,id=rpsr,bus=pcie.0,chassis=7,addr=0xa.0"
+		echo "-drive file=$WORK/sriov.img,if=none,format=raw,id=nvmsr"
+		echo "-device nvme-subsys,id=sr0,nqn=sriov"
+		echo "-device nvme,id=nvsr,bus=rpsr,serial=sriov,subsys=sr0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=5"
+		echo "-device nvme-ns,drive=nvmsr,bus=nvsr,nsid=1"
+		;;
 	esac
 }
 iommu_append() {
@@ -153,6 +164,7 @@ iommu_append() {
 }
 
 truncate -s 64M "$WORK/nvme.img" "$WORK/nvme2.img"
+truncate -s 16M "$WORK/sriov.img"
 
 # boot NAME IOMMU SCENARIOS: one guest; its console in $WORK/NAME.log, the
 # data of its second serial port in $WORK/NAME.data
