@@ -362,4 +362,121 @@ rc=$?
 	! grep -q "(sriov-pf" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/sriov"
 verdict "claim --remove-vfs of a PF whose VFs are bound: vfs-bound instead of sriov-pf, nothing changed (rc $rc)"
 
+# ---- declarations: vfs = N on a PF entry ---------------------------------------
+declare() { # declare ROOT TEXT: the system's iommu-own.conf
+	mkdir -p "$1/etc/iommu-own"
+	printf '%s\n' "$2" >"$1/etc/iommu-own/iommu-own.conf"
+}
+E810_DECL=$'[device 0000:01:00.0]\nid = 8086:1593\nvfs = 3'
+NVME_DECL=$'[device 0000:05:00.0]\nid = 1b36:0010\nvfs = 2'
+bad=
+for v in 0 -1 three 65536 '3 4' ''; do
+	printf '[device 0000:01:00.0]\nid = 8086:1593\nvfs = %s\n' "$v" >"$SCRATCH/bad.conf"
+	"$IOMMU_OWN" check --conf "$SCRATCH/bad.conf" --syntax >"$SCRATCH/out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "$SCRATCH/bad.conf:3:" "$SCRATCH/out" || bad="$bad '$v':$rc"
+done
+printf '[device 0000:01:00.0]\nid = 8086:1593\nvfs = 8\n' >"$SCRATCH/good.conf"
+"$IOMMU_OWN" check --conf "$SCRATCH/good.conf" --syntax >/dev/null 2>&1 || bad="$bad good"
+[ -z "$bad" ]
+verdict "vfs = N: 0, negative, words, above 65535, two numbers and nothing are errors naming FILE:3; 8 parses${bad:+ (not:$bad)}"
+
+root=$(fresh_copy vfs)
+declare "$root" "$E810_DECL"$'\n\n'"$NVME_DECL"
+iommu_own "$root" check -r -n -o CODE >"$SCRATCH/check1" 2>&1
+iommu_own "$root" apply -J >"$SCRATCH/json" 2>"$SCRATCH/err"
+rc1=$?
+iommu_own "$root" apply -J >"$SCRATCH/json2" 2>&1
+rc2=$?
+iommu_own "$root" check -r -n -o CODE >"$SCRATCH/check2" 2>&1
+[ "$(grep -c declared-not-applied "$SCRATCH/check1")" = 2 ] && [ $rc1 -eq 0 ] && grep -q '"changed": true' "$SCRATCH/json" &&
+	[ "$(numvfs "$root" $E810)" = 3 ] && [ "$(numvfs "$root" $NVME)" = 2 ] &&
+	[ "$(iommu_own "$root" list -r -n -o DRIVER $(vfs_of "$root" $E810) $(vfs_of "$root" $NVME) | sort -u)" = vfio-pci ] &&
+	[ "$(autoprobe "$root" $E810)$(autoprobe "$root" $NVME)" = 11 ] && bound_to "$(dev "$root" $E810)" ice &&
+	[ $rc2 -eq 0 ] && grep -q '"changed": false' "$SCRATCH/json2" && [ "$(grep -c '"result": "converged"' "$SCRATCH/json2")" = 2 ] &&
+	! grep -q declared "$SCRATCH/check2"
+verdict "apply of two PFs declared with vfs: their VFs made and claimed in one move, the PFs left on their drivers; a second apply converged; check agrees (rc $rc1, $rc2)"
+
+# The VFs there already: apply claims their groups; a release brings check's finding back.
+root=$(fresh_copy vfs)
+declare "$root" "$NVME_DECL"
+iommu_own "$root" vfs $NVME 2 >/dev/null 2>&1
+iommu_own "$root" apply >"$SCRATCH/out" 2>&1
+rc=$?
+drivers=$(iommu_own "$root" list -r -n -o DRIVER $(vfs_of "$root" $NVME) | sort -u)
+iommu_own "$root" release 0000:05:00.1 >"$SCRATCH/rel" 2>&1
+iommu_own "$root" check -r -n -o CODE >"$SCRATCH/check" 2>&1
+[ $rc -eq 0 ] && [ "$drivers" = vfio-pci ] &&
+	grep -q "the next boot or apply claims it again" "$SCRATCH/rel" && grep -qx declared-not-applied "$SCRATCH/check"
+verdict "apply claims the groups of VFs that exist; a release of one warns it is declared, and check reports it not applied (rc $rc)"
+
+# Entries apply refuses, leaving them as they are (exit 6), the others applied.
+root=$(fresh_copy vfs)
+declare "$root" "$E810_DECL"$'\n\n[device 0000:02:00.0]\nid = 8086:1563\nvfs = 2\n\n'"$NVME_DECL"
+iommu_own "$root" vfs $E810 2 >/dev/null 2>&1
+iommu_own "$root" apply -J >"$SCRATCH/json" 2>"$SCRATCH/err"
+rc=$?
+[ $rc -eq 6 ] && grep -q '"code": "vfs-replace"' "$SCRATCH/json" && grep -q '"code": "vf-group-shared"' "$SCRATCH/json" &&
+	[ "$(numvfs "$root" $E810)" = 2 ] && [ "$(numvfs "$root" $X550)" = 0 ] && [ "$(numvfs "$root" $NVME)" = 2 ] &&
+	[ "$(iommu_own "$root" list -r -n -o DRIVER $(vfs_of "$root" $E810) | sort -u)" = "" ]
+verdict "apply refuses a PF with another count (vfs-replace: apply never destroys VFs) and one whose VFs would share its group (vf-group-shared), exit 6, the third applied (rc $rc)"
+
+# apply of a vfs entry, a failure at each write and a kill after each: start, or applied.
+bad= n_points=0
+start=$(fresh_copy vfs)
+declare "$start" "$E810_DECL"
+done_tree=$(mktemp -d "$SCRATCH/done.XXXXXX")
+cp -a "$start/." "$done_tree/"
+iommu_own "$done_tree" apply -J >"$SCRATCH/json" 2>/dev/null
+n=$(grep -c '"path"' "$SCRATCH/json")
+for i in $(seq 1 "$n"); do
+	for fault in "write $i EIO" "kill $i"; do
+		root=$(mktemp -d "$SCRATCH/a.XXXXXX")
+		cp -a "$start/." "$root/"
+		echo "$fault" >"$root/replay-faults"
+		iommu_own "$root" apply >/dev/null 2>&1
+		rc=$?
+		rm -f "$root/replay-faults"
+		n_points=$((n_points + 1))
+		if [ "${fault%% *}" = write ]; then
+			[ $rc -eq 1 ] && same_tree "$root" "$start" && no_journal "$root" || bad="$bad write$i:$rc"
+		else
+			iommu_own "$root" recover >/dev/null 2>&1
+			{ same_tree "$root" "$start" || same_tree "$root" "$done_tree"; } && no_journal "$root" || bad="$bad kill$i"
+		fi
+		rm -rf "$root"
+	done
+done
+[ -z "$bad" ] && [ "$n" -ge 8 ]
+verdict "apply of vfs = 3, a failure at each of its $n writes and a kill after each: the start, or every VF on VFIO${bad:+ (not:$bad)}"
+
+# The boot step: VFs of a declared PF get the override (all, or the one udev names); the PF is left alone.
+root=$(fresh_copy vfs)
+declare "$root" "$E810_DECL"
+iommu_own "$root" vfs $E810 3 >/dev/null 2>&1
+iommu_own "$root" vfs $NVME 2 >/dev/null 2>&1
+out=$(iommu_own "$root" boot --device 0000:01:01.1 --udev 2>/dev/null)
+rc1=$?
+ov1=$(cat "$(dev "$root" 0000:01:01.0)/driver_override" "$(dev "$root" 0000:01:01.1)/driver_override" | tr '\n' ' ')
+out2=$(iommu_own "$root" boot --device $E810 --udev 2>/dev/null)
+out3=$(iommu_own "$root" boot --device 0000:05:00.1 --udev 2>/dev/null)
+iommu_own "$root" boot >/dev/null 2>&1
+rc2=$?
+ovs=$(cat "$(dev "$root" 0000:01:01.0)/driver_override" "$(dev "$root" 0000:01:01.2)/driver_override" | sort -u)
+[ $rc1 -eq 0 ] && [ "$out" = IOMMU_OWN_DECLARED=1 ] && [ "$ov1" = "(null) vfio-pci " ] && [ -z "$out2" ] && [ -z "$out3" ] &&
+	[ "$(cat "$(dev "$root" $E810)/driver_override")" = "(null)" ] && [ $rc2 -eq 0 ] && [ "$ovs" = vfio-pci ] &&
+	[ "$(cat "$(dev "$root" 0000:05:00.1)/driver_override")" = "(null)" ] && bound_to "$(dev "$root" $E810)" ice
+verdict "boot: a VF of a declared PF that appears gets the override (udev's call, IOMMU_OWN_DECLARED=1), the whole boot step sets all of them; the PF and another PF's VFs are left alone"
+
+root=$(fresh_copy vfs)
+declare "$root" $'[device 0000:01:00.0]\nid = 8086:1592\nvfs = 3'
+iommu_own "$root" vfs $E810 2 >/dev/null 2>&1
+iommu_own "$root" boot >"$SCRATCH/out" 2>&1
+rc=$?
+iommu_own "$root" apply >"$SCRATCH/out2" 2>&1
+rc2=$?
+[ $rc -eq 6 ] && grep -q "left alone (drift)" "$SCRATCH/out" && [ "$(cat "$(dev "$root" 0000:01:01.0)/driver_override")" = "(null)" ] &&
+	[ $rc2 -eq 6 ] && [ "$(numvfs "$root" $E810)" = 2 ]
+verdict "a PF entry whose ID drifted: boot and apply leave its VFs alone, exit 6 (rc $rc, $rc2)"
+
 tap_done

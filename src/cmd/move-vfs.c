@@ -10,54 +10,18 @@
 #include <string.h>
 
 #include "cmd/move-internal.h"
-#include "core/audit.h"
 #include "core/journal.h"
 #include "core/sriov.h"
-#include "os/layout.h"
-#include "os/modindex.h"
 
-static bool planned(const struct txn *t, unsigned long group)
+/* The VFs' groups as claims, checked; a dry run says what it could not verify. */
+static int plan_vf_groups(struct run *r, const struct strv *vfs, const char *driver, bool created,
+			  const struct strv *force)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (t->plans[i].group == group)
-			return true;
-	return false;
-}
-
-/*
- * The groups of the VFs vfs, each a claim for driver, checked as a claim
- * is; created: the transaction made them. A group that holds anything but
- * these VFs is refused (vf-group-shared): claiming it would take that too.
- */
-static int plan_vf_groups(struct run *r, const struct strv *vfs, const char *driver, bool created)
-{
-	struct ka *ka = r->ctx->ka;
-	struct txn *t = &r->t;
-	for (size_t k = 0; k < vfs->n; k++) {
-		_cleanup_(model_freep) struct system *sys = NULL;
-		if (model_load_group(ka, AUDIT_MODEL_FLAGS | MODEL_IDS, vfs->v[k], &sys) < 0) {
-			t->error = xasprintf("VF %s cannot be given to VFIO: its IOMMU group cannot be read", vfs->v[k]);
-			return -ENXIO;
-		}
-		const struct group *g = sys->groups[0];
-		if (planned(t, g->number))
-			continue;
-		struct plan *p = txn_add_plan(t, MOVE_CLAIM, g->number, driver);
-		plan_claim(ka, g, driver, p);
-		for (size_t i = 0; i < p->n; i++) {
-			if (strv_contains(vfs, p->devs[i].address))
-				p->devs[i].created = created;
-			else
-				refusals_add(&p->refusals, "vf-group-shared", p->devs[i].address,
-					     "VF %s is in group %lu with %s, which is none of the VFs: claiming the group would "
-					     "take it too",
-					     vfs->v[k], g->number, p->devs[i].address);
-		}
-		preflight_claim(ka, g, driver, &r->o->force, &r->in, &p->refusals);
-		if (r->o->dry_run)
-			refusals_unverified(&p->refusals);
-	}
-	return 0;
+	size_t first = r->t.n;
+	int e = sriov_claim_vf_groups(r->ctx->ka, &r->t, vfs, driver, created, force, &r->in);
+	for (size_t i = first; r->o->dry_run && i < r->t.n; i++)
+		refusals_unverified(&r->t.plans[i].refusals);
+	return e;
 }
 
 /* The PF as an operand: a PCI address (0000:01:00.0 or 01:00.0). */
@@ -96,17 +60,13 @@ int vfs_plan(struct run *r)
 		s->autoprobe_off = o->count > 0;
 		if (o->claim_vfs && o->count > 0) {
 			s->claim = xstrdup(o->driver);
+			for (size_t i = 0; i < o->force.n; i++)
+				strv_push(&s->force, xstrdup(o->force.v[i]));
 			sriov_vf_addresses(&pf, o->count, &s->vfs); /* as predicted, until they exist */
 		}
 	} else if (o->claim_vfs && !txn_blocking(t)) {
 		/* The count is there already: the VFs' groups not yet on VFIO are claimed. */
-		e = plan_vf_groups(r, &pf.vfs, o->driver, false);
-	}
-	if (o->claim_vfs) {
-		_cleanup_free_ char *rel = lay_pci_driver(o->driver);
-		_cleanup_close_ int fd = -1;
-		if (ka_open_dir(ka, rel, &fd) < 0)
-			strv_push(&t->modules, module_for_driver(o->driver));
+		e = plan_vf_groups(r, &pf.vfs, o->driver, false, &o->force);
 	}
 	sriov_pf_clear(&pf);
 	if (e < 0)
@@ -145,7 +105,7 @@ int vfs_expand(struct run *r)
 			strv_free(&s->vfs);
 			for (size_t k = 0; k < pf.vfs.n; k++)
 				strv_push(&s->vfs, xstrdup(pf.vfs.v[k]));
-			e = plan_vf_groups(r, &pf.vfs, s->claim, true);
+			e = plan_vf_groups(r, &pf.vfs, s->claim, true, &s->force);
 		}
 		sriov_pf_clear(&pf);
 		if (t->error)

@@ -457,8 +457,11 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 	for (size_t i = 0; i < r->decls.n; i++) {
 		const struct decl *d = &r->decls.v[i];
 		bool mine = false;
-		for (size_t k = 0; k < g->ndevices && !mine; k++)
-			mine = streq(g->devices[k]->name, d->address);
+		for (size_t k = 0; k < g->ndevices && !mine; k++) {
+			_cleanup_free_ char *pf = d->vfs ? sriov_pf_of(r->ctx->ka, g->devices[k]->name) : NULL;
+			/* An entry with vfs declares its PF's VFs, not the PF's group. */
+			mine = d->vfs ? pf && streq(pf, d->address) : streq(g->devices[k]->name, d->address);
+		}
 		if (!mine || d->masked)
 			continue;
 		declared = true;
@@ -584,13 +587,15 @@ int move_run_plans(struct run *r)
 		}
 		return move_done(r, RESULT_NOTHING);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		const struct plan *p = &t->plans[i];
-		if (p->kind != MOVE_CLAIM)
+	/* The claim drivers, the VF claims' of SR-IOV steps (planned later) included. */
+	for (size_t i = 0; i < t->n + t->nsteps; i++) {
+		const char *driver = i < t->n ? (t->plans[i].kind == MOVE_CLAIM ? t->plans[i].driver : NULL)
+					      : t->steps[i - t->n].claim;
+		if (!driver)
 			continue;
-		_cleanup_free_ char *rel = lay_pci_driver(p->driver);
+		_cleanup_free_ char *rel = lay_pci_driver(driver);
 		_cleanup_close_ int fd = -1;
-		_cleanup_free_ char *mod = module_for_driver(p->driver);
+		_cleanup_free_ char *mod = module_for_driver(driver);
 		if (ka_open_dir(r->ctx->ka, rel, &fd) < 0 && !strv_contains(&t->modules, mod))
 			strv_push(&t->modules, TAKE_PTR(mod));
 	}

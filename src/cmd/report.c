@@ -291,6 +291,9 @@ static void text_entries(const struct apply_report *a, enum result res, bool dry
 		if (e->result == ENTRY_REFUSED)
 			esc_fprintf(stderr, "%s: %s:%u: [device %s] refused: %s (%s)\n", program_name, e->decl->file,
 				    e->decl->line, e->decl->address, e->message, e->code);
+		else if (e->result == ENTRY_MOVES && e->decl->vfs && (dry_run || res != RESULT_DONE))
+			esc_fprintf(stderr, "%s: %s:%u: [device %s]: its %lu VFs' groups %s\n", program_name, e->decl->file,
+				    e->decl->line, e->decl->address, e->decl->vfs, dry_run ? "would move" : "did not move");
 		else if (e->result == ENTRY_MOVES && (dry_run || res != RESULT_DONE))
 			esc_fprintf(stderr, "%s: %s:%u: [device %s]: group %lu %s\n", program_name, e->decl->file,
 				    e->decl->line, e->decl->address, e->group, dry_run ? "would move" : "did not move");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/apply.h"
+#include "core/sriov.h"
 #include "os/drivers.h"
 
 void apply_report_free(struct apply_report *a)
@@ -59,7 +60,8 @@ static void find_conflicts(struct apply_report *a)
 		for (size_t j = i + 1; j < a->n; j++) {
 			struct entry_report *x = &a->v[i], *y = &a->v[j];
 			if (!x->has_group || !y->has_group || x->group != y->group || x->result == ENTRY_REFUSED ||
-			    y->result == ENTRY_REFUSED || streq(x->decl->driver, y->decl->driver))
+			    y->result == ENTRY_REFUSED || streq(x->decl->driver, y->decl->driver) || x->decl->vfs ||
+			    y->decl->vfs)
 				continue;
 			char *m = xasprintf("group %lu is declared for %s in %s:%u and for %s in %s:%u", x->group,
 					    x->decl->driver, x->decl->file, x->decl->line, y->decl->driver, y->decl->file,
@@ -87,7 +89,7 @@ static void set_group_result(struct apply_report *a, unsigned long group, enum e
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct entry_report *x = &a->v[i];
-		if (!x->has_group || x->group != group || x->result == ENTRY_REFUSED)
+		if (!x->has_group || x->group != group || x->result == ENTRY_REFUSED || x->decl->vfs)
 			continue;
 		if (res == ENTRY_REFUSED)
 			refuse_entry(x, code, xstrdup(message));
@@ -121,6 +123,81 @@ static void plan_group(const struct ka *ka, const struct group *g, const char *d
 	set_group_result(a, g->number, ENTRY_MOVES, NULL, NULL, t->n - 1);
 }
 
+/* The first refusal that blocks, among r. */
+static const struct refusal *first_blocking(const struct refusals *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!r->v[i].forced)
+			return &r->v[i];
+	return NULL;
+}
+
+/* The claims of the groups of VFs vfs that are not on the entry's driver; refused as a whole. */
+static void plan_vf_claims(const struct ka *ka, struct entry_report *x, const struct strv *vfs,
+			   struct preflight_inputs *in, struct txn *t)
+{
+	size_t first = t->n;
+	const struct refusal *no = NULL;
+	int r = sriov_claim_vf_groups(ka, t, vfs, x->decl->driver, false, &x->decl->force, in);
+	for (size_t i = first; r == 0 && i < t->n && !no; i++)
+		no = first_blocking(&t->plans[i].refusals);
+	if (r < 0)
+		refuse_entry(x, "declared-drift", xstrdup(t->error));
+	else if (no)
+		refuse_entry(x, no->code, xstrdup(no->message));
+	else {
+		x->result = ENTRY_MOVES;
+		x->plan = first;
+		return;
+	}
+	while (t->n > first)
+		txn_drop_last_plan(t);
+}
+
+/*
+ * An entry with vfs = N: the PF gets its N VFs (autoprobe off while they
+ * appear) and their groups are claimed, in the transaction; VFs that are
+ * there have their groups claimed. A PF with another count is refused:
+ * apply never destroys VFs.
+ */
+static void plan_vfs_entry(const struct ka *ka, struct entry_report *x, struct preflight_inputs *in, struct txn *t)
+{
+	const struct decl *e = x->decl;
+	struct sriov_pf pf;
+	if (sriov_pf_read(ka, e->address, &pf) < 0) {
+		refuse_entry(x, "declared-drift", xasprintf("%s cannot be read (declared in %s:%u)", e->address, e->file, e->line));
+	} else if (pf.numvfs == e->vfs) {
+		if (sriov_vfs_owned(ka, &pf.vfs, e->driver))
+			x->result = ENTRY_CONVERGED;
+		else
+			plan_vf_claims(ka, x, &pf.vfs, in, t);
+	} else if (pf.numvfs) {
+		refuse_entry(x, "vfs-replace",
+			     xasprintf("%s has %lu VFs, not %lu as declared in %s:%u: apply never destroys VFs (vfs %s %lu "
+				       "--replace does)",
+				       e->address, pf.numvfs, e->vfs, e->file, e->line, e->address, e->vfs));
+	} else {
+		struct refusals ref = { 0 };
+		struct vfs_request req = { e->vfs, true, false };
+		preflight_vfs(ka, &pf, &req, &e->force, in, &ref);
+		const struct refusal *no = first_blocking(&ref);
+		if (no) {
+			refuse_entry(x, no->code, xstrdup(no->message));
+		} else {
+			struct sriov_step *s = txn_add_step(t, pf.address, 0, e->vfs);
+			s->autoprobe = pf.autoprobe;
+			s->autoprobe_off = true;
+			s->claim = xstrdup(e->driver);
+			for (size_t i = 0; i < e->force.n; i++)
+				strv_push(&s->force, xstrdup(e->force.v[i]));
+			sriov_vf_addresses(&pf, e->vfs, &s->vfs);
+			x->result = ENTRY_MOVES;
+		}
+		refusals_free(&ref);
+	}
+	sriov_pf_clear(&pf);
+}
+
 int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, const struct decls *ds,
 	       struct preflight_inputs *in, struct txn *t, struct apply_report *out)
 {
@@ -148,7 +225,8 @@ int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, 
 		const struct group *g = sys->groups[gi];
 		const struct entry_report *first = NULL;
 		for (size_t i = 0; i < out->n && !first; i++)
-			if (out->v[i].has_group && out->v[i].group == g->number && out->v[i].result != ENTRY_REFUSED)
+			if (out->v[i].has_group && out->v[i].group == g->number && out->v[i].result != ENTRY_REFUSED &&
+			    !out->v[i].decl->vfs)
 				first = &out->v[i];
 		if (!first)
 			continue;
@@ -157,5 +235,8 @@ int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, 
 		else
 			plan_group(ka, g, first->decl->driver, in, t, out);
 	}
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].decl->vfs && out->v[i].result != ENTRY_REFUSED)
+			plan_vfs_entry(ka, &out->v[i], in, t);
 	return 0;
 }

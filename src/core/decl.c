@@ -198,11 +198,14 @@ static int set_key(struct parse *p, const char *key, char *val)
 		if (parse_list(val, &e->force, force_ok) < 0)
 			return perr(p, "force = %s: expected refusal codes that can be overridden (boot-vga, mounted, "
 				       "netdev-active, sriov-pf, chipset, vmd, host-in-use, vfs-bound, cannot-verify)", val);
+	} else if (streq(key, "vfs")) {
+		if (parse_ulong(val, 10, &e->vfs) < 0 || e->vfs == 0 || e->vfs > 65535)
+			return perr(p, "vfs = %s: expected the number of VFs the PF has, 1 to 65535", val);
 	} else if (streq(key, "masked")) {
 		if (parse_bool(val, &e->masked) < 0)
 			return perr(p, "masked = %s: expected yes or no", val);
 	} else {
-		return perr(p, "unknown key '%s' (id, subsystem, serial, driver, members, force, masked)", key);
+		return perr(p, "unknown key '%s' (id, subsystem, serial, driver, members, force, vfs, masked)", key);
 	}
 	return 0;
 }

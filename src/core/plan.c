@@ -55,6 +55,7 @@ void txn_free(struct txn *t)
 		free(t->steps[i].pf);
 		free(t->steps[i].claim);
 		strv_free(&t->steps[i].vfs);
+		strv_free(&t->steps[i].force);
 	}
 	free(t->steps);
 	refusals_free(&t->refusals);

@@ -77,6 +77,7 @@ struct sriov_step {
 	unsigned long now;          /* sriov_numvfs as re-read */
 	bool ok;                    /* at its end state (or its start, after a rollback) */
 	struct strv vfs;            /* the VFs it made (vfs), or will make (a dry run: predicted) */
+	struct strv force;          /* claim: the refusal codes the VFs' claims override */
 };
 
 /* A transaction: the moves of one or more groups, all or none. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/audit.h"
 #include "core/record.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
@@ -242,6 +243,70 @@ void preflight_vfs(const struct ka *ka, const struct sriov_pf *pf, const struct 
 		preflight_vfs_removal(ka, pf, force, in, out);
 	if (req->claim && req->count > 0)
 		check_vf_groups(ka, pf, out);
+}
+
+/* ---- the VFs' groups ---- */
+
+static bool planned(const struct txn *t, unsigned long group)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->plans[i].group == group)
+			return true;
+	return false;
+}
+
+int sriov_claim_vf_groups(const struct ka *ka, struct txn *t, const struct strv *vfs, const char *driver, bool created,
+			  const struct strv *force, struct preflight_inputs *in)
+{
+	for (size_t k = 0; k < vfs->n; k++) {
+		_cleanup_(model_freep) struct system *sys = NULL;
+		if (model_load_group(ka, AUDIT_MODEL_FLAGS | MODEL_IDS, vfs->v[k], &sys) < 0) {
+			free(t->error);
+			t->error = xasprintf("VF %s cannot be given to VFIO: its IOMMU group cannot be read", vfs->v[k]);
+			return -ENXIO;
+		}
+		const struct group *g = sys->groups[0];
+		if (planned(t, g->number))
+			continue;
+		struct plan *p = txn_add_plan(t, MOVE_CLAIM, g->number, driver);
+		plan_claim(ka, g, driver, p);
+		for (size_t i = 0; i < p->n; i++) {
+			if (strv_contains(vfs, p->devs[i].address))
+				p->devs[i].created = created;
+			else
+				refusals_add(&p->refusals, "vf-group-shared", p->devs[i].address,
+					     "VF %s is in group %lu with %s, which is none of the VFs: claiming the group would "
+					     "take it too",
+					     vfs->v[k], g->number, p->devs[i].address);
+		}
+		preflight_claim(ka, g, driver, force, in, &p->refusals);
+	}
+	return 0;
+}
+
+bool sriov_vfs_owned(const struct ka *ka, const struct strv *vfs, const char *driver)
+{
+	for (size_t i = 0; i < vfs->n; i++) {
+		struct binding b;
+		if (model_read_binding(ka, vfs->v[i], &b) < 0)
+			return false;
+		bool mine = b.driver && b.override && streq(b.driver, driver) && streq(b.override, driver);
+		binding_clear(&b);
+		if (!mine)
+			return false;
+	}
+	return true;
+}
+
+char *sriov_pf_of(const struct ka *ka, const char *vf)
+{
+	_cleanup_free_ char *rel = lay_pci_device_attr(vf, LAY_PHYSFN);
+	_cleanup_free_ char *target = NULL;
+	if (!rel || ka_readlink(ka, rel, &target) < 0)
+		return NULL;
+	const char *base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	struct pci_addr a;
+	return pci_addr_parse(base, &a) == 0 ? xstrdup(base) : NULL;
 }
 
 /* ---- the steps' writes ---- */

@@ -50,6 +50,19 @@ void preflight_vfs_removal(const struct ka *ka, const struct sriov_pf *pf, const
 /* Whether the PF can change its count at all (sriov-unsupported otherwise). */
 void preflight_sriov_capable(const struct sriov_pf *pf, struct refusals *out);
 
+/*
+ * The groups of the VFs vfs, each planned as a claim for driver and checked
+ * as a claim is (force, in); created: the transaction made them. A group
+ * that holds anything but these VFs is refused (vf-group-shared): claiming
+ * it would take that too. -ENXIO (t->error set) for a VF in no group.
+ */
+int sriov_claim_vf_groups(const struct ka *ka, struct txn *t, const struct strv *vfs, const char *driver, bool created,
+			  const struct strv *force, struct preflight_inputs *in);
+/* Whether every one of vfs is on driver with its override naming it. */
+bool sriov_vfs_owned(const struct ka *ka, const struct strv *vfs, const char *driver);
+/* The PF of a VF (its physfn link), NULL when it is none. */
+char *sriov_pf_of(const struct ka *ka, const char *vf);
+
 /* The steps' writes before the devices' (autoprobe off, the count), and after them (autoprobe back). */
 void sriov_plan_first(struct txn *t);
 void sriov_plan_last(struct txn *t);
