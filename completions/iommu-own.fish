@@ -231,6 +231,8 @@ set -l vfio_drivers vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio
 complete -c iommu-own -n '__iommu_own_using_command claim' -l driver -x -a "$vfio_drivers" -d 'The VFIO driver to use (default vfio-pci)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l remove-vfs -d 'Remove the VFs of a PF first (release makes them again)'
+complete -c iommu-own -n '__iommu_own_using_command claim vfs' -l owner -x -a '(__fish_complete_users)' -d "Hand the groups' own VFIO nodes to USER[:GROUP]"
+complete -c iommu-own -n '__iommu_own_using_command claim vfs' -l mode -x -a '0600 0660 0666' -d 'Permission bits of those nodes, octal'
 
 # vfs PF COUNT
 complete -c iommu-own -n '__iommu_own_using_command vfs' -l claim -d "Give every new VF's group to VFIO in the same transaction"

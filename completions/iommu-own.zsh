@@ -161,6 +161,8 @@ _iommu_own() {
         '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
         '--persist[also declare the groups (a drop-in in conf.d), so that they come up on VFIO at every boot]' \
         '--remove-vfs[remove the VFs of a PF first (release makes them again)]' \
+        '--owner=[hand the groups'"'"' own VFIO nodes to USER (and GROUP)]:user:_users' \
+        '--mode=[permission bits of those nodes, octal]:mode:(0600 0660 0666)' \
         '*:group or device:_iommu_own_targets' && ret=0
       ;;
     vfs)
@@ -168,6 +170,8 @@ _iommu_own() {
         '--claim[give every new VF'"'"'s group to VFIO in the same transaction]' \
         '--driver=[with --claim: the VFIO driver (default vfio-pci)]:VFIO driver:_iommu_own_vfio_drivers' \
         '--replace[allow another count on a PF that has VFs (through 0)]' \
+        '--owner=[with --claim: hand the VF groups'"'"' nodes to USER (and GROUP)]:user:_users' \
+        '--mode=[with --claim: permission bits of those nodes, octal]:mode:(0600 0660 0666)' \
         '--dry-run[print the writes in order and change nothing]' \
         '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
         '1:SR-IOV physical function:_iommu_own_devices' \

@@ -12,7 +12,8 @@ SCRIPT_TESTS += \
 	tests/holders.sh \
 	tests/declare.sh \
 	tests/ansible.sh \
-	tests/sriov.sh
+	tests/sriov.sh \
+	tests/handoff.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

@@ -8,8 +8,12 @@
 
 #include "shared/escape.h"
 #include "cmd/commands.h"
+#include "cmd/consumer.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
+
+/* The tree of this run, for the consumer's nodes of a group (OWNER, MODE, JSON "consumer"). */
+static const struct ka *list_ka;
 
 enum {
 	COL_GROUP,
@@ -24,6 +28,8 @@ enum {
 	COL_OVERRIDE,
 	COL_ROLE,
 	COL_RESET,
+	COL_OWNER,
+	COL_MODE,
 };
 
 /* The one column table: --output, --list-columns, the man page and completions follow it. */
@@ -40,6 +46,8 @@ static const struct colinfo columns[] = {
 	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override (empty when unset)" },
 	[COL_ROLE] = { "ROLE", 7, 0, "what the binding means: kernel, user, neutral or none" },
 	[COL_RESET] = { "RESET", 0.1, 0, "reset methods (reset_method; empty: the device cannot be reset)" },
+	[COL_OWNER] = { "OWNER", 0.1, 0, "user:group owning the group's VFIO node (its file, else a cdev)" },
+	[COL_MODE] = { "MODE", 4, 0, "permission bits of the group's VFIO node" },
 };
 
 static const int default_columns[] = { COL_GROUP, COL_STATE, COL_DEVICE, COL_CLASS, COL_ID,
@@ -110,6 +118,16 @@ static void set_cell(struct libscols_line *ln, size_t i, const char *s)
 	}
 }
 
+static void set_consumer_cell(struct libscols_line *ln, size_t i, int col, const struct group *g)
+{
+	struct consumer c = { 0 };
+	if (g)
+		consumer_read(list_ka, g, &c);
+	_cleanup_free_ char *s = col == COL_OWNER ? consumer_owner_text(list_ka, &c) : consumer_mode_text(&c);
+	set_cell(ln, i, s);
+	consumer_clear(&c);
+}
+
 static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, const struct group *g)
 {
 	for (size_t i = 0; i < o->ncols; i++) {
@@ -128,6 +146,10 @@ static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, 
 			break;
 		case COL_TYPE:
 			set_cell(ln, i, g ? g->type : NULL);
+			break;
+		case COL_OWNER:
+		case COL_MODE:
+			set_consumer_cell(ln, i, o->cols[i], g);
 			break;
 		}
 	}
@@ -252,6 +274,10 @@ static int print_json(const struct system *sys, struct pcidb *db)
 		json_add(o, "state", json_str(group_state_to_string(g->state)));
 		json_add(o, "viable", json_object_new_boolean(g->viable));
 		json_add(o, "type", json_str(g->type));
+		struct consumer c;
+		consumer_read(list_ka, g, &c);
+		json_add(o, "consumer", c.group_if || c.cdev_if ? consumer_json(list_ka, -1, &c) : NULL);
+		consumer_clear(&c);
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < g->ndevices; j++)
 			if (g->devices[j]->selected)
@@ -274,7 +300,7 @@ static int print_table(const struct system *sys, struct outopts *o, struct pcidb
 	bool tree = false;
 	for (size_t i = 0; i < o->ncols; i++)
 		tree |= o->cols[i] == COL_GROUP || o->cols[i] == COL_STATE || o->cols[i] == COL_VIABLE ||
-			o->cols[i] == COL_TYPE;
+			o->cols[i] == COL_TYPE || o->cols[i] == COL_OWNER || o->cols[i] == COL_MODE;
 	bool raw = o->raw;
 	o->raw = raw || !tree;
 	_cleanup_(scols_unref_tablep) struct libscols_table *t = output_table(o, columns, true);
@@ -319,6 +345,7 @@ static int run_list(struct context *ctx, struct list_args *a)
 	if (context_load(ctx, needed_flags(&a->out), (int)a->targets.n, a->targets.v, &sys) < 0)
 		return EXIT_USAGE;
 
+	list_ka = ctx->ka;
 	r = a->out.json ? print_json(sys, db) : print_table(sys, &a->out, db);
 	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }

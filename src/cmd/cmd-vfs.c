@@ -7,11 +7,13 @@
 
 #include "cmd/move.h"
 
-enum { OPT_CLAIM = 0x600, OPT_DRIVER, OPT_REPLACE, OPT_DRY_RUN, OPT_FORCE };
+enum { OPT_CLAIM = 0x600, OPT_DRIVER, OPT_REPLACE, OPT_DRY_RUN, OPT_FORCE, OPT_OWNER, OPT_MODE };
 
 static const struct argp_option vfs_options[] = {
 	{ "claim", OPT_CLAIM, NULL, 0, "Give every new VF's group to vfio-pci in the same transaction", 0 },
 	{ "driver", OPT_DRIVER, "NAME", 0, "With --claim: the VFIO driver (default vfio-pci; or a variant driver)", 0 },
+	{ "owner", OPT_OWNER, "USER[:GROUP]", 0, "With --claim: hand the VF groups' nodes to USER (and GROUP)", 0 },
+	{ "mode", OPT_MODE, "MODE", 0, "With --claim: the permission bits of those nodes, octal (0660)", 0 },
 	{ "replace", OPT_REPLACE, NULL, 0,
 	  "Allow changing the count of a PF that has VFs (the kernel goes through 0, destroying them)", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
@@ -50,6 +52,14 @@ static error_t vfs_parse(int key, char *arg, struct argp_state *state)
 	case OPT_REPLACE:
 		o->replace = true;
 		break;
+	case OPT_OWNER:
+		if (!*arg)
+			argp_error(state, "--owner: empty USER[:GROUP]");
+		o->owner = arg;
+		break;
+	case OPT_MODE:
+		o->mode = arg;
+		break;
 	case OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
@@ -69,6 +79,8 @@ static error_t vfs_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (a->operands < 2)
 			argp_error(state, "name the PF and the COUNT of VFs it should have");
+		if ((o->owner || o->mode) && !o->claim_vfs)
+			argp_error(state, "--owner and --mode hand off the VF groups' nodes: they go with --claim");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -62,11 +62,15 @@ int vfs_plan(struct run *r)
 			s->claim = xstrdup(o->driver);
 			for (size_t i = 0; i < o->force.n; i++)
 				strv_push(&s->force, xstrdup(o->force.v[i]));
+			s->owner = o->owner_spec;
 			sriov_vf_addresses(&pf, o->count, &s->vfs); /* as predicted, until they exist */
 		}
 	} else if (o->claim_vfs && !txn_blocking(t)) {
 		/* The count is there already: the VFs' groups not yet on VFIO are claimed. */
+		size_t first = t->n;
 		e = plan_vf_groups(r, &pf.vfs, o->driver, false, &o->force);
+		for (size_t k = first; k < t->n; k++)
+			t->plans[k].owner = o->owner_spec;
 	}
 	sriov_pf_clear(&pf);
 	if (e < 0)
@@ -105,7 +109,10 @@ int vfs_expand(struct run *r)
 			strv_free(&s->vfs);
 			for (size_t k = 0; k < pf.vfs.n; k++)
 				strv_push(&s->vfs, xstrdup(pf.vfs.v[k]));
+			size_t mine = t->n;
 			e = plan_vf_groups(r, &pf.vfs, s->claim, true, &s->force);
+			for (size_t k = mine; k < t->n; k++)
+				t->plans[k].owner = s->owner;
 		}
 		sriov_pf_clear(&pf);
 		if (t->error)

@@ -17,6 +17,7 @@
 #include "core/execute.h"
 #include "core/journal.h"
 #include "core/record.h"
+#include "core/handoff.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/holders.h"
@@ -310,6 +311,26 @@ static int commit_persist(struct run *r)
 	return 0;
 }
 
+/* The groups' nodes are there once bound: their hand-off is planned and journaled, then written. */
+static int plan_nodes(struct run *r)
+{
+	struct txn *t = &r->t;
+	handoff_plan_claims(r->ctx->ka, t, false);
+	/* The records say what the nodes were, for release. */
+	if (move_prepare_records(r, 0) < 0)
+		return -EIO;
+	struct json_object *j = journal_build(r->ctx->ka, t, r->ro.operation);
+	int e = state_write(r->journal_st, JOURNAL_NAME, j);
+	if (e < 0) {
+		json_object_put(j);
+		t->error = xasprintf("writing the journal in %s failed: %s", r->journal_st->path, strerror(-e));
+		return e;
+	}
+	json_object_put(r->journal);
+	r->journal = j;
+	return 0;
+}
+
 static int execute_move(struct run *r)
 {
 	struct ka *ka = r->ctx->ka;
@@ -340,8 +361,8 @@ static int execute_move(struct run *r)
 
 	enum exec_result x = txn_execute(ka, t);
 	/* VFs a step made exist now: their groups are planned, checked and journaled, then moved. */
-	while (x == EXEC_DONE && sriov_needs_expansion(t)) {
-		if (vfs_expand(r) < 0) {
+	while (x == EXEC_DONE && (sriov_needs_expansion(t) || handoff_pending(t))) {
+		if ((sriov_needs_expansion(t) ? vfs_expand(r) : plan_nodes(r)) < 0) {
 			unprepare_records(r);
 			return roll_back(r, RESULT_ROLLED_BACK);
 		}
@@ -511,10 +532,12 @@ static int plan_targets(struct run *r)
 			e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &r->in, &p->refusals);
 			if (e == 0 && o->remove_vfs)
 				vfs_claim_steps(r, g, p);
+			p->owner = o->owner_spec;
 		} else {
 			p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
 			struct json_object *record = record_read(move_records(r), g->number, "the kernel will choose the drivers");
 			plan_release(r->ctx->ka, g, record, p, t);
+			handoff_plan_release(r->ctx->ka, t, p, record);
 			json_object_put(record);
 			vfs_release_steps(r, p);
 			e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
@@ -555,7 +578,9 @@ int move_run_plans(struct run *r)
 	struct txn *t = &r->t;
 	if (txn_blocking(t))
 		return move_done(r, RESULT_REFUSED);
-	if (txn_moving(t) == 0 && t->nsteps == 0) {
+	/* A hand-off to groups already on VFIO: their nodes are there, and their writes go first. */
+	handoff_plan_claims(r->ctx->ka, t, true);
+	if (txn_moving(t) == 0 && t->nsteps == 0 && t->nnodes == 0) {
 		bool all_skipped = t->n > 0;
 		for (size_t g = 0; g < t->n; g++)
 			for (size_t i = 0; i < t->plans[g].n; i++)
@@ -801,6 +826,8 @@ static int run(struct run *r)
 {
 	struct move_options *o = r->o;
 	if (context_open(r->ctx) < 0 || check_options(o) < 0 || check_privileges(r) < 0)
+		return EXIT_USAGE;
+	if ((o->owner || o->mode) && owner_spec_parse(r->ctx->ka, o->owner, o->mode, &o->owner_spec) < 0)
 		return EXIT_USAGE;
 	r->recover_cmd = recover_command(r->ctx, o);
 	r->ro.recover_cmd = r->recover_cmd;

@@ -6,6 +6,7 @@
 
 #include "cmd/output.h"
 #include "cmd/report.h"
+#include "cmd/consumer.h"
 #include "shared/escape.h"
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -136,6 +137,46 @@ static struct json_object *devices_json(const struct txn *t, enum result res, bo
 	return devs;
 }
 
+static struct json_object *attr_json(const struct node_attr *a)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "uid", json_object_new_uint64(a->uid));
+	json_object_object_add(o, "gid", json_object_new_uint64(a->gid));
+	_cleanup_free_ char *m = node_mode_value(a->mode);
+	json_object_object_add(o, "mode", json_str(m));
+	return o;
+}
+
+static struct json_object *nodes_json(const struct txn *t, enum result res, bool dry_run)
+{
+	struct json_object *arr = json_object_new_array();
+	bool after = result_has_after(res, dry_run);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct node_step *n = &t->nodes[i];
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "group", json_object_new_uint64(n->group));
+		json_object_object_add(x, "path", json_str(n->path));
+		json_object_object_add(x, "before", attr_json(&n->before));
+		json_object_object_add(x, "want", attr_json(&n->want));
+		json_object_object_add(x, "ok", after ? json_object_new_boolean(n->ok) : NULL);
+		json_object_array_add(arr, x);
+	}
+	return arr;
+}
+
+/* What a consumer of each group of the move is given, as the system is now. */
+static struct json_object *consumers_json(const struct ka *ka, const struct txn *t)
+{
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < t->n; i++) {
+		struct consumer c;
+		consumer_read_plan(ka, &t->plans[i], &c);
+		json_object_array_add(arr, consumer_json(ka, t->plans[i].now, &c));
+		consumer_clear(&c);
+	}
+	return arr;
+}
+
 static struct json_object *steps_json(const struct txn *t, enum result res, bool dry_run)
 {
 	struct json_object *arr = json_object_new_array();
@@ -226,6 +267,10 @@ static struct json_object *report_json(const struct ka *ka, const struct txn *t,
 	json_object_object_add(x, "devices", devices_json(t, res, o->dry_run));
 	if (t->nsteps)
 		json_object_object_add(x, "sriov", steps_json(t, res, o->dry_run));
+	if (t->nnodes)
+		json_object_object_add(x, "nodes", nodes_json(t, res, o->dry_run));
+	if (!o->dry_run && (res == RESULT_DONE || res == RESULT_NOTHING || res == RESULT_FINISHED))
+		json_object_object_add(x, "consumers", consumers_json(ka, t));
 	return x;
 }
 
@@ -330,6 +375,41 @@ static void text_steps(FILE *out, const struct txn *t, bool back)
 	}
 }
 
+/* A node's owner and mode as people read them: "libvirt-qemu:kvm 0660". */
+static char *attr_text(const struct ka *ka, const struct node_attr *a)
+{
+	_cleanup_free_ char *u = ka_user_name(ka, a->uid), *g = ka_group_name(ka, a->gid);
+	return xasprintf("%s:%s %04o", u, g, (unsigned)a->mode);
+}
+
+/* The nodes a hand-off changed (or, rolled back, gave back). */
+static void text_nodes(FILE *out, const struct ka *ka, const struct txn *t, bool back)
+{
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct node_step *n = &t->nodes[i];
+		_cleanup_free_ char *b = attr_text(ka, &n->before), *w = attr_text(ka, &n->want);
+		if (back)
+			esc_fprintf(out, "  %s  %s %s\n", n->path, n->ok ? "back to" : "NOT BACK to", b);
+		else
+			esc_fprintf(out, "  %s  %s -> %s\n", n->path, b, w);
+	}
+}
+
+/* A dry run of a hand-off to groups not on VFIO yet: their nodes exist only once bound. */
+static void text_handoffs(FILE *out, const struct ka *ka, const struct txn *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct plan *p = &t->plans[i];
+		if (p->kind != MOVE_CLAIM || !p->owner.set || p->nodes_planned)
+			continue;
+		_cleanup_free_ char *u = p->owner.uid_set ? ka_user_name(ka, p->owner.uid) : xstrdup("(as it is)");
+		_cleanup_free_ char *g = p->owner.gid_set ? ka_group_name(ka, p->owner.gid) : xstrdup("(as it is)");
+		_cleanup_free_ char *m = p->owner.mode_set ? node_mode_value(p->owner.mode) : xstrdup("(as it is)");
+		esc_fprintf(out, "# then, once bound, the nodes of group %lu (its file, its devices' cdevs) get owner %s, "
+			    "group %s, mode %s\n", p->group, u, g, m);
+	}
+}
+
 /* A dry run of vfs --claim: the VFs to come, whose groups exist only once they do. */
 static void text_predicted(FILE *out, const struct txn *t)
 {
@@ -380,6 +460,7 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 			esc_fprintf(out, "%s\n", w);
 		}
 		text_predicted(out, t);
+		text_handoffs(out, ka, t);
 		return;
 	case RESULT_DONE:
 		text_steps(out, t, false);
@@ -415,6 +496,7 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 		break;
 	}
 	text_devices(out, t, res);
+	text_nodes(out, ka, t, res != RESULT_DONE && res != RESULT_FINISHED);
 	for (size_t i = 0; i < o->notes.n; i++)
 		esc_fprintf(stderr, "%s: %s\n", program_name, o->notes.v[i]);
 	if (res == RESULT_BLOCKED) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/apply.h"
+#include "core/handoff.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
 
@@ -99,30 +101,6 @@ static void set_group_result(struct apply_report *a, unsigned long group, enum e
 	}
 }
 
-/* The group's claim as a plan, checked; refused entries when a check fails. */
-static void plan_group(const struct ka *ka, const struct group *g, const char *driver, struct preflight_inputs *in,
-		       struct txn *t, struct apply_report *a)
-{
-	struct strv force = { 0 };
-	entry_force(a, g->number, &force);
-	struct plan *p = txn_add_plan(t, MOVE_CLAIM, g->number, driver);
-	plan_claim(ka, g, driver, p);
-	preflight_claim(ka, g, driver, &force, in, &p->refusals);
-	strv_free(&force);
-	if (p->refusals.blocking) {
-		const struct refusal *first = NULL;
-		for (size_t i = 0; i < p->refusals.n && !first; i++)
-			if (!p->refusals.v[i].forced)
-				first = &p->refusals.v[i];
-		set_group_result(a, g->number, ENTRY_REFUSED, first->code, first->message, 0);
-		/* Not part of the transaction: its plan stays out of it (its refusals are reported per entry). */
-		refusals_free(&p->refusals);
-		txn_drop_last_plan(t);
-		return;
-	}
-	set_group_result(a, g->number, ENTRY_MOVES, NULL, NULL, t->n - 1);
-}
-
 /* The first refusal that blocks, among r. */
 static const struct refusal *first_blocking(const struct refusals *r)
 {
@@ -132,6 +110,29 @@ static const struct refusal *first_blocking(const struct refusals *r)
 	return NULL;
 }
 
+/* The group's claim as a plan, checked; refused entries when a check fails. */
+static void plan_group(const struct ka *ka, const struct group *g, const struct entry_report *first,
+		       struct preflight_inputs *in, struct txn *t, struct apply_report *a)
+{
+	const char *driver = first->decl->driver;
+	struct strv force = { 0 };
+	entry_force(a, g->number, &force);
+	struct plan *p = txn_add_plan(t, MOVE_CLAIM, g->number, driver);
+	p->owner = first->owner;
+	plan_claim(ka, g, driver, p);
+	preflight_claim(ka, g, driver, &force, in, &p->refusals);
+	strv_free(&force);
+	if (p->refusals.blocking) {
+		const struct refusal *no = first_blocking(&p->refusals);
+		set_group_result(a, g->number, ENTRY_REFUSED, no->code, no->message, 0);
+		/* Not part of the transaction: its plan stays out of it (its refusals are reported per entry). */
+		refusals_free(&p->refusals);
+		txn_drop_last_plan(t);
+		return;
+	}
+	set_group_result(a, g->number, ENTRY_MOVES, NULL, NULL, t->n - 1);
+}
+
 /* The claims of the groups of VFs vfs that are not on the entry's driver; refused as a whole. */
 static void plan_vf_claims(const struct ka *ka, struct entry_report *x, const struct strv *vfs,
 			   struct preflight_inputs *in, struct txn *t)
@@ -139,8 +140,10 @@ static void plan_vf_claims(const struct ka *ka, struct entry_report *x, const st
 	size_t first = t->n;
 	const struct refusal *no = NULL;
 	int r = sriov_claim_vf_groups(ka, t, vfs, x->decl->driver, false, &x->decl->force, in);
-	for (size_t i = first; r == 0 && i < t->n && !no; i++)
+	for (size_t i = first; r == 0 && i < t->n && !no; i++) {
 		no = first_blocking(&t->plans[i].refusals);
+		t->plans[i].owner = x->owner;
+	}
 	if (r < 0)
 		refuse_entry(x, "declared-drift", xstrdup(t->error));
 	else if (no)
@@ -152,6 +155,17 @@ static void plan_vf_claims(const struct ka *ka, struct entry_report *x, const st
 	}
 	while (t->n > first)
 		txn_drop_last_plan(t);
+}
+
+/* Whether the nodes of the VFs' groups are as the entry hands them off. */
+static bool vf_nodes_match(const struct ka *ka, const struct strv *vfs, const struct owner_spec *s)
+{
+	bool all = true;
+	for (size_t i = 0; i < vfs->n && all && s->set; i++) {
+		_cleanup_(model_freep) struct system *sys = NULL;
+		all = model_load_group(ka, 0, vfs->v[i], &sys) == 0 && handoff_group_matches(ka, sys->groups[0], s);
+	}
+	return all;
 }
 
 /*
@@ -167,7 +181,7 @@ static void plan_vfs_entry(const struct ka *ka, struct entry_report *x, struct p
 	if (sriov_pf_read(ka, e->address, &pf) < 0) {
 		refuse_entry(x, "declared-drift", xasprintf("%s cannot be read (declared in %s:%u)", e->address, e->file, e->line));
 	} else if (pf.numvfs == e->vfs) {
-		if (sriov_vfs_owned(ka, &pf.vfs, e->driver))
+		if (sriov_vfs_owned(ka, &pf.vfs, e->driver) && vf_nodes_match(ka, &pf.vfs, &x->owner))
 			x->result = ENTRY_CONVERGED;
 		else
 			plan_vf_claims(ka, x, &pf.vfs, in, t);
@@ -191,6 +205,7 @@ static void plan_vfs_entry(const struct ka *ka, struct entry_report *x, struct p
 			for (size_t i = 0; i < e->force.n; i++)
 				strv_push(&s->force, xstrdup(e->force.v[i]));
 			sriov_vf_addresses(&pf, e->vfs, &s->vfs);
+			s->owner = x->owner;
 			x->result = ENTRY_MOVES;
 		}
 		refusals_free(&ref);
@@ -206,6 +221,11 @@ int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, 
 		if (e->masked)
 			continue;
 		struct entry_report *x = add_entry(out, e);
+		/* Names resolve through the root's accounts: one that is not there is an error, as a bad value is. */
+		if ((e->owner || e->mode) && owner_spec_parse(ka, e->owner, e->mode, &x->owner) < 0) {
+			log_error("%s:%u: [device %s]: the owner or mode above cannot be used", e->file, e->line, e->address);
+			return -EINVAL;
+		}
 		char *why = NULL;
 		enum decl_state st = decl_judge(ka, sys, db, e, &why);
 		struct pci_addr addr;
@@ -230,10 +250,10 @@ int apply_plan(const struct ka *ka, const struct system *sys, struct pcidb *db, 
 				first = &out->v[i];
 		if (!first)
 			continue;
-		if (owned_as_declared(g, first->decl->driver))
+		if (owned_as_declared(g, first->decl->driver) && handoff_group_matches(ka, g, &first->owner))
 			set_group_result(out, g->number, ENTRY_CONVERGED, NULL, NULL, 0);
 		else
-			plan_group(ka, g, first->decl->driver, in, t, out);
+			plan_group(ka, g, first, in, t, out);
 	}
 	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].decl->vfs && out->v[i].result != ENTRY_REFUSED)

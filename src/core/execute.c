@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/execute.h"
+#include "core/handoff.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
 
@@ -79,6 +80,7 @@ bool txn_verify(const struct ka *ka, struct txn *t)
 			all &= m->ok;
 		}
 	}
+	all &= handoff_verify(ka, t) && !handoff_pending(t);
 	return sriov_verify(ka, t) && all;
 }
 
@@ -152,6 +154,11 @@ static bool rollback_steps(struct ka *ka, struct txn *t, bool after)
 	return all;
 }
 
+static int rollback_write(struct ka *ka, struct txn *t, enum ka_op op, const char *node, const char *value)
+{
+	return do_write(ka, txn_add_write(t, op, node, NULL, value, true));
+}
+
 static bool device_exists(const struct ka *ka, const char *address)
 {
 	struct binding b;
@@ -180,6 +187,8 @@ bool txn_rollback(struct ka *ka, struct txn *t)
 			all &= m->ok;
 		}
 	}
+	/* A release's nodes made afresh by the binds back get the hand-off back; a claim's went with their devices. */
+	all &= handoff_rollback(ka, t, rollback_write);
 	all &= rollback_steps(ka, t, false);
 	for (size_t g = 0; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
@@ -205,6 +214,9 @@ void txn_set_write_error(struct txn *t)
 	else if (w->op == KA_OVERRIDE)
 		t->error = xasprintf("setting driver_override of %s failed: %s (%s)", w->device, strerror(-w->err),
 				     name ? name : "?");
+	else if (w->op == KA_OWNER || w->op == KA_MODE)
+		t->error = xasprintf("setting the %s of %s to %s failed: %s (%s)", w->op == KA_OWNER ? "owner" : "mode",
+				     w->device, w->value, strerror(-w->err), name ? name : "?");
 	else if (w->op == KA_NUMVFS || w->op == KA_AUTOPROBE)
 		t->error = xasprintf("setting %s of %s to %s failed: %s (%s)",
 				     w->op == KA_NUMVFS ? "sriov_numvfs" : "sriov_drivers_autoprobe", w->device, w->value,

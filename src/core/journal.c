@@ -10,6 +10,7 @@
 
 #include "core/journal.h"
 #include "core/record.h"
+#include "core/handoff.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/layout.h"
@@ -63,6 +64,15 @@ static struct json_object *plan_json(const struct plan *p)
 	json_object_object_add(g, "group", json_object_new_uint64(p->group));
 	json_object_object_add(g, "operation", json_str(move_kind_name(p->kind)));
 	json_object_object_add(g, "driver", json_str(p->driver));
+	/* A hand-off not planned yet is not done: recover rolls such a claim back. */
+	if (p->owner.set) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "uid", p->owner.uid_set ? json_object_new_uint64(p->owner.uid) : NULL);
+		json_object_object_add(o, "gid", p->owner.gid_set ? json_object_new_uint64(p->owner.gid) : NULL);
+		json_object_object_add(o, "mode", p->owner.mode_set ? json_object_new_int((int)p->owner.mode) : NULL);
+		json_object_object_add(g, "owner", o);
+		json_object_object_add(g, "nodes_planned", json_object_new_boolean(p->nodes_planned));
+	}
 	struct json_object *devs = json_object_new_array();
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mdev *m = &p->devs[i];
@@ -92,7 +102,7 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "format", json_str(JOURNAL_FORMAT));
 	/* Version 2 where it says all: an older iommu-own can still recover it. */
-	json_object_object_add(j, "version", json_object_new_int(t->nsteps ? JOURNAL_VERSION : 2));
+	json_object_object_add(j, "version", json_object_new_int(t->nsteps || t->nnodes ? JOURNAL_VERSION : 2));
 	json_object_object_add(j, "operation", json_str(operation));
 	json_object_object_add(j, "sysroot", json_str(root));
 	json_object_object_add(j, "boot_id", json_str(bid));
@@ -102,6 +112,8 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	json_object_object_add(j, "groups", groups);
 	if (t->nsteps)
 		json_object_object_add(j, "sriov", sriov_steps_json(t));
+	if (t->nnodes)
+		json_object_object_add(j, "nodes", handoff_json(t));
 	json_object_object_add(j, "state", json_str("moving"));
 	json_object_object_add(j, "blocked", NULL);
 	return j;
@@ -164,6 +176,8 @@ int journal_identify(const struct ka *ka, struct json_object *j, const char *whe
 	return 0;
 }
 
+static bool jbool(struct json_object *o, const char *key);
+
 static void binding_from_json(struct json_object *o, struct binding *b)
 {
 	const char *d = json_member_str(o, "driver"), *ov = json_member_str(o, "driver_override");
@@ -197,6 +211,11 @@ static int parse_group(struct json_object *g, const char *where, struct txn *t)
 		return corrupt(where, "driver");
 	struct plan *p = txn_add_plan(t, streq(op, "claim") ? MOVE_CLAIM : MOVE_RELEASE,
 				      (unsigned long)json_object_get_uint64(num), driver);
+	struct json_object *owner;
+	if (json_object_object_get_ex(g, "owner", &owner) && owner) {
+		p->owner.set = true;
+		p->nodes_planned = jbool(g, "nodes_planned");
+	}
 	size_t n = json_object_array_length(devs);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(devs, i), *b, *w;
@@ -237,18 +256,21 @@ int journal_parse(struct json_object *j, const char *where, struct txn *t)
 	int version = json_object_object_get_ex(j, "version", &v) ? json_object_get_int(v) : 0;
 	if (version == 1)
 		return parse_group(j, where, t);
-	struct json_object *groups, *steps = NULL;
-	if (version >= 3)
+	struct json_object *groups, *steps = NULL, *nodes = NULL;
+	if (version >= 3) {
 		json_object_object_get_ex(j, "sriov", &steps);
+		json_object_object_get_ex(j, "nodes", &nodes);
+	}
 	if (!json_object_object_get_ex(j, "groups", &groups) || !json_object_is_type(groups, json_type_array) ||
-	    (json_object_array_length(groups) == 0 && !steps))
+	    (json_object_array_length(groups) == 0 && !steps && !nodes))
 		return corrupt(where, "no groups");
 	for (size_t i = 0; i < json_object_array_length(groups); i++) {
 		int r = parse_group(json_object_array_get_idx(groups, i), where, t);
 		if (r < 0)
 			return r;
 	}
-	return sriov_steps_parse(steps, where, t);
+	int r = sriov_steps_parse(steps, where, t);
+	return r < 0 ? r : handoff_parse(nodes, where, t);
 }
 
 /* The group a device is in now: 0 with *n, -ENOENT when the device is gone, -ENXIO when in none. */

@@ -9,7 +9,8 @@
  *   version 2: a transaction: "groups": [{"group", "operation", "driver",
  *              "devices"}], and "blocked" for a write stuck in the kernel
  *   version 3: version 2 and "sriov": the steps that change a PF's VF
- *              count; written only by moves that have such steps, so that
+ *              count, "nodes": the owner and mode of VFIO nodes a hand-off
+ *              changes; written only by moves that have such steps, so that
  *              an iommu-own that knows no steps refuses the journal instead
  *              of recovering half of it
  */

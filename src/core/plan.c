@@ -5,6 +5,7 @@
 
 #include "core/plan.h"
 #include "core/record.h"
+#include "core/handoff.h"
 #include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/layout.h"
@@ -59,6 +60,11 @@ void txn_free(struct txn *t)
 	}
 	free(t->steps);
 	refusals_free(&t->refusals);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		free(t->nodes[i].device);
+		free(t->nodes[i].path);
+	}
+	free(t->nodes);
 	free(t->error);
 	strv_free(&t->modules);
 	memset(t, 0, sizeof(*t));
@@ -262,6 +268,7 @@ const char *staging_override(const struct mdev *m, const struct binding *want)
 /* Each phase across every group of the transaction, so no driver can grab a device between them. */
 void txn_plan_writes(struct txn *t)
 {
+	handoff_plan_first(t);
 	sriov_plan_first(t);
 	txn_plan_writes_from(t, 0);
 }

@@ -13,6 +13,7 @@
 #include "core/model.h"
 #include "core/preflight.h"
 #include "os/kaccess.h"
+#include "os/nodes.h"
 
 enum move_kind { MOVE_CLAIM, MOVE_RELEASE, _MOVE_KIND_MAX };
 const char *move_kind_name(enum move_kind k);
@@ -35,6 +36,15 @@ struct mdev {
 	unsigned long vfs_restore; /* a PF: the VF count a release creates again (claim --remove-vfs) */
 };
 
+/* Who may open a group's own nodes (claim --owner and --mode, a declaration's owner and mode). */
+struct owner_spec {
+	bool set;                 /* a hand-off: the nodes change */
+	bool uid_set, gid_set, mode_set;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
 /* One group's move. */
 struct plan {
 	enum move_kind kind;
@@ -45,6 +55,25 @@ struct plan {
 	size_t n, cap;
 	bool from_record;       /* release: the record of the claim was used */
 	struct refusals refusals;
+	struct owner_spec owner; /* claim: the hand-off of its nodes; release: back to what the record says */
+	bool nodes_planned;     /* the hand-off's node steps are planned (the nodes exist once bound) */
+	bool has_node_before;   /* node_before: the group's file before the hand-off, for the record */
+	struct node_attr node_before;
+};
+
+/*
+ * A node of a group whose owner or mode the move changes: after the binds
+ * of a claim (the kernel makes the nodes at the bind), before the unbinds
+ * of a release (they go with the device). Its path is found again for a
+ * rollback: a bind makes a device's cdev afresh, maybe with another number.
+ */
+struct node_step {
+	unsigned long group;
+	char *device;           /* NULL: the group's file; else the device whose cdev it is */
+	char *path;             /* as planned: "/dev/vfio/12", "/dev/vfio/devices/vfio3" */
+	struct node_attr before, want;
+	bool release;           /* written before the release's unbinds; gone after it is fine */
+	bool ok;
 };
 
 /* A write, planned or done. */
@@ -78,6 +107,7 @@ struct sriov_step {
 	bool ok;                    /* at its end state (or its start, after a rollback) */
 	struct strv vfs;            /* the VFs it made (vfs), or will make (a dry run: predicted) */
 	struct strv force;          /* claim: the refusal codes the VFs' claims override */
+	struct owner_spec owner;    /* claim: the hand-off of the VFs' groups' nodes */
 };
 
 /* A transaction: the moves of one or more groups, all or none. */
@@ -91,6 +121,8 @@ struct txn {
 	struct sriov_step *steps;
 	size_t nsteps, scap;
 	struct refusals refusals; /* of the SR-IOV steps, which belong to no group */
+	struct node_step *nodes;
+	size_t nnodes, ncap;
 	size_t failed_write;   /* index + 1 of the failed write, 0 when none */
 	char *error;           /* a failure message */
 	/* Set asynchronously (a signal): execute stops between writes and the move rolls back. */

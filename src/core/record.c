@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/handoff.h"
 #include "core/record.h"
 #include "os/drivers.h"
 #include "shared/escape.h"
@@ -128,6 +129,16 @@ struct json_object *record_build(struct json_object *prev, const struct plan *p)
 			json_object_array_add(devs, record_entry(m));
 	}
 	json_object_object_add(r, "devices", devs);
+	/* The hand-off of the group's nodes, which release gives back; a claim without one keeps the earlier. */
+	struct json_object *owner = handoff_record(p), *old_owner = NULL, *old_before = NULL;
+	bool had = prev && json_object_object_get_ex(prev, "owner", &old_owner);
+	if (!owner && had)
+		owner = json_object_get(old_owner);
+	/* A hand-off again: what the nodes were before the first is what release gives back. */
+	else if (owner && had && json_object_object_get_ex(old_owner, "before", &old_before))
+		json_object_object_add(owner, "before", json_object_get(old_before));
+	if (owner)
+		json_object_object_add(r, "owner", owner);
 	record_index_free(&ix);
 	return r;
 }

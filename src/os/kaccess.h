@@ -101,12 +101,14 @@ enum ka_op {
 	KA_PROBE,    /* write <device> to the bus's drivers_probe */
 	KA_NUMVFS,   /* write value (a VF count) to the PF <device>'s sriov_numvfs */
 	KA_AUTOPROBE, /* write value ("0" or "1") to the PF <device>'s sriov_drivers_autoprobe */
+	KA_OWNER,    /* chown the VFIO node <device> ("/dev/vfio/12") to value, "UID:GID" */
+	KA_MODE,     /* chmod the VFIO node <device> to value, octal ("0660") */
 	_KA_OP_MAX,
 };
 
 struct ka_write {
 	enum ka_op op;
-	const char *device; /* "0000:01:00.0" */
+	const char *device; /* "0000:01:00.0"; KA_OWNER, KA_MODE: the node, "/dev/vfio/12" */
 	const char *driver; /* KA_UNBIND, KA_BIND */
 	const char *value;  /* KA_OVERRIDE: the new override, NULL, "" or "\n" to clear; KA_NUMVFS, KA_AUTOPROBE: the number */
 };

@@ -40,6 +40,10 @@
 #define LAY_DEV_VFIO "dev/vfio"
 #define LAY_DEV_VFIO_CONTAINER "dev/vfio/vfio"
 #define LAY_DEV_VFIO_CDEVS "dev/vfio/devices"
+#define LAY_DEV_IOMMU "dev/iommu"
+/* Accounts, for the names of a hand-off's owner: the root's own files, never the host's for a tree. */
+#define LAY_PASSWD "etc/passwd"
+#define LAY_GROUP_FILE "etc/group"
 /*
  * The declarations: /etc/iommu-own under the root, whatever the prefix, as
  * modprobe.d and driverctl.d are: the boot step and the initramfs hooks find
@@ -85,6 +89,15 @@ char *lay_vfio_group_node(unsigned long n, bool noiommu);
 char *lay_vfio_group_path(unsigned long n, bool noiommu);
 /* The name of a device's VFIO cdev in a process's /dev/vfio/devices/<name> path; NULL when path is none. */
 const char *lay_vfio_cdev_name(const char *path);
+/* A VFIO device file of the tree, dev/vfio/devices/<name>, and as a process sees it; NULL for a bad name. */
+char *lay_vfio_cdev_node(const char *name);
+char *lay_vfio_cdev_path(const char *name);
+/*
+ * The tree's file of a VFIO group or device file a process opens
+ * ("/dev/vfio/12" gives "dev/vfio/12"): NULL for anything else, the nodes
+ * every consumer shares (/dev/vfio/vfio, /dev/iommu) included.
+ */
+const char *lay_vfio_node_rel(const char *path);
 /* Whether a process's open file path is a VFIO group or device file (not the container /dev/vfio/vfio). */
 bool lay_is_vfio_file(const char *path);
 /* sys/module/<module>, and a file below it. */

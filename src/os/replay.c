@@ -23,6 +23,7 @@
 #include "os/holders.h"
 #include "os/layout.h"
 #include "os/modindex.h"
+#include "os/nodes.h"
 #include "os/replay-internal.h"
 #include "os/resolve.h"
 
@@ -255,17 +256,24 @@ static bool cdev_index(const char *name, unsigned *idx)
 	return true;
 }
 
-/* The first free vfioN, as the kernel's IDA gives it (sys/class/vfio-dev read once a run). */
+/*
+ * The first free vfioN, as the kernel's IDA gives it (sys/class/vfio-dev,
+ * and the device files of dev/vfio/devices where the tree has them, read
+ * once a run).
+ */
 static unsigned cdev_alloc(struct replay *rp, struct ka *ka)
 {
 	if (!rp->cdevs_loaded) {
-		struct strv names = { 0 };
-		unsigned idx;
-		if (ka_list_dir(ka, LAY_VFIO_DEV_CLASS, &names) == 0)
-			for (size_t i = 0; i < names.n; i++)
-				if (cdev_index(names.v[i], &idx))
-					cdev_mark(rp, idx, true);
-		strv_free(&names);
+		static const char *const dirs[] = { LAY_VFIO_DEV_CLASS, LAY_DEV_VFIO_CDEVS };
+		for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+			struct strv names = { 0 };
+			unsigned idx;
+			if (ka_list_dir(ka, dirs[d], &names) == 0)
+				for (size_t i = 0; i < names.n; i++)
+					if (cdev_index(names.v[i], &idx))
+						cdev_mark(rp, idx, true);
+			strv_free(&names);
+		}
 		rp->cdevs_loaded = true;
 	}
 	unsigned idx = 0;
@@ -305,6 +313,25 @@ static size_t *group_vfio(struct replay *rp, struct ka *ka, const char *group)
 /* ---- VFIO's files ---- */
 
 /* What a VFIO driver's probe adds: vfio-dev/vfioX, its link in sys/class/vfio-dev, the group's file. */
+/*
+ * A device node VFIO makes, as devtmpfs makes it: owned by the creator (the
+ * kernel's root), mode 0600 (vfio_devnode() sets none). One that is there
+ * stays as it is: a group's file outlives all but its last device.
+ */
+static void create_node(struct ka *ka, const char *rel)
+{
+	int fd = rel ? res_open(ka_rootfd(ka), rel, RES_WRITE | RES_REG | RES_NOFOLLOW | RES_CREATE | CHANGE, 0600) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The device's cdev node, where the tree's kernel has them (dev/vfio/devices). */
+static char *cdev_node_rel(struct ka *ka, const char *name)
+{
+	_cleanup_close_ int dfd = rp_lookup(ka, LAY_DEV_VFIO_CDEVS, RES_PATH | RES_DIR | RES_NO_SYMLINKS);
+	return dfd >= 0 ? lay_vfio_cdev_node(name) : NULL;
+}
+
 static void vfio_attach(struct replay *rp, struct ka *ka, int devfd, const char *devpath, const char *group)
 {
 	unsigned idx = cdev_alloc(rp, ka);
@@ -324,9 +351,11 @@ static void vfio_attach(struct replay *rp, struct ka *ka, int devfd, const char 
 		_cleanup_free_ char *rel = path_relative(LAY_VFIO_DEV_CLASS, to);
 		symlinkat(rel, cfd, name);
 	}
+	_cleanup_free_ char *cdev = cdev_node_rel(ka, name);
+	create_node(ka, cdev);
 	if (group) {
 		_cleanup_free_ char *rel = group_node_rel(ka, group);
-		rp_write_file(ka, rel, "", true); /* -ENOENT: a tree without dev/vfio */
+		create_node(ka, rel); /* nothing in a tree without dev/vfio */
 		(*group_vfio(rp, ka, group))++;
 	}
 }
@@ -367,6 +396,11 @@ static void vfio_detach(struct replay *rp, struct ka *ka, int devfd, const char 
 		unsigned idx;
 		if (cfd >= 0)
 			unlinkat(cfd, names.v[i], 0);
+		_cleanup_free_ char *cdev = cdev_node_rel(ka, names.v[i]);
+		const char *base;
+		_cleanup_close_ int ddir = cdev ? res_open_parent(ka_rootfd(ka), cdev, CHANGE, &base) : -1;
+		if (ddir >= 0 && ka_is_regular_at(ddir, base))
+			unlinkat(ddir, base, 0);
 		if (cdev_index(names.v[i], &idx) && rp->cdevs_loaded)
 			cdev_mark(rp, idx, false);
 	}
@@ -688,6 +722,18 @@ void rp_probe_all(struct replay *rp, struct ka *ka, const char *devpath, int dev
 	strv_free(&drivers);
 }
 
+/* A node of the tree stands for a character device as a plain file: its owner and mode are the node's. */
+static int do_node(struct ka *ka, const struct ka_write *w)
+{
+	const char *rel = lay_vfio_node_rel(w->device);
+	_cleanup_close_ int fd = rel ? rp_lookup(ka, rel, RES_PATH | RES_REG | RES_NOFOLLOW) : -EINVAL;
+	if (fd < 0 && fd != -ENOENT && fd != -EINVAL)
+		return rp_refused(ka, rel, fd);
+	if (fd < 0)
+		return fd;
+	return node_apply(ka, w, S_IFREG);
+}
+
 static int replay_write(struct ka_backend *b, struct ka *ka, const struct ka_write *w, unsigned nth, int timeout_ms)
 {
 	struct replay *rp = (struct replay *)b;
@@ -706,6 +752,9 @@ static int replay_write(struct ka_backend *b, struct ka *ka, const struct ka_wri
 		return rp_numvfs(rp, ka, w);
 	case KA_AUTOPROBE:
 		return rp_autoprobe(ka, w);
+	case KA_OWNER:
+	case KA_MODE:
+		return do_node(ka, w);
 	default:
 		return -EINVAL;
 	}

@@ -17,6 +17,8 @@ static const char *const op_names[_KA_OP_MAX] = {
 	[KA_PROBE] = "probe",
 	[KA_NUMVFS] = "numvfs",
 	[KA_AUTOPROBE] = "autoprobe",
+	[KA_OWNER] = "owner",
+	[KA_MODE] = "mode",
 };
 
 const char *ka_op_name(enum ka_op op)
@@ -37,6 +39,9 @@ char *ka_write_path(const struct ka_write *w)
 		return lay_pci_device_attr(w->device, LAY_SRIOV_NUMVFS);
 	case KA_AUTOPROBE:
 		return lay_pci_device_attr(w->device, LAY_SRIOV_AUTOPROBE);
+	case KA_OWNER:
+	case KA_MODE:
+		return lay_vfio_node_rel(w->device) ? xstrdup(lay_vfio_node_rel(w->device)) : NULL;
 	case KA_PROBE:
 	default:
 		return xstrdup(LAY_PCI_PROBE);
@@ -50,6 +55,8 @@ const char *ka_write_value(const struct ka_write *w)
 		return lay_override_encode(w->value);
 	case KA_NUMVFS:
 	case KA_AUTOPROBE:
+	case KA_OWNER:
+	case KA_MODE:
 		return w->value ? w->value : "";
 	default:
 		return w->device;
