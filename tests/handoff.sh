@@ -72,7 +72,7 @@ iommu_own "$root" list -r -n -o GROUP,OWNER,MODE 12 >"$SCRATCH/out" 2>&1
 iommu_own "$root" list -J 12 >"$SCRATCH/json" 2>&1
 read -r g owner mode <"$SCRATCH/out"
 [ "$g $owner $mode" = "12 libvirt-qemu:kvm 0660" ] && "$JSONCHECK" <"$SCRATCH/json" &&
-	tr -d ' \n' <"$SCRATCH/json" | grep -q '"consumer":{"interface":"both","nodes":\["/dev/vfio/vfio","/dev/vfio/12","/dev/vfio/devices/vfio[0-9]*","/dev/iommu"\],"owner":"libvirt-qemu","owner_group":"kvm","mode":"0660"}'
+	tr -d ' \n' <"$SCRATCH/json" | grep -q '"consumer":{"interface":"both","nodes":\["/dev/vfio/vfio","/dev/vfio/12","/dev/vfio/devices/vfio[0-9]*","/dev/iommu"\],"owner":"libvirt-qemu","owner_group":"kvm","mode":"0660","users":\[\]}'
 verdict "list -o +OWNER,MODE and list -J's consumer: the nodes to pass, the interfaces (group and cdev), owner and mode"
 
 # The interfaces as the tree has them: only the group's file, only the cdev, no VFIO node at all.
@@ -197,5 +197,55 @@ iommu_own "$root" apply >"$SCRATCH/out" 2>&1
 rc=$?
 [ -z "$bad" ] && [ $rc -eq 2 ] && grep -q "iommu-own.conf:1: \[device $NIC\]" "$SCRATCH/out" && same_tree "$root" "$FIXTURES/vfs"
 verdict "a declaration's owner or mode that is no value is an error naming FILE:LINE; an unknown user stops apply with exit 2, nothing changed${bad:+ (not:$bad)}"
+
+# ---- iommufd: a device's cdev held is the group in use, as its file held is -------------
+root=$(fresh_copy vfs)
+iommu_own "$root" claim 12 >/dev/null 2>&1
+cdev=$(ls "$root/sys/bus/pci/devices/$NIC/vfio-dev")
+mkdir -p "$root/proc/5151/fd"
+echo dpdk-testpmd >"$root/proc/5151/comm"
+ln -s "/dev/vfio/devices/$cdev" "$root/proc/5151/fd/9"
+ln -s /dev/iommu "$root/proc/5151/fd/8"
+cp -a "$root" "$SCRATCH/held"
+iommu_own "$root" release 12 >"$SCRATCH/out" 2>&1
+rc=$?
+iommu_own "$root" list -J 12 >"$SCRATCH/json" 2>&1
+[ $rc -eq 1 ] && grep -q "process 5151 (dpdk-testpmd) holds /dev/vfio/devices/$cdev ($NIC) open (in-use; cannot be forced)" "$SCRATCH/out" &&
+	same_tree "$root" "$SCRATCH/held" &&
+	tr -d ' \n' <"$SCRATCH/json" | grep -q "\"users\":\[{\"pid\":5151,\"command\":\"dpdk-testpmd\",\"node\":\"/dev/vfio/devices/$cdev\"}\]"
+verdict "a process holding a device's VFIO cdev (iommufd): release refused naming it, nothing written; list -J names it among the group's users (rc $rc)"
+rm -rf "$SCRATCH/held"
+iommu_own "$FIXTURES/vfs" list -J 12 | tr -d ' \n' | grep -q '"consumer":null' &&
+	iommu_own "$root" list -J 12 >/dev/null && rm -r "$root/proc/5151" &&
+	iommu_own "$root" list -J 12 | tr -d ' \n' | grep -q '"users":\[\]'
+verdict "no user: an empty users list; no VFIO node: no consumer at all"
+
+# The replay engine: a device whose cdev is opened mid-claim cannot be unbound
+# (the kernel would block), nor can a kernel driver bind into its group
+# (iommufd owns its DMA): exit 3; recover refuses while it is held, then rolls back.
+root=$(fresh_copy acs)
+GPU=sys/bus/pci/devices/0000:02:00.0
+printf 'delay 5 4000\nwrite 6 EIO\n' >"$root/replay-faults"
+iommu_own "$root" claim 3 >"$SCRATCH/out" 2>&1 &
+pid=$!
+if wait_for bound_to "$root/$GPU" vfio-pci; then
+	mkdir -p "$root/proc/4747/fd"
+	echo qemu-system-x86 >"$root/proc/4747/comm"
+	ln -s "/dev/vfio/devices/$(ls "$root/$GPU/vfio-dev")" "$root/proc/4747/fd/31"
+fi
+wait $pid
+rc=$?
+rm -f "$root/replay-faults"
+iommu_own "$root" recover >"$SCRATCH/out2" 2>&1
+rc2=$?
+[ $rc -eq 3 ] && grep -q "the rollback's write .*/vfio-pci/unbind \"0000:02:00.0\" failed: .*(EBUSY)" "$SCRATCH/out" &&
+	bound_to "$root/$GPU" vfio-pci && [ $rc2 -eq 1 ] &&
+	grep -q "process 4747 (qemu-system-x86) holds /dev/vfio/devices/vfio[0-9]* (0000:02:00.0) open" "$SCRATCH/out2"
+verdict "replay: a cdev opened mid-claim blocks the rollback's unbind (EBUSY, exit 3), and recover refuses while it is held (rc $rc, $rc2)"
+rm -r "$root/proc/4747"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && same_tree "$root" "$FIXTURES/acs"
+verdict "once the process let go, recover rolls the claim back (rc $rc)"
 
 tap_done

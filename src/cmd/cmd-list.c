@@ -118,6 +118,17 @@ static void set_cell(struct libscols_line *ln, size_t i, const char *s)
 	}
 }
 
+/* Every process's open nodes, read once, and only when a group has a VFIO node. */
+static const struct holders *list_users(void)
+{
+	static struct holders h;
+	static bool read;
+	if (!read)
+		ka_holders(list_ka, &h);
+	read = true;
+	return &h;
+}
+
 static void set_consumer_cell(struct libscols_line *ln, size_t i, int col, const struct group *g)
 {
 	struct consumer c = { 0 };
@@ -276,6 +287,8 @@ static int print_json(const struct system *sys, struct pcidb *db)
 		json_add(o, "type", json_str(g->type));
 		struct consumer c;
 		consumer_read(list_ka, g, &c);
+		if (c.group_if || c.cdev_if)
+			consumer_users(&c, list_users());
 		json_add(o, "consumer", c.group_if || c.cdev_if ? consumer_json(list_ka, -1, &c) : NULL);
 		consumer_clear(&c);
 		struct json_object *devs = json_object_new_array();

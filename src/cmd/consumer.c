@@ -19,6 +19,15 @@ struct json_object *consumer_json(const struct ka *ka, long group, const struct 
 	json_object_object_add(o, "owner", json_str(u));
 	json_object_object_add(o, "owner_group", json_str(g));
 	json_object_object_add(o, "mode", json_str(m));
+	struct json_object *users = c->users_known ? json_object_new_array() : NULL;
+	for (size_t i = 0; users && i < c->users.n; i++) {
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "pid", json_object_new_int64(c->users.v[i].pid));
+		json_object_object_add(x, "command", json_str(c->users.v[i].comm));
+		json_object_object_add(x, "node", json_str(c->users.v[i].path));
+		json_object_array_add(users, x);
+	}
+	json_object_object_add(o, "users", users);
 	return o;
 }
 

@@ -7,7 +7,7 @@
 #include "core/handoff.h"
 
 /*
- * {"interface", "nodes", "owner", "owner_group", "mode"}, and "group" first
+ * {"interface", "nodes", "owner", "owner_group", "mode", "users"}, and "group" first
  * when group is not negative (claim -J's "consumers").
  */
 struct json_object *consumer_json(const struct ka *ka, long group, const struct consumer *c);

@@ -167,13 +167,18 @@ static struct json_object *nodes_json(const struct txn *t, enum result res, bool
 /* What a consumer of each group of the move is given, as the system is now. */
 static struct json_object *consumers_json(const struct ka *ka, const struct txn *t)
 {
+	struct holders h;
+	const struct holders *all = t->n && ka_holders(ka, &h) == 0 ? &h : NULL;
 	struct json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < t->n; i++) {
 		struct consumer c;
 		consumer_read_plan(ka, &t->plans[i], &c);
+		consumer_users(&c, all);
 		json_object_array_add(arr, consumer_json(ka, t->plans[i].now, &c));
 		consumer_clear(&c);
 	}
+	if (all)
+		holders_free(&h);
 	return arr;
 }
 

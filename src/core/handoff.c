@@ -32,8 +32,20 @@ static void cdev_paths(const struct ka *ka, const char *address, struct strv *re
 	strv_free(&names);
 }
 
+void consumer_users(struct consumer *c, const struct holders *all)
+{
+	c->users_known = all && !all->unreadable;
+	for (size_t i = 0; all && i < all->n; i++) {
+		if (!lay_vfio_node_rel(all->v[i].path) || !strv_contains(&c->nodes, all->v[i].path))
+			continue;
+		c->users.v = grow_array(c->users.v, &c->users.cap, c->users.n + 1, sizeof(*c->users.v));
+		c->users.v[c->users.n++] = (struct holder){ all->v[i].pid, xstrdup(all->v[i].comm), xstrdup(all->v[i].path) };
+	}
+}
+
 void consumer_clear(struct consumer *c)
 {
+	holders_free(&c->users);
 	strv_free(&c->nodes);
 	memset(c, 0, sizeof(*c));
 }

@@ -13,6 +13,7 @@
 
 #include "core/model.h"
 #include "core/plan.h"
+#include "os/holders.h"
 
 /* What a consumer of a group passes to its process, as the tree shows it. */
 struct consumer {
@@ -20,7 +21,16 @@ struct consumer {
 	struct strv nodes;      /* the nodes to pass, the shared ones included, those present only */
 	bool has_attr;          /* attr is the group's own node's (its file, else its first cdev) */
 	struct node_attr attr;
+	/*
+	 * The processes holding the group's file or a device's cdev (with an
+	 * iommufd, a cdev owns the group's DMA as an open group does): the
+	 * group is in use. users_known: the processes could all be looked at.
+	 */
+	struct holders users;
+	bool users_known;
 };
+/* Fill c's users from every process's open nodes (read once by the caller; NULL: not looked at). */
+void consumer_users(struct consumer *c, const struct holders *all);
 void consumer_read(const struct ka *ka, const struct group *g, struct consumer *ret);
 void consumer_read_plan(const struct ka *ka, const struct plan *p, struct consumer *ret);
 void consumer_read_devices(const struct ka *ka, unsigned long group, bool noiommu, const struct strv *addrs,

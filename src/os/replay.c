@@ -177,7 +177,29 @@ static char *group_node_rel(struct ka *ka, const char *group)
 	return lay_vfio_group_node(n, group_noiommu(ka, n));
 }
 
-/* Whether any process under <sysroot>/proc holds the group's file, /dev/vfio/N or /dev/vfio/noiommu-N. */
+/* The VFIO cdev names (vfio-dev/vfioX) of every device of a group. */
+static void group_cdevs(struct ka *ka, unsigned long group, struct strv *ret)
+{
+	_cleanup_free_ char *rel = lay_group_attr(group, "devices");
+	struct strv devs = { 0 };
+	if (rel && ka_list_dir(ka, rel, &devs) == 0)
+		for (size_t i = 0; i < devs.n; i++) {
+			_cleanup_free_ char *vrel = xasprintf("%s/%s/vfio-dev", rel, devs.v[i]);
+			struct strv names = { 0 };
+			if (ka_list_dir(ka, vrel, &names) == 0)
+				for (size_t k = 0; k < names.n; k++)
+					strv_push(ret, xstrdup(names.v[k]));
+			strv_free(&names);
+		}
+	strv_free(&devs);
+}
+
+/*
+ * Whether any process under <sysroot>/proc holds one of the group's VFIO
+ * files: the group's, /dev/vfio/N or /dev/vfio/noiommu-N, or a device's
+ * cdev, /dev/vfio/devices/vfioX (bound to an iommufd, it owns the group's
+ * DMA as an open group does).
+ */
 bool rp_group_held(struct ka *ka, const char *group)
 {
 	struct vfio_holder *h = NULL;
@@ -187,9 +209,15 @@ bool rp_group_held(struct ka *ka, const char *group)
 	unsigned long num = 0;
 	parse_ulong(group, 10, &num);
 	_cleanup_free_ char *path = lay_vfio_group_path(num, group_noiommu(ka, num));
+	struct strv cdevs = { 0 };
 	bool held = false;
-	for (size_t i = 0; i < n; i++)
-		held |= streq(h[i].path, path);
+	for (size_t i = 0; i < n && !held; i++) {
+		const char *x = lay_vfio_cdev_name(h[i].path);
+		if (x && !cdevs.n)
+			group_cdevs(ka, num, &cdevs);
+		held = streq(h[i].path, path) || (x && strv_contains(&cdevs, x));
+	}
+	strv_free(&cdevs);
 	vfio_holders_free(h, n);
 	return held;
 }
