@@ -40,7 +40,7 @@ intel-shpc    intel-shpc kernel-bridge kernel-bridge-audit kernel-bridge-refused
 intel-replay  intel replay         replay-claim replay-release replay-norecord replay-multifunction replay-fail vf-autoprobe replay-vf-claim replay-vf-release replay-vf-norecord
 amd           amd   audit,claim-release audit-kernel audit-mixed audit-free audit-user claim-release claim-unclaimable
 intel-drm     intel-drm drm-holder,non-root drm-held drm-released non-root
-intel-sriov   intel-sriov sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-probe-control replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release
+intel-sriov   intel-sriov sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release replay-handoff
 '
 
 passed=0 failed=0 n=0

@@ -1040,6 +1040,44 @@ sriov_pf_claim() { # RESULT sriov-pf-claim: claim --remove-vfs, then the release
 	fi
 }
 
+# sriov_handoff: RESULT sriov-handoff. The VF groups handed to uid 1000 with
+# vfs --claim --owner --mode: the kernel's /dev/vfio/N become 1000's, mode
+# 0660, and vfio-viable run as uid 1000 opens them and asks VFIO; the
+# shared /dev/vfio/vfio is untouched. The control: a group claimed again
+# without a hand-off gets a new node of root's, which uid 1000 cannot open.
+node_attrs() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
+sriov_handoff() {
+	_ctl_before=$(node_attrs /dev/vfio/vfio)
+	live handoff vfs "$_pf" 2 --claim --owner 1000:1000 --mode 0660
+	_why=
+	[ "$(cat "$OUT/handoff.rc")" = 0 ] || _why="$_why exit-$(cat "$OUT/handoff.rc")"
+	_vfs=$(sriov_vfs "$_pf") _vgroups=
+	for _vf in $_vfs; do
+		_g=$(dev_group "$_vf")
+		_vgroups="$_vgroups $_g"
+		[ "$(node_attrs "/dev/vfio/$_g")" = "crw-rw---- 1000:1000" ] || _why="$_why /dev/vfio/$_g:$(node_attrs "/dev/vfio/$_g")"
+		run vfio-viable --as 1000 vfio-viable "$_g"
+		[ "$rc $out" = "0 viable" ] || _why="$_why as-1000:group$_g:$rc:$out"
+		_col=$(iommu-own list -r -n -o GROUP,OWNER,MODE "$_g" | head -n 1)
+		[ "$_col" = "$_g 1000:1000 0660" ] || _why="$_why list:$_col"
+	done
+	[ "$(node_attrs /dev/vfio/vfio)" = "$_ctl_before" ] || _why="$_why /dev/vfio/vfio-changed"
+	_g=${_vgroups##* }
+	run iommu-own release "$_g"
+	run iommu-own claim "$_g"
+	run vfio-viable --as 1000 vfio-viable "$_g"
+	[ "$rc" = 2 ] || _why="$_why control:as-1000-opened-root's-node:$out"
+	# shellcheck disable=SC2086
+	run iommu-own release $_vgroups
+	run iommu-own vfs "$_pf" 0
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 0 ] || _why="$_why not-back-to-0"
+	if [ -z "$_why" ]; then
+		result sriov-handoff pass "groups$_vgroups handed to 1000:1000 0660 by vfs --claim: uid 1000 opens them (viable), /dev/vfio/vfio untouched; a group claimed again without it is root's (uid 1000 refused)"
+	else
+		result sriov-handoff fail "PF $_pf:$_why"
+	fi
+}
+
 # The control of sriov-no-host-probe: VFs made by hand with autoprobe on are
 # probed by nvme, and the pattern sees it.
 sriov_probe_control() {
@@ -1057,7 +1095,7 @@ sriov_probe_control() {
 }
 
 scenario_sriov() {
-	_names="sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-probe-control"
+	_names="sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control"
 	_pf=$(sriov_pf)
 	if [ -z "$_pf" ] || [ "$(dev_driver "$_pf")" != nvme ]; then
 		for _n in $_names; do result $_n fail "no PF with sriov_totalvfs 2 on nvme ($_pf): the topology is not intel-sriov's"; done
@@ -1065,10 +1103,11 @@ scenario_sriov() {
 	fi
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
-	echo "vfs-claim vfs-release vfs-remove pf-claim pf-release" >"$OUT/ops"
+	echo "vfs-claim vfs-release vfs-remove pf-claim pf-release handoff" >"$OUT/ops"
 	sriov_claim
 	sriov_release
 	sriov_pf_claim
+	sriov_handoff
 	sriov_probe_control
 	sriov_send
 	echo "REPLAY-DATA $(wc -c </tmp/replay.tgz)"
