@@ -146,6 +146,18 @@ done
 [ -z "$bad" ] && [ "$points" -ge 16 ]
 verdict "claim --owner (a move, and a hand-off of a claimed group alone), a failure at each write and a kill after each: the start, owner and mode included, or all done ($points points)${bad:+ (not:$bad)}"
 
+# A kill after the last write: recover finishes the claim, its record keeps what the nodes were.
+root=$(fresh_copy vfs)
+echo "kill 7" >"$root/replay-faults"
+iommu_own "$root" claim 12 --owner dpdk --mode 0660 >/dev/null 2>&1
+rm -f "$root/replay-faults"
+iommu_own "$root" recover >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "finished the interrupted claim of group 12" "$SCRATCH/out" &&
+	tr -d ' \n' <"$root/run/iommu-own/group-12.json" | grep -q '"owner":{"uid":1001,"gid":0,"mode":432,"before":{"uid":0,"gid":0,"mode":384}}' &&
+	iommu_own "$root" release 12 --dry-run | sed -n 2p | grep -q '/dev/vfio/12 "0:0"'
+verdict "recover finishing a hand-off killed after its last write: the record keeps the nodes' owner and mode before, for release (rc $rc)"
+
 # ---- the replay engine's nodes are plain files --------------------------------------
 root=$(fresh_copy vfs)
 iommu_own "$root" claim 12 >/dev/null 2>&1

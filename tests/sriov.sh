@@ -274,10 +274,10 @@ root=$(fresh_copy vfs)
 echo "kill 2" >"$root/replay-faults"
 iommu_own "$root" vfs $E810 2 --claim >/dev/null 2>&1
 rm -f "$root/replay-faults"
-iommu_own "$root" check -r -n -o CODE >"$SCRATCH/out" 2>&1
+iommu_own "$root" check -n -o CODE,MESSAGE >"$SCRATCH/out" 2>&1
 grep -q '"version":3' "$root/run/iommu-own/journal.json" && grep -q '"sriov"' "$root/run/iommu-own/journal.json" &&
-	grep -qx pending-journal "$SCRATCH/out" && { iommu_own "$root" vfs $NVME 1 >/dev/null 2>&1; [ $? -eq 4 ]; }
-verdict "an interrupted vfs: journal version 3 with its step, check reports pending-journal, other moves exit 4"
+	grep -q "^pending-journal *the vfs of PF $E810 was interrupted" "$SCRATCH/out" && { iommu_own "$root" vfs $NVME 1 >/dev/null 2>&1; [ $? -eq 4 ]; }
+verdict "an interrupted vfs: journal version 3 with its step, check reports pending-journal naming the PF, other moves exit 4"
 root=$(fresh_copy vfs)
 echo "kill 2" >"$root/replay-faults"
 iommu_own "$root" claim 12 >/dev/null 2>&1

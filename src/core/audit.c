@@ -291,8 +291,13 @@ static void check_moves(const struct system *sys, const struct audit_options *o,
 	if (!m)
 		return;
 	_cleanup_free_ char *recover = xasprintf("'%s recover%s'", prog_of(o), state_opt_of(o));
-	_cleanup_free_ char *groups = strv_join(&m->groups, ", ");
-	const char *gw = m->groups.n > 1 ? "groups" : "group";
+	_cleanup_free_ char *groups = strv_join(&m->groups, ", "), *pfs = strv_join(&m->pfs, ", ");
+	/* A vfs that never got to its VFs' groups names its PF. */
+	const char *gw = m->groups.n > 1 ? "groups" : m->groups.n ? "group" : m->pfs.n > 1 ? "PFs" : "PF";
+	if (!m->groups.n) {
+		free(groups);
+		groups = TAKE_PTR(pfs);
+	}
 	struct finding *x = NULL;
 	if (m->journal && m->journal_unreadable) {
 		_cleanup_free_ char *hint = xasprintf("inspect it, then run %s", recover);

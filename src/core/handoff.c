@@ -414,7 +414,13 @@ int handoff_parse(struct json_object *arr, const char *where, struct txn *t)
 		    !json_object_object_get_ex(o, "want", &w) || !attr_from_json(w, &want))
 			goto corrupt;
 		bool release = json_object_object_get_ex(o, "release", &rel) && json_object_get_boolean(rel);
-		add_step(t, (unsigned long)json_object_get_int64(g), dev, path, &before, &want, release);
+		struct node_step *n = add_step(t, (unsigned long)json_object_get_int64(g), dev, path, &before, &want, release);
+		/* The group's file before a claim's hand-off: what the record a finished claim leaves gives back. */
+		for (size_t k = 0; !dev && !release && k < t->n; k++)
+			if (t->plans[k].group == n->group && t->plans[k].kind == MOVE_CLAIM) {
+				t->plans[k].node_before = before;
+				t->plans[k].has_node_before = true;
+			}
 	}
 	if (json_object_is_type(arr, json_type_array))
 		return 0;

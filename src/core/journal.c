@@ -211,10 +211,17 @@ static int parse_group(struct json_object *g, const char *where, struct txn *t)
 		return corrupt(where, "driver");
 	struct plan *p = txn_add_plan(t, streq(op, "claim") ? MOVE_CLAIM : MOVE_RELEASE,
 				      (unsigned long)json_object_get_uint64(num), driver);
-	struct json_object *owner;
+	struct json_object *owner, *v;
 	if (json_object_object_get_ex(g, "owner", &owner) && owner) {
 		p->owner.set = true;
 		p->nodes_planned = jbool(g, "nodes_planned");
+		/* What the hand-off was, for the record a finished claim leaves. */
+		if ((p->owner.uid_set = json_object_object_get_ex(owner, "uid", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.uid = (uid_t)json_object_get_int64(v);
+		if ((p->owner.gid_set = json_object_object_get_ex(owner, "gid", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.gid = (gid_t)json_object_get_int64(v);
+		if ((p->owner.mode_set = json_object_object_get_ex(owner, "mode", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.mode = (mode_t)json_object_get_int64(v) & 0777;
 	}
 	size_t n = json_object_array_length(devs);
 	for (size_t i = 0; i < n; i++) {
@@ -420,6 +427,8 @@ static void status_of_journal(struct state *st, struct move_status *m)
 	const char *op = json_member_str(j, "operation"), *state = json_member_str(j, "state");
 	m->operation = xstrdup(op ? op : "move");
 	m->state = xstrdup(state ? state : "moving");
+	for (size_t k = 0; k < t.nsteps; k++)
+		strv_push(&m->pfs, xstrdup(t.steps[k].pf));
 	for (size_t g = 0; g < t.n; g++) {
 		strv_push(&m->groups, xasprintf("%lu", t.plans[g].group));
 		for (size_t i = 0; i < t.plans[g].n; i++)
@@ -478,6 +487,7 @@ void move_status_free(struct move_status *m)
 	free(m->operation);
 	free(m->state);
 	strv_free(&m->groups);
+	strv_free(&m->pfs);
 	strv_free(&m->devices);
 	for (size_t i = 0; i < m->nrecords; i++) {
 		free(m->records[i].path);

@@ -81,6 +81,7 @@ struct move_status {
 	char *operation;         /* "claim", "release", "apply" */
 	char *state;             /* "moving", "blocked", "rollback-incomplete" */
 	struct strv groups, devices;
+	struct strv pfs;         /* the PFs whose VF count the move changes */
 	struct record_summary *records;
 	size_t nrecords, cap;
 };
