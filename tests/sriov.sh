@@ -155,8 +155,6 @@ refused "sriov-unsupported: a PF without a driver (the kernel's ENOENT)" vfs 1 "
 refused "sriov-unsupported: a PF on pci-stub, which has no sriov_configure" vfs 1 "is on pci-stub" : vfs $STUBPF 2
 refused "sriov-unsupported: a PF whose sriov_totalvfs is 0" vfs 1 "sriov_totalvfs 0" \
 	'echo 0 >"$(dev "$root" $E810)/sriov_totalvfs"' vfs $E810 1
-refused "sriov-unsupported: a PF whose sriov_numvfs is not writable" vfs 1 "sriov_numvfs is not writable" \
-	'chmod 0444 "$(dev "$root" $E810)/sriov_numvfs"' vfs $E810 1
 refused "vfs-range: one VF more than sriov_totalvfs" vfs 1 "at most 8 VFs (sriov_totalvfs), not 9 (vfs-range" : vfs $E810 9
 refused "vfs-range: the largest count" vfs 1 "(vfs-range; cannot be forced)" : vfs $NVME 65535
 refused "vf-group-shared: --claim of a PF that shares its group with its bridge" vfs 1 \

@@ -83,9 +83,13 @@ int sriov_pf_read(const struct ka *ka, const char *address, struct sriov_pf *ret
 		ret->offset = 1;
 	if (read_attr(ka, address, LAY_SRIOV_STRIDE, &ret->stride) < 0)
 		ret->stride = 1;
+	/*
+	 * sysfs shows sriov_numvfs 0664 on a PF; a captured tree's modes are the
+	 * capture's (or a read-only checkout's), and say nothing of the kernel.
+	 */
 	_cleanup_free_ char *rel = lay_pci_device_attr(address, LAY_SRIOV_NUMVFS);
 	struct stat st;
-	ret->numvfs_writable = ka_stat(ka, rel, &st) == 0 && (st.st_mode & 0222);
+	ret->numvfs_writable = !ka_is_live(ka) || (ka_stat(ka, rel, &st) == 0 && (st.st_mode & 0222));
 	read_vfs(ka, ret, &ret->vfs);
 	return 0;
 }
