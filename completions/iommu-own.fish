@@ -136,7 +136,7 @@ function __iommu_own_force_codes --description 'Complete a comma-separated list 
     set -l tok (string replace -r -- '^--force=' '' (commandline -ct))
     set -l head (string match -r -- '^.*,' $tok)
     set -l chosen (string split , -- "$head")
-    set -l codes boot-vga mounted netdev-active sriov-pf chipset vmd host-in-use cannot-verify
+    set -l codes boot-vga mounted netdev-active sriov-pf chipset vmd host-in-use vfs-bound cannot-verify
     set -l descs 'The device drives the boot console' \
         'A block device under it is mounted, used as swap, or held' \
         'A network interface under it is up with addresses or routes' \
@@ -230,6 +230,7 @@ complete -c iommu-own -n __iommu_own_needs_command -a why -d 'Explain why device
 complete -c iommu-own -n __iommu_own_needs_command -a claim -d 'Move a whole group to vfio-pci, all devices or none'
 complete -c iommu-own -n __iommu_own_needs_command -a release -d 'Move a group back to its kernel drivers, all devices or none'
 complete -c iommu-own -n __iommu_own_needs_command -a recover -d 'Finish or roll back an interrupted claim, release or apply'
+complete -c iommu-own -n __iommu_own_needs_command -a vfs -d "Create or remove a PF's VFs, kept from host drivers"
 complete -c iommu-own -n __iommu_own_needs_command -a apply -d 'Bring the declared groups (iommu-own.conf) to VFIO, all or none'
 complete -c iommu-own -n __iommu_own_needs_command -a boot -d 'The boot step: declared groups kept from host drivers'
 complete -c iommu-own -n __iommu_own_needs_command -a snapshot -d 'Capture the PCI and IOMMU state as a replayable sysroot'
@@ -272,13 +273,13 @@ complete -c iommu-own -n '__iommu_own_using_command check' -l format -x -a "tabl
 complete -c iommu-own -n '__iommu_own_using_command why' -s J -l json -d 'Print JSON (a stable format)'
 
 # Options of claim, release, recover and apply
-set -l move '__iommu_own_using_command claim release recover apply'
+set -l move '__iommu_own_using_command claim release recover apply vfs'
 complete -c iommu-own -n $move -s J -l json -d 'Report in JSON (a stable format)'
 complete -c iommu-own -n $move -l state-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'Keep the records of claims in DIR'
 complete -c iommu-own -n $move -l timeout -x -a '10 30 60 120' -d 'Seconds one write may block in the kernel'
 complete -c iommu-own -n $move -l wait -x -a '0 10 60' -d "Seconds to wait for another operation's lock, then exit 2"
 complete -c iommu-own -n $move -l no-wait -d 'Exit 2 at once when another operation holds the lock'
-complete -c iommu-own -n '__iommu_own_using_command claim release apply' -l dry-run -d 'Print the writes in order and change nothing'
+complete -c iommu-own -n '__iommu_own_using_command claim release apply vfs' -l dry-run -d 'Print the writes in order and change nothing'
 complete -c iommu-own -n '__iommu_own_using_command why; and __iommu_own_needs_target' -a '(__iommu_own_targets)'
 complete -c iommu-own -n '__iommu_own_using_command claim release' -a '(__iommu_own_targets)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l persist -d 'Also declare the groups (a drop-in in conf.d), so that they come up on VFIO at every boot'
@@ -288,6 +289,16 @@ complete -c iommu-own -n '__iommu_own_using_command release' -l persist -d 'Also
 set -l vfio_drivers vfio-pci mlx5_vfio_pci hisi_acc_vfio_pci pds_vfio_pci virtio_vfio_pci nvgrace_gpu_vfio_pci qat_vfio_pci xe-vfio-pci ism_vfio_pci
 complete -c iommu-own -n '__iommu_own_using_command claim' -l driver -x -a "$vfio_drivers" -d 'The VFIO driver to use (default vfio-pci)'
 complete -c iommu-own -n '__iommu_own_using_command claim' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'
+complete -c iommu-own -n '__iommu_own_using_command claim' -l remove-vfs -d 'Remove the VFs of a PF first (release makes them again)'
+complete -c iommu-own -n '__iommu_own_using_command claim vfs' -l owner -x -a '(__fish_complete_users)' -d "Hand the groups' own VFIO nodes to USER[:GROUP]"
+complete -c iommu-own -n '__iommu_own_using_command claim vfs' -l mode -x -a '0600 0660 0666' -d 'Permission bits of those nodes, octal'
+
+# vfs PF COUNT
+complete -c iommu-own -n '__iommu_own_using_command vfs' -l claim -d "Give every new VF's group to VFIO in the same transaction"
+complete -c iommu-own -n '__iommu_own_using_command vfs' -l driver -x -a "$vfio_drivers" -d 'With --claim: the VFIO driver (default vfio-pci)'
+complete -c iommu-own -n '__iommu_own_using_command vfs' -l replace -d 'Allow another count on a PF that has VFs (through 0)'
+complete -c iommu-own -n '__iommu_own_using_command vfs' -l force -x -a '(__iommu_own_force_codes)' -d 'Override refusals (comma-separated codes)'
+complete -c iommu-own -n '__iommu_own_using_command vfs; and __iommu_own_needs_target' -x -a '(__iommu_own_devices)'
 
 # recover
 complete -c iommu-own -n '__iommu_own_using_command recover' -l dry-run -d 'Say whether it would finish or roll back; change nothing'

@@ -38,6 +38,7 @@ _iommu_own_commands() {
     'claim:move a whole group to vfio-pci, all devices or none'
     'release:move a group back to its kernel drivers, all devices or none'
     'recover:finish or roll back an interrupted claim, release or apply'
+    'vfs:create or remove a PF'"'"'s VFs, kept from host drivers'
     'apply:bring the declared groups (iommu-own.conf) to VFIO, all or none'
     'boot:the boot step\: declared groups kept from host drivers'
     'snapshot:capture the PCI and IOMMU state as a replayable sysroot'
@@ -75,6 +76,7 @@ _iommu_own_force_codes() {
     'chipset:the group holds a host bridge or an ISA/LPC bridge'
     'vmd:the group holds a VMD controller (its domain goes with it)'
     'host-in-use:a process or the console uses the device (DRM, framebuffer)'
+    'vfs-bound:a VF that would go is on a host driver'
     'cannot-verify:a check could not read its input'
   )
   _sequence -s , _describe -t codes 'refusal code' codes
@@ -249,7 +251,22 @@ _iommu_own() {
         '--dry-run[print the writes in order and change nothing]' \
         '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
         '--persist[also declare the groups (a drop-in in conf.d), so that they come up on VFIO at every boot]' \
+        '--remove-vfs[remove the VFs of a PF first (release makes them again)]' \
+        '--owner=[hand the groups'"'"' own VFIO nodes to USER (and GROUP)]:user:_users' \
+        '--mode=[permission bits of those nodes, octal]:mode:(0600 0660 0666)' \
         '*:group or device:_iommu_own_targets' && ret=0
+      ;;
+    vfs)
+      _arguments -s $globals $move $help \
+        '--claim[give every new VF'"'"'s group to VFIO in the same transaction]' \
+        '--driver=[with --claim: the VFIO driver (default vfio-pci)]:VFIO driver:_iommu_own_vfio_drivers' \
+        '--replace[allow another count on a PF that has VFs (through 0)]' \
+        '--owner=[with --claim: hand the VF groups'"'"' nodes to USER (and GROUP)]:user:_users' \
+        '--mode=[with --claim: permission bits of those nodes, octal]:mode:(0600 0660 0666)' \
+        '--dry-run[print the writes in order and change nothing]' \
+        '*--force=[override refusals]:refusal codes:_iommu_own_force_codes' \
+        '1:SR-IOV physical function:_iommu_own_devices' \
+        '2:number of VFs: ' && ret=0
       ;;
     release)
       _arguments -s $globals $move $selectors $help \

@@ -17,6 +17,8 @@ while read -r name fixture status rest; do
 	(cd "$SCRATCH" && "$IOMMU_OWN" --sysroot "$root" --pci-ids "$IDS" "$@") >"$out" 2>"$err"
 	rc=$?
 	sed -i "s|$FIXTURES/|@FIXTURES@/|g" "$out" "$err"
+	# A VFIO node's owner and mode are the checkout's files' (its user, its umask): not compared.
+	sed -i -E 's/^( *"(owner|owner_group|mode)": )"[^"]*"/\1"@CHECKOUT@"/' "$out"
 	if [ "${UPDATE:-}" = 1 ]; then
 		cp "$out" "$expected/$name.out"
 		if [ -s "$err" ]; then cp "$err" "$expected/$name.err"; else rm -f "$expected/$name.err"; fi

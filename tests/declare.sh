@@ -68,7 +68,7 @@ bad() { # bad DESCRIPTION LINE PATTERN: stdin is the file
 		not_ok "$d (syntax $rc, apply $arc, boot $brc)" "$(cat "$SCRATCH/out" "$SCRATCH/out2" "$SCRATCH/out3")"
 	fi
 }
-bad "an unknown key" 3 "unknown key 'mode'" < <(printf '[device 04:00.0]\nid = 8086:1533\nmode = fast\n')
+bad "an unknown key" 3 "unknown key 'speed'" < <(printf '[device 04:00.0]\nid = 8086:1533\nspeed = fast\n')
 bad "a key given twice" 3 "'id' given twice" < <(printf '[device 04:00.0]\nid = 8086:1533\nid = 8086:1533\n')
 bad "an address twice in a file" 3 "appears twice" < <(printf '[device 04:00.0]\nid = 8086:1533\n[device 0000:04:00.0]\nid = 8086:1533\n')
 bad "an id without device" 2 "id = 8086" < <(printf '[device 04:00.0]\nid = 8086\n')

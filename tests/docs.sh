@@ -55,7 +55,8 @@ verdict "every finding and refusal code ($ncodes) is in the man page${missing:+ 
 missing=
 for key in $("$IOMMU_OWN" --sysroot "$FIXTURES/halfbound" --pci-ids "$IDS" list --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u) \
 	$("$IOMMU_OWN" --sysroot "$FIXTURES/pcibridge" --pci-ids "$IDS" check --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u) \
-	$("$IOMMU_OWN" --sysroot "$FIXTURES/halfbound" --pci-ids "$IDS" claim 2 --dry-run --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u); do
+	$("$IOMMU_OWN" --sysroot "$FIXTURES/halfbound" --pci-ids "$IDS" claim 2 --dry-run --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u) \
+	$("$IOMMU_OWN" --sysroot "$FIXTURES/vfs" --pci-ids "$IDS" vfs 0000:01:00.0 2 --claim --dry-run --json | grep -o -E '"[a-z_]+":' | tr -d '":' | sort -u); do
 	grep -q -w -- "$key" <<<"$man_text" || missing="$missing $key"
 done
 check "every JSON key is in the man page${missing:+ (missing:$missing)}" [ -z "$missing" ]

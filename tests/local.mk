@@ -14,7 +14,9 @@ SCRIPT_TESTS += \
 	tests/ansible.sh \
 	tests/scripting.sh \
 	tests/screens.sh \
-	tests/selectors.sh
+	tests/selectors.sh \
+	tests/sriov.sh \
+	tests/handoff.sh
 
 EXTRA_DIST += \
 	$(SCRIPT_TESTS) \

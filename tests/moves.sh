@@ -5,7 +5,7 @@
 # tree itself (driver links, overrides, dev/vfio), not just exit statuses.
 . "$TOP_SRCDIR/tests/lib.sh"
 
-FIXTURE_SET=(workstation sriov pcibridge portvfio gaps vmd passthrough halfbound)
+FIXTURE_SET=(workstation sriov pcibridge portvfio gaps vmd passthrough halfbound vfs)
 
 # The groups of a fixture whose claim is expected to go through: kernel or
 # free groups, tried with --dry-run (nothing written) and kept when it exits 0

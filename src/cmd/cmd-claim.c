@@ -7,15 +7,22 @@
 
 #include "cmd/move.h"
 
-enum { OPT_DRIVER = 0x400, OPT_DRY_RUN, OPT_FORCE, OPT_PERSIST };
+enum { OPT_DRIVER = 0x400, OPT_DRY_RUN, OPT_FORCE, OPT_PERSIST, OPT_REMOVE_VFS, OPT_OWNER, OPT_MODE };
 
 static const struct argp_option claim_options[] = {
 	{ "driver", OPT_DRIVER, "NAME", 0, "The VFIO driver to use (default vfio-pci; or a variant driver)", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
 	{ "persist", OPT_PERSIST, NULL, 0,
 	  "Also declare the group (a drop-in in conf.d), so that it comes up on VFIO at every boot", 0 },
+	{ "owner", OPT_OWNER, "USER[:GROUP]", 0,
+	  "Hand the groups' own VFIO nodes (the group's file, its devices' cdevs) to USER (and GROUP): names of the "
+	  "system root's accounts, or numbers", 0 },
+	{ "mode", OPT_MODE, "MODE", 0, "The permission bits of those nodes, octal (0660)", 0 },
+	{ "remove-vfs", OPT_REMOVE_VFS, NULL, 0,
+	  "A PF with VFs: record their count and remove them first (vfio-pci refuses a PF with VFs); release "
+	  "makes them again", 0 },
 	{ "force", OPT_FORCE, "CHECK[,CHECK]", 0,
-	  "Override refusals: boot-vga, mounted, netdev-active, sriov-pf, chipset, vmd, host-in-use, "
+	  "Override refusals: boot-vga, mounted, netdev-active, sriov-pf, chipset, vmd, host-in-use, vfs-bound, "
 	  "cannot-verify (where the kernel would not block)", 0 },
 	{ 0 }
 };
@@ -36,6 +43,17 @@ static error_t claim_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PERSIST:
 		o->persist = true;
+		break;
+	case OPT_REMOVE_VFS:
+		o->remove_vfs = true;
+		break;
+	case OPT_OWNER:
+		if (!*arg)
+			argp_error(state, "--owner: empty USER[:GROUP]");
+		o->owner = arg;
+		break;
+	case OPT_MODE:
+		o->mode = arg;
 		break;
 	case OPT_FORCE:
 		for (char *save = NULL, *c = strtok_r(arg, ",", &save); c; c = strtok_r(NULL, ",", &save))

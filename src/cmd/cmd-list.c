@@ -8,11 +8,15 @@
 
 #include "shared/escape.h"
 #include "cmd/commands.h"
+#include "cmd/consumer.h"
 #include "cmd/output.h"
 #include "os/pcidb.h"
 #include "core/record.h"
 #include "core/uses.h"
 #include "os/state.h"
+
+/* The tree of this run, for the consumer's nodes of a group (OWNER, MODE, JSON "consumer"). */
+static const struct ka *list_ka;
 
 enum {
 	COL_GROUP,
@@ -29,6 +33,8 @@ enum {
 	COL_RESET,
 	COL_USES,
 	COL_RECORD,
+	COL_OWNER,
+	COL_MODE,
 };
 
 /* The one column table: --output, --list-columns, the man page and completions follow it. */
@@ -51,6 +57,8 @@ static const struct colinfo columns[] = {
 		       FIT_WRAP, 0.5 },
 	[COL_RECORD] = { "RECORD", 0.1, 0,
 			 "the driver release restores, from the record of the group's claim (empty: no record)" },
+	[COL_OWNER] = { "OWNER", 0.1, 0, "user:group owning the group's VFIO node (its file, else a cdev)" },
+	[COL_MODE] = { "MODE", 4, 0, "permission bits of the group's VFIO node" },
 };
 
 static const int default_columns[] = { COL_GROUP, COL_STATE, COL_DEVICE, COL_CLASS, COL_ID,
@@ -145,7 +153,8 @@ static void set_cell(struct libscols_line *ln, const struct outopts *o, size_t i
 
 static bool is_group_column(int col)
 {
-	return col == COL_GROUP || col == COL_STATE || col == COL_VIABLE || col == COL_TYPE;
+	return col == COL_GROUP || col == COL_STATE || col == COL_VIABLE || col == COL_TYPE || col == COL_OWNER ||
+	       col == COL_MODE;
 }
 
 /* Colour on a terminal: mixed is the state to notice, user is what VFIO owns. */
@@ -161,6 +170,28 @@ static const char *state_color(enum group_state st)
 	default:
 		return NULL;
 	}
+}
+
+/* Every process's open nodes, read once, and only when a group has a VFIO node. */
+static const struct holders *list_users(void)
+{
+	static struct holders h;
+	static bool read;
+	if (!read)
+		ka_holders(list_ka, &h);
+	read = true;
+	return &h;
+}
+
+static void set_consumer_cell(struct libscols_line *ln, const struct outopts *o, size_t i, int col,
+			      const struct group *g)
+{
+	struct consumer c = { 0 };
+	if (g)
+		consumer_read(list_ka, g, &c);
+	_cleanup_free_ char *s = col == COL_OWNER ? consumer_owner_text(list_ka, &c) : consumer_mode_text(&c);
+	set_cell(ln, o, i, s);
+	consumer_clear(&c);
 }
 
 static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, const struct group *g)
@@ -183,6 +214,10 @@ static void fill_group_cells(struct libscols_line *ln, const struct outopts *o, 
 			break;
 		case COL_TYPE:
 			set_cell(ln, o, i, g ? g->type : NULL);
+			break;
+		case COL_OWNER:
+		case COL_MODE:
+			set_consumer_cell(ln, o, i, o->cols[i], g);
 			break;
 		}
 	}
@@ -441,6 +476,12 @@ static int print_json(const struct system *sys, struct pcidb *db, struct uses_ct
 		json_add(o, "state", json_str(group_state_to_string(g->state)));
 		json_add(o, "viable", json_object_new_boolean(g->viable));
 		json_add(o, "type", json_str(g->type));
+		struct consumer c;
+		consumer_read(list_ka, g, &c);
+		if (c.group_if || c.cdev_if)
+			consumer_users(&c, list_users());
+		json_add(o, "consumer", c.group_if || c.cdev_if ? consumer_json(list_ka, -1, &c) : NULL);
+		consumer_clear(&c);
 		struct json_object *devs = json_object_new_array();
 		for (size_t j = 0; j < g->ndevices; j++)
 			if (g->devices[j]->selected)
@@ -548,6 +589,7 @@ static int run_list(struct context *ctx, struct list_args *a)
 	filter_states(sys, &a->states);
 	hint_empty(sys);
 
+	list_ka = ctx->ka;
 	struct uses_ctx uc = { .ka = ctx->ka, .want_uses = output_has_column(&a->out, COL_USES),
 			       .want_record = output_has_column(&a->out, COL_RECORD) };
 	r = a->out.json ? print_json(sys, db, &uc) : print_table(sys, &a->out, db, &uc);

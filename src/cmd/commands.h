@@ -68,6 +68,7 @@ int cmd_claim(struct context *ctx, int argc, char **argv);
 int cmd_release(struct context *ctx, int argc, char **argv);
 int cmd_recover(struct context *ctx, int argc, char **argv);
 int cmd_apply(struct context *ctx, int argc, char **argv);
+int cmd_vfs(struct context *ctx, int argc, char **argv);
 int cmd_boot(struct context *ctx, int argc, char **argv);
 int cmd_snapshot(struct context *ctx, int argc, char **argv);
 int cmd_why(struct context *ctx, int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "claim", cmd_claim, "Move a whole group to vfio-pci, all devices or none" },
 	{ "release", cmd_release, "Move a group back to its kernel drivers, all devices or none" },
 	{ "recover", cmd_recover, "Finish or roll back an interrupted claim or release" },
+	{ "vfs", cmd_vfs, "Create or remove a PF's VFs, kept from host drivers" },
 	{ "apply", cmd_apply, "Bring the declared groups (iommu-own.conf) to VFIO, all or none" },
 	{ "boot", cmd_boot, "The boot step: declared groups kept from host drivers" },
 	{ "snapshot", cmd_snapshot, "Capture the system's PCI and IOMMU state as a replayable sysroot" },

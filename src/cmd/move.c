@@ -9,7 +9,7 @@
 #include "shared/escape.h"
 #include "cmd/interrupt.h"
 #include "cmd/globals.h"
-#include "cmd/move.h"
+#include "cmd/move-internal.h"
 #include "cmd/output.h"
 #include "cmd/report.h"
 #include "core/apply.h"
@@ -18,6 +18,8 @@
 #include "core/execute.h"
 #include "core/journal.h"
 #include "core/record.h"
+#include "core/handoff.h"
+#include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/holders.h"
 #include "os/layout.h"
@@ -28,28 +30,7 @@
 /* Long enough for a slow GPU or NVMe teardown; a write the kernel blocks longer is stuck. */
 #define DEFAULT_TIMEOUT_S 30
 
-/* What one run of a move command holds. */
-struct run {
-	struct context *ctx;
-	struct move_options *o;
-	struct state kernel;  /* the kernel's state directory: the lock and the journal */
-	struct state records; /* where records are kept (--state-dir); may be the kernel's */
-	bool own_records;     /* records is a directory of its own */
-	struct txn t;
-	struct json_object *journal; /* the journal of the move, as written (or read by recover) */
-	struct state *journal_st;    /* where it is */
-	struct preflight_inputs in;  /* what the checks read, once */
-	struct report_options ro;
-	char *recover_cmd;
-	struct decls decls;          /* the declarations: apply, --persist, and release's note */
-	bool decls_read;
-	struct state conf;           /* conf.d, where --persist writes */
-	struct strv persist_add, persist_text; /* drop-ins claim --persist writes (names, texts) */
-	struct strv persist_remove;  /* drop-ins release --persist removes */
-	struct apply_report apply;
-};
-
-static struct state *records(struct run *r)
+struct state *move_records(struct run *r)
 {
 	return r->own_records ? &r->records : &r->kernel;
 }
@@ -62,7 +43,7 @@ static char *recover_command(const struct context *ctx, const struct move_option
 	return xasprintf("%s recover%s", prog, sd);
 }
 
-static int done(struct run *r, enum result res)
+int move_done(struct run *r, enum result res)
 {
 	return report(r->ctx->ka, &r->t, res, &r->ro);
 }
@@ -174,20 +155,20 @@ static int load_modules(struct run *r)
 }
 
 /* The claim's new records, written beside their place before any write: a full disk shows now. */
-static int prepare_records(struct run *r)
+int move_prepare_records(struct run *r, size_t first)
 {
-	for (size_t i = 0; i < r->t.n; i++) {
+	for (size_t i = first; i < r->t.n; i++) {
 		struct plan *p = &r->t.plans[i];
 		if (p->kind != MOVE_CLAIM)
 			continue;
 		_cleanup_(json_object_putp) struct json_object *prev =
-			record_read(records(r), p->group, "this claim's record replaces it");
+			record_read(move_records(r), p->group, "this claim's record replaces it");
 		_cleanup_(json_object_putp) struct json_object *rec = record_build(prev, p);
 		_cleanup_free_ char *name = record_name(p->group);
-		int e = state_prepare(records(r), name, rec);
+		int e = state_prepare(move_records(r), name, rec);
 		if (e < 0) {
 			r->t.error = xasprintf("writing the record of group %lu in %s failed: %s", p->group,
-					       records(r)->path, strerror(-e));
+					       move_records(r)->path, strerror(-e));
 			return e;
 		}
 	}
@@ -225,7 +206,7 @@ static void unprepare_records(struct run *r)
 	for (size_t i = 0; i < r->t.n; i++) {
 		_cleanup_free_ char *name = record_name(r->t.plans[i].group);
 		if (r->t.plans[i].kind == MOVE_CLAIM)
-			state_unprepare(records(r), name);
+			state_unprepare(move_records(r), name);
 	}
 }
 
@@ -246,16 +227,16 @@ static int commit_records(struct run *r, struct state *st)
 				_cleanup_(json_object_putp) struct json_object *rec = record_build(prev, p);
 				e = state_write(st, name, rec);
 			} else {
-				e = state_commit(records(r), name);
+				e = state_commit(move_records(r), name);
 			}
 		} else {
-			e = state_remove(st ? st : records(r), name);
+			e = state_remove(st ? st : move_records(r), name);
 		}
 		if (e < 0) {
 			free(r->t.error);
 			r->t.error = xasprintf("%s the record of group %lu in %s failed: %s",
 					       p->kind == MOVE_CLAIM ? "writing" : "removing", p->now,
-					       (st ? st : records(r))->path, strerror(-e));
+					       (st ? st : move_records(r))->path, strerror(-e));
 			return e;
 		}
 	}
@@ -300,11 +281,11 @@ static int roll_back(struct run *r, enum result ok_result)
 {
 	if (txn_rollback(r->ctx->ka, &r->t)) {
 		state_remove(r->journal_st, JOURNAL_NAME);
-		return done(r, ok_result);
+		return move_done(r, ok_result);
 	}
 	journal_set_state(r->journal, "rollback-incomplete");
 	state_write(r->journal_st, JOURNAL_NAME, r->journal);
-	return done(r, RESULT_INCOMPLETE);
+	return move_done(r, RESULT_INCOMPLETE);
 }
 
 /* The declarations once the move is done: a claim's drop-in in place, a release's removed. */
@@ -331,17 +312,37 @@ static int commit_persist(struct run *r)
 	return 0;
 }
 
+/* The groups' nodes are there once bound: their hand-off is planned and journaled, then written. */
+static int plan_nodes(struct run *r)
+{
+	struct txn *t = &r->t;
+	handoff_plan_claims(r->ctx->ka, t, false);
+	/* The records say what the nodes were, for release. */
+	if (move_prepare_records(r, 0) < 0)
+		return -EIO;
+	struct json_object *j = journal_build(r->ctx->ka, t, r->ro.operation);
+	int e = state_write(r->journal_st, JOURNAL_NAME, j);
+	if (e < 0) {
+		json_object_put(j);
+		t->error = xasprintf("writing the journal in %s failed: %s", r->journal_st->path, strerror(-e));
+		return e;
+	}
+	json_object_put(r->journal);
+	r->journal = j;
+	return 0;
+}
+
 static int execute_move(struct run *r)
 {
 	struct ka *ka = r->ctx->ka;
 	struct txn *t = &r->t;
-	if (prepare_records(r) < 0 || prepare_persist(r) < 0) {
+	if (move_prepare_records(r, 0) < 0 || prepare_persist(r) < 0) {
 		unprepare_records(r);
-		return done(r, RESULT_FAILED);
+		return move_done(r, RESULT_FAILED);
 	}
 	if (load_modules(r) < 0) {
 		unprepare_records(r);
-		return done(r, RESULT_FAILED);
+		return move_done(r, RESULT_FAILED);
 	}
 	struct json_object *j = r->journal = journal_build(ka, t, r->ro.operation);
 	r->journal_st = &r->kernel;
@@ -349,17 +350,25 @@ static int execute_move(struct run *r)
 	if (e < 0) {
 		unprepare_records(r);
 		t->error = xasprintf("writing the journal in %s failed: %s", r->kernel.path, strerror(-e));
-		return done(r, RESULT_FAILED);
+		return move_done(r, RESULT_FAILED);
 	}
 	if (interrupt_signal) {
 		r->ro.signal = interrupt_signal;
 		state_remove(&r->kernel, JOURNAL_NAME);
 		unprepare_records(r);
 		t->error = xstrdup("interrupted before the first write");
-		return done(r, RESULT_INTERRUPTED);
+		return move_done(r, RESULT_INTERRUPTED);
 	}
 
 	enum exec_result x = txn_execute(ka, t);
+	/* VFs a step made exist now: their groups are planned, checked and journaled, then moved. */
+	while (x == EXEC_DONE && (sriov_needs_expansion(t) || handoff_pending(t))) {
+		if ((sriov_needs_expansion(t) ? vfs_expand(r) : plan_nodes(r)) < 0) {
+			unprepare_records(r);
+			return roll_back(r, RESULT_ROLLED_BACK);
+		}
+		x = txn_execute(ka, t);
+	}
 	if (x == EXEC_BLOCKED) {
 		/* Nothing more can be written: the stuck write would hold every other. The journal says where. */
 		txn_set_write_error(t);
@@ -367,7 +376,7 @@ static int execute_move(struct run *r)
 		state_write(&r->kernel, JOURNAL_NAME, j);
 		unprepare_records(r);
 		note_holders(r);
-		return done(r, RESULT_BLOCKED);
+		return move_done(r, RESULT_BLOCKED);
 	}
 	if (x == EXEC_INTERRUPTED) {
 		r->ro.signal = interrupt_signal;
@@ -386,12 +395,16 @@ static int execute_move(struct run *r)
 		if (interrupt_signal)
 			log_warning("SIG%s came after the last write: the %s was finished", sigabbrev_np(interrupt_signal),
 				    r->ro.operation);
-		return done(r, RESULT_DONE);
+		return move_done(r, RESULT_DONE);
 	}
 	unprepare_records(r);
 	if (t->failed_write)
 		txn_set_write_error(t);
-	else
+	for (size_t k = 0; k < t->nsteps && !t->error; k++)
+		if (!t->steps[k].ok)
+			t->error = xasprintf("%s has %lu VFs after the writes, not %lu", t->steps[k].pf, t->steps[k].now,
+					     t->steps[k].want);
+	if (!t->error)
 		for (size_t g = 0; g < t->n && !t->error; g++)
 			for (size_t i = 0; i < t->plans[g].n && !t->error; i++)
 				if (!t->plans[g].devs[i].ok)
@@ -469,8 +482,11 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 	for (size_t i = 0; i < r->decls.n; i++) {
 		const struct decl *d = &r->decls.v[i];
 		bool mine = false;
-		for (size_t k = 0; k < g->ndevices && !mine; k++)
-			mine = streq(g->devices[k]->name, d->address);
+		for (size_t k = 0; k < g->ndevices && !mine; k++) {
+			_cleanup_free_ char *pf = d->vfs ? sriov_pf_of(r->ctx->ka, g->devices[k]->name) : NULL;
+			/* An entry with vfs declares its PF's VFs, not the PF's group. */
+			mine = d->vfs ? pf && streq(pf, d->address) : streq(g->devices[k]->name, d->address);
+		}
 		if (!mine || d->masked)
 			continue;
 		declared = true;
@@ -558,16 +574,21 @@ static int plan_targets(struct run *r)
 			p = txn_add_plan(t, MOVE_CLAIM, g->number, o->driver);
 			plan_claim(r->ctx->ka, g, o->driver, p);
 			e = preflight_claim(r->ctx->ka, g, o->driver, &o->force, &r->in, &p->refusals);
+			if (e == 0 && o->remove_vfs)
+				vfs_claim_steps(r, g, p);
+			p->owner = o->owner_spec;
 		} else {
 			p = txn_add_plan(t, MOVE_RELEASE, g->number, NULL);
-			struct json_object *record = record_read(records(r), g->number, "the kernel will choose the drivers");
+			struct json_object *record = record_read(move_records(r), g->number, "the kernel will choose the drivers");
 			if (!record && !o->json && group_has_vfio(g))
 				log_warning("group %lu has no record of its claim (not claimed by iommu-own, or another "
 					    "--state-dir): the kernel chooses each device's driver, loading the modules "
 					    "its modalias matches",
 					    g->number);
 			plan_release(r->ctx->ka, g, record, p, t);
+			handoff_plan_release(r->ctx->ka, t, p, record);
 			json_object_put(record);
+			vfs_release_steps(r, p);
 			e = preflight_release(r->ctx->ka, g, &o->force, &r->in, &p->refusals);
 		}
 		if (e == 0)
@@ -591,7 +612,7 @@ static void drop_stale_records(struct run *r)
 		if (!p->from_record)
 			continue;
 		_cleanup_free_ char *name = record_name(p->group);
-		int e = state_remove(records(r), name);
+		int e = state_remove(move_records(r), name);
 		free(r->t.error);
 		r->t.error = e < 0 ? xasprintf("no device of the group is on VFIO; removing its stale record failed: %s",
 					       strerror(-e))
@@ -600,21 +621,23 @@ static void drop_stale_records(struct run *r)
 }
 
 /* The plans are made: refuse, report nothing to do, show the plan, or execute it. */
-static int run_plans(struct run *r)
+int move_run_plans(struct run *r)
 {
 	struct move_options *o = r->o;
 	struct txn *t = &r->t;
 	if (txn_blocking(t))
-		return done(r, RESULT_REFUSED);
-	if (txn_moving(t) == 0) {
+		return move_done(r, RESULT_REFUSED);
+	/* A hand-off to groups already on VFIO: their nodes are there, and their writes go first. */
+	handoff_plan_claims(r->ctx->ka, t, true);
+	if (txn_moving(t) == 0 && t->nsteps == 0 && t->nnodes == 0) {
 		bool all_skipped = t->n > 0;
 		for (size_t g = 0; g < t->n; g++)
 			for (size_t i = 0; i < t->plans[g].n; i++)
 				all_skipped &= t->plans[g].devs[i].skip != SKIP_NONE && t->plans[g].devs[i].skip != SKIP_ALREADY;
-		if (o->cmd == CMD_CLAIM && all_skipped) {
+		if (o->cmd == CMD_CLAIM && all_skipped && t->n) {
 			t->error = xasprintf("group %lu holds only bridges and devices on pcieport or pci-stub, which "
 					     "moves leave alone: nothing to claim", t->plans[0].group);
-			return done(r, RESULT_FAILED);
+			return move_done(r, RESULT_FAILED);
 		}
 		size_t refused = o->cmd == CMD_APPLY ? apply_refused(&r->apply) : 0;
 		if (refused)
@@ -624,6 +647,7 @@ static int run_plans(struct run *r)
 		else
 			t->error = xstrdup(o->cmd == CMD_CLAIM	 ? "every device is already on the driver"
 					   : o->cmd == CMD_APPLY ? "every declared group is owned as declared"
+					   : o->cmd == CMD_VFS	 ? "the PF has that many VFs, and their groups are as asked"
 								 : "no device of the group is on VFIO");
 		if (o->cmd == CMD_RELEASE && !o->dry_run)
 			drop_stale_records(r);
@@ -631,25 +655,27 @@ static int run_plans(struct run *r)
 		if (!o->dry_run && (r->persist_add.n || r->persist_remove.n)) {
 			if (prepare_persist(r) < 0 || commit_persist(r) < 0) {
 				unprepare_records(r);
-				return done(r, RESULT_FAILED);
+				return move_done(r, RESULT_FAILED);
 			}
 			r->ro.files_changed = true;
 		}
-		return done(r, RESULT_NOTHING);
+		return move_done(r, RESULT_NOTHING);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		const struct plan *p = &t->plans[i];
-		if (p->kind != MOVE_CLAIM)
+	/* The claim drivers, the VF claims' of SR-IOV steps (planned later) included. */
+	for (size_t i = 0; i < t->n + t->nsteps; i++) {
+		const char *driver = i < t->n ? (t->plans[i].kind == MOVE_CLAIM ? t->plans[i].driver : NULL)
+					      : t->steps[i - t->n].claim;
+		if (!driver)
 			continue;
-		_cleanup_free_ char *rel = lay_pci_driver(p->driver);
+		_cleanup_free_ char *rel = lay_pci_driver(driver);
 		_cleanup_close_ int fd = -1;
-		_cleanup_free_ char *mod = module_for_driver(p->driver);
+		_cleanup_free_ char *mod = module_for_driver(driver);
 		if (ka_open_dir(r->ctx->ka, rel, &fd) < 0 && !strv_contains(&t->modules, mod))
 			strv_push(&t->modules, TAKE_PTR(mod));
 	}
 	txn_plan_writes(t);
 	if (o->dry_run)
-		return done(r, RESULT_DRY_RUN);
+		return move_done(r, RESULT_DRY_RUN);
 	return execute_move(r);
 }
 
@@ -657,7 +683,7 @@ static int run_move(struct run *r)
 {
 	if (plan_targets(r) < 0)
 		return EXIT_USAGE;
-	return run_plans(r);
+	return move_run_plans(r);
 }
 
 /* apply: the declarations against the whole system, the groups that need it as one transaction. */
@@ -683,7 +709,7 @@ static int run_apply(struct run *r)
 		for (size_t i = 0; i < r->t.n; i++)
 			refusals_unverified(&r->t.plans[i].refusals);
 	r->ro.apply = &r->apply;
-	return run_plans(r);
+	return move_run_plans(r);
 }
 
 /* ---- recover ---- */
@@ -815,6 +841,9 @@ static int run_recover(struct run *r)
 	if (e == 0)
 		e = journal_parse(j, where, t);
 	bool stale = ji.stale;
+	/* A vfs is reported as one, its groups or none: its journal says so. */
+	if (ji.operation && streq(ji.operation, "vfs"))
+		r->ro.operation = "vfs";
 	journal_info_clear(&ji);
 	json_object_put(j);
 	if (e < 0)
@@ -832,33 +861,33 @@ static int run_recover(struct run *r)
 		if (recover_preflight(r) < 0)
 			return EXIT_USAGE;
 		if (txn_blocking(t))
-			return done(r, RESULT_REFUSED);
+			return move_done(r, RESULT_REFUSED);
 		return recover_would(r, "would-roll-back", "every device goes back to its state before the move");
 	}
 	/* After a reboot the kernel probed every device afresh: the journal describes nothing real. */
 	if (stale) {
 		state_remove(st, JOURNAL_NAME);
 		t->error = xstrdup("the journal is from an earlier boot; the devices were probed afresh at boot");
-		return done(r, RESULT_NOTHING);
+		return move_done(r, RESULT_NOTHING);
 	}
 	if (journal_check_tree(r->ctx->ka, t, where) < 0)
 		return EXIT_USAGE;
 	if (all_gone(t)) {
 		state_remove(st, JOURNAL_NAME);
 		t->error = xstrdup("none of the journal's devices exists any more (removed); the journal is discarded");
-		return done(r, RESULT_NOTHING);
+		return move_done(r, RESULT_NOTHING);
 	}
 	if (txn_verify(r->ctx->ka, t)) {
-		if (commit_records(r, records(r)) < 0)
+		if (commit_records(r, move_records(r)) < 0)
 			log_warning("%s", t->error);
 		state_remove(st, JOURNAL_NAME);
-		return done(r, RESULT_FINISHED);
+		return move_done(r, RESULT_FINISHED);
 	}
 	t->error = xstrdup("interrupted");
 	if (recover_preflight(r) < 0)
 		return EXIT_USAGE;
 	if (txn_blocking(t))
-		return done(r, RESULT_REFUSED);
+		return move_done(r, RESULT_REFUSED);
 	return roll_back(r, RESULT_RECOVERED);
 }
 
@@ -870,7 +899,7 @@ static int check_options(struct move_options *o)
 		const struct refusal_code *rc = refusal_code_find(o->force.v[i]);
 		if (!rc) {
 			log_error("--force: unknown check '%s' (boot-vga, mounted, netdev-active, sriov-pf, chipset, vmd, "
-				  "host-in-use, cannot-verify)",
+				  "host-in-use, vfs-bound, cannot-verify)",
 				  o->force.v[i]);
 			return -EINVAL;
 		}
@@ -879,7 +908,7 @@ static int check_options(struct move_options *o)
 			return -EINVAL;
 		}
 	}
-	if (o->cmd == CMD_CLAIM) {
+	if (o->cmd == CMD_CLAIM || (o->cmd == CMD_VFS && o->claim_vfs)) {
 		/* The name the kernel knows: driver_override must match it exactly. */
 		const char *name = driver_vfio_pci_name(o->driver);
 		if (!name) {
@@ -908,6 +937,8 @@ static int run(struct run *r)
 {
 	struct move_options *o = r->o;
 	if (context_open(r->ctx) < 0 || check_options(o) < 0 || check_privileges(r) < 0)
+		return EXIT_USAGE;
+	if ((o->owner || o->mode) && owner_spec_parse(r->ctx->ka, o->owner, o->mode, &o->owner_spec) < 0)
 		return EXIT_USAGE;
 	r->recover_cmd = recover_command(r->ctx, o);
 	r->ro.recover_cmd = r->recover_cmd;
@@ -938,6 +969,8 @@ static int run(struct run *r)
 	struct state *pending = pending_journal(r);
 	if (pending)
 		return refuse_pending(r, pending);
+	if (o->cmd == CMD_VFS)
+		return vfs_plan(r) < 0 ? EXIT_USAGE : move_run_plans(r);
 	if (o->cmd == CMD_APPLY) {
 		int status = run_apply(r);
 		/* An entry left as it was is no success: the others applied, and the status says so. */
@@ -949,7 +982,7 @@ static int run(struct run *r)
 int move_run(struct context *ctx, struct move_options *o)
 {
 	static const char *const names[] = { [CMD_CLAIM] = "claim", [CMD_RELEASE] = "release", [CMD_RECOVER] = "recover",
-					     [CMD_APPLY] = "apply" };
+					     [CMD_APPLY] = "apply", [CMD_VFS] = "vfs" };
 	interrupt_catch();
 	struct run r = { .ctx = ctx, .o = o };
 	r.ro = (struct report_options){ .operation = names[o->cmd], .recovering = o->cmd == CMD_RECOVER,

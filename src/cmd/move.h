@@ -11,15 +11,22 @@
 #include "core/select.h"
 
 #include "cmd/commands.h"
+#include "core/plan.h"
 
-enum move_cmd { CMD_CLAIM, CMD_RELEASE, CMD_RECOVER, CMD_APPLY };
+enum move_cmd { CMD_CLAIM, CMD_RELEASE, CMD_RECOVER, CMD_APPLY, CMD_VFS };
 
 struct move_options {
 	enum move_cmd cmd;
-	struct strv targets;   /* GROUP|DEVICE..., one transaction */
+	struct strv targets;   /* GROUP|DEVICE..., one transaction; vfs: the PF */
 	const char *conf_file; /* apply: the declarations of FILE instead of the system's */
 	bool persist;          /* claim, release: add or remove the group's declaration too */
-	const char *driver;    /* claim: the VFIO driver (default vfio-pci) */
+	const char *driver;    /* claim, vfs --claim: the VFIO driver (default vfio-pci) */
+	bool remove_vfs;       /* claim: a PF's VFs removed first, and made again by release */
+	const char *owner, *mode; /* claim: the hand-off of the groups' nodes, as given */
+	struct owner_spec owner_spec; /* resolved */
+	unsigned long count;   /* vfs: the VF count wanted */
+	bool claim_vfs;        /* vfs: each new VF's group claimed in the same transaction */
+	bool replace;          /* vfs: a PF with VFs may go through 0 to another count */
 	const char *state_dir; /* where records are kept; NULL: the kernel's state directory */
 	bool dry_run;
 	bool json;

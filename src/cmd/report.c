@@ -6,6 +6,7 @@
 
 #include "cmd/output.h"
 #include "cmd/report.h"
+#include "cmd/consumer.h"
 #include "shared/escape.h"
 
 static const char *const result_names[_RESULT_MAX] = {
@@ -40,7 +41,7 @@ static char *groups_text(const struct txn *t)
 
 static const char *txn_driver(const struct txn *t)
 {
-	return t->n ? t->plans[0].driver : NULL;
+	return t->n ? t->plans[0].driver : t->nsteps ? t->steps[0].claim : NULL;
 }
 
 static enum move_kind txn_kind(const struct txn *t)
@@ -70,12 +71,18 @@ static bool result_has_after(enum result res, bool dry_run)
 	return !dry_run && res != RESULT_REFUSED && res != RESULT_NOTHING && res != RESULT_FAILED;
 }
 
+/* The refusals of the transaction: its steps' (index -1), then each plan's. */
+static const struct refusals *refusals_of(const struct txn *t, size_t g)
+{
+	return g == 0 ? &t->refusals : &t->plans[g - 1].refusals;
+}
+
 static struct json_object *refusals_json(const struct txn *t)
 {
 	struct json_object *refs = json_object_new_array();
-	for (size_t g = 0; g < t->n; g++)
-		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
-			const struct refusal *r = &t->plans[g].refusals.v[i];
+	for (size_t g = 0; g <= t->n; g++)
+		for (size_t i = 0; i < refusals_of(t, g)->n; i++) {
+			const struct refusal *r = &refusals_of(t, g)->v[i];
 			struct json_object *x = json_object_new_object();
 			json_object_object_add(x, "code", json_str(r->code));
 			json_object_object_add(x, "device", json_str(r->device));
@@ -130,6 +137,73 @@ static struct json_object *devices_json(const struct txn *t, enum result res, bo
 	return devs;
 }
 
+static struct json_object *attr_json(const struct node_attr *a)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "uid", json_object_new_uint64(a->uid));
+	json_object_object_add(o, "gid", json_object_new_uint64(a->gid));
+	_cleanup_free_ char *m = node_mode_value(a->mode);
+	json_object_object_add(o, "mode", json_str(m));
+	return o;
+}
+
+static struct json_object *nodes_json(const struct txn *t, enum result res, bool dry_run)
+{
+	struct json_object *arr = json_object_new_array();
+	bool after = result_has_after(res, dry_run);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct node_step *n = &t->nodes[i];
+		struct json_object *x = json_object_new_object();
+		json_object_object_add(x, "group", json_object_new_uint64(n->group));
+		json_object_object_add(x, "path", json_str(n->path));
+		json_object_object_add(x, "before", attr_json(&n->before));
+		json_object_object_add(x, "want", attr_json(&n->want));
+		json_object_object_add(x, "ok", after ? json_object_new_boolean(n->ok) : NULL);
+		json_object_array_add(arr, x);
+	}
+	return arr;
+}
+
+/* What a consumer of each group of the move is given, as the system is now. */
+static struct json_object *consumers_json(const struct ka *ka, const struct txn *t)
+{
+	struct holders h;
+	const struct holders *all = t->n && ka_holders(ka, &h) == 0 ? &h : NULL;
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < t->n; i++) {
+		struct consumer c;
+		consumer_read_plan(ka, &t->plans[i], &c);
+		consumer_users(&c, all);
+		json_object_array_add(arr, consumer_json(ka, t->plans[i].now, &c));
+		consumer_clear(&c);
+	}
+	if (all)
+		holders_free(&h);
+	return arr;
+}
+
+static struct json_object *steps_json(const struct txn *t, enum result res, bool dry_run)
+{
+	struct json_object *arr = json_object_new_array();
+	bool after = result_has_after(res, dry_run);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct sriov_step *s = &t->steps[i];
+		struct json_object *x = json_object_new_object(), *vfs = json_object_new_array();
+		json_object_object_add(x, "pf", json_str(s->pf));
+		json_object_object_add(x, "numvfs_before", json_object_new_uint64(s->before));
+		json_object_object_add(x, "numvfs", json_object_new_uint64(s->want));
+		json_object_object_add(x, "autoprobe_before", s->autoprobe < 0 ? NULL : json_object_new_int(s->autoprobe));
+		json_object_object_add(x, "claim", json_str(s->claim));
+		for (size_t k = 0; k < s->vfs.n; k++)
+			json_object_array_add(vfs, json_str(s->vfs.v[k]));
+		json_object_object_add(x, "vfs", vfs);
+		json_object_object_add(x, "numvfs_after", after && !s->gone ? json_object_new_uint64(s->now) : NULL);
+		json_object_object_add(x, "ok", after ? json_object_new_boolean(s->ok) : NULL);
+		json_object_array_add(arr, x);
+	}
+	return arr;
+}
+
 /* Whether the system is not as it was before the command: its report must not be lost silently. */
 static bool changed(enum result res)
 {
@@ -175,7 +249,8 @@ static struct json_object *report_json(const struct ka *ka, const struct txn *t,
 				       const struct report_options *o)
 {
 	struct json_object *x = json_object_new_object();
-	json_object_object_add(x, "operation", json_str(t->n && !o->apply ? move_kind_name(txn_kind(t)) : o->operation));
+	bool named = o->apply || streq(o->operation, "vfs");
+	json_object_object_add(x, "operation", json_str(t->n && !named ? move_kind_name(txn_kind(t)) : o->operation));
 	json_object_object_add(x, "group", t->n == 1 ? json_object_new_uint64(t->plans[0].group) : NULL);
 	struct json_object *groups = json_object_new_array();
 	for (size_t i = 0; i < t->n; i++)
@@ -195,14 +270,20 @@ static struct json_object *report_json(const struct ka *ka, const struct txn *t,
 	json_object_object_add(x, "modules", mods);
 	json_object_object_add(x, "writes", writes_json(ka, t, o->dry_run));
 	json_object_object_add(x, "devices", devices_json(t, res, o->dry_run));
+	if (t->nsteps)
+		json_object_object_add(x, "sriov", steps_json(t, res, o->dry_run));
+	if (t->nnodes)
+		json_object_object_add(x, "nodes", nodes_json(t, res, o->dry_run));
+	if (!o->dry_run && (res == RESULT_DONE || res == RESULT_NOTHING || res == RESULT_FINISHED))
+		json_object_object_add(x, "consumers", consumers_json(ka, t));
 	return x;
 }
 
 static void text_refusals(const struct txn *t)
 {
-	for (size_t g = 0; g < t->n; g++)
-		for (size_t i = 0; i < t->plans[g].refusals.n; i++) {
-			const struct refusal *r = &t->plans[g].refusals.v[i];
+	for (size_t g = 0; g <= t->n; g++)
+		for (size_t i = 0; i < refusals_of(t, g)->n; i++) {
+			const struct refusal *r = &refusals_of(t, g)->v[i];
 			if (r->unverified)
 				esc_fprintf(stderr, "%s: not verified: %s (%s; a real run checks it and refuses if it still "
 					    "cannot)\n", program_name, r->message, r->code);
@@ -227,7 +308,9 @@ static void text_devices(FILE *out, const struct txn *t, enum result res)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
 			const struct mdev *m = &t->plans[g].devs[i];
 			const char *ov = m->after.override ? m->after.override : "unset";
-			if (m->gone)
+			if (m->gone && m->created)
+				esc_fprintf(out, "  %s  a new VF, gone again with the VF count\n", m->address);
+			else if (m->gone)
 				esc_fprintf(out, "  %s  removed from the system: nothing to do for it\n", m->address);
 			else if (!m->moves)
 				esc_fprintf(out, "  %s  left alone (%s)\n", m->address,
@@ -258,9 +341,90 @@ static void text_entries(const struct apply_report *a, enum result res, bool dry
 		if (e->result == ENTRY_REFUSED)
 			esc_fprintf(stderr, "%s: %s:%u: [device %s] refused: %s (%s)\n", program_name, e->decl->file,
 				    e->decl->line, e->decl->address, e->message, e->code);
+		else if (e->result == ENTRY_MOVES && e->decl->vfs && (dry_run || res != RESULT_DONE))
+			esc_fprintf(stderr, "%s: %s:%u: [device %s]: its %lu VFs' groups %s\n", program_name, e->decl->file,
+				    e->decl->line, e->decl->address, e->decl->vfs, dry_run ? "would move" : "did not move");
 		else if (e->result == ENTRY_MOVES && (dry_run || res != RESULT_DONE))
 			esc_fprintf(stderr, "%s: %s:%u: [device %s]: group %lu %s\n", program_name, e->decl->file,
 				    e->decl->line, e->decl->address, e->group, dry_run ? "would move" : "did not move");
+	}
+}
+
+/* What a move is about: "group 3", "groups 3, 5", the PF of a vfs without groups. */
+static char *subject(const struct txn *t, const char *groups)
+{
+	if (t->n)
+		return xasprintf("%s %s", t->n > 1 ? "groups" : "group", groups);
+	if (t->nsteps)
+		return xasprintf("%s", t->steps[0].pf);
+	return xstrdup("");
+}
+
+/* Each PF whose VF count the move changed (or, rolled back, put back). */
+static void text_steps(FILE *out, const struct txn *t, bool back)
+{
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct sriov_step *s = &t->steps[i];
+		_cleanup_free_ char *vfs = strv_join(&s->vfs, " ");
+		if (back)
+			esc_fprintf(out, "  %s  %s to %lu VFs (sriov_numvfs %lu)\n", s->pf, s->ok ? "back" : "NOT BACK", s->before,
+				    s->now);
+		else if (s->want > 0 && s->vfs.n)
+			esc_fprintf(out, "%s: sriov_numvfs %lu -> %lu%s: %s\n", s->pf, s->before, s->want,
+				    s->autoprobe_off && s->autoprobe > 0 ? " (sriov_drivers_autoprobe 0 while they appeared, "
+									   "then 1 again)"
+									 : "",
+				    vfs);
+		else
+			esc_fprintf(out, "%s: sriov_numvfs %lu -> %lu\n", s->pf, s->before, s->want);
+	}
+}
+
+/* A node's owner and mode as people read them: "libvirt-qemu:kvm 0660". */
+static char *attr_text(const struct ka *ka, const struct node_attr *a)
+{
+	_cleanup_free_ char *u = ka_user_name(ka, a->uid), *g = ka_group_name(ka, a->gid);
+	return xasprintf("%s:%s %04o", u, g, (unsigned)a->mode);
+}
+
+/* The nodes a hand-off changed (or, rolled back, gave back). */
+static void text_nodes(FILE *out, const struct ka *ka, const struct txn *t, bool back)
+{
+	for (size_t i = 0; i < t->nnodes; i++) {
+		const struct node_step *n = &t->nodes[i];
+		_cleanup_free_ char *b = attr_text(ka, &n->before), *w = attr_text(ka, &n->want);
+		if (back)
+			esc_fprintf(out, "  %s  %s %s\n", n->path, n->ok ? "back to" : "NOT BACK to", b);
+		else
+			esc_fprintf(out, "  %s  %s -> %s\n", n->path, b, w);
+	}
+}
+
+/* A dry run of a hand-off to groups not on VFIO yet: their nodes exist only once bound. */
+static void text_handoffs(FILE *out, const struct ka *ka, const struct txn *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct plan *p = &t->plans[i];
+		if (p->kind != MOVE_CLAIM || !p->owner.set || p->nodes_planned)
+			continue;
+		_cleanup_free_ char *u = p->owner.uid_set ? ka_user_name(ka, p->owner.uid) : xstrdup("(as it is)");
+		_cleanup_free_ char *g = p->owner.gid_set ? ka_group_name(ka, p->owner.gid) : xstrdup("(as it is)");
+		_cleanup_free_ char *m = p->owner.mode_set ? node_mode_value(p->owner.mode) : xstrdup("(as it is)");
+		esc_fprintf(out, "# then, once bound, the nodes of group %lu (its file, its devices' cdevs) get owner %s, "
+			    "group %s, mode %s\n", p->group, u, g, m);
+	}
+}
+
+/* A dry run of vfs --claim: the VFs to come, whose groups exist only once they do. */
+static void text_predicted(FILE *out, const struct txn *t)
+{
+	for (size_t i = 0; i < t->nsteps; i++) {
+		const struct sriov_step *s = &t->steps[i];
+		if (!s->claim || s->expanded || !s->vfs.n)
+			continue;
+		_cleanup_free_ char *vfs = strv_join(&s->vfs, " ");
+		esc_fprintf(out, "# then, once they exist, the groups of the new VFs %s are claimed for %s (override, "
+			    "bind), before sriov_drivers_autoprobe is set back\n", vfs, s->claim);
 	}
 }
 
@@ -268,9 +432,9 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 {
 	if (o->apply)
 		text_entries(o->apply, res, o->dry_run);
-	const char *what = t->n ? move_kind_name(txn_kind(t)) : o->operation;
+	const char *what = t->n && !streq(o->operation, "vfs") ? move_kind_name(txn_kind(t)) : o->operation;
 	_cleanup_free_ char *groups = groups_text(t);
-	const char *gw = t->n > 1 ? "groups" : "group";
+	_cleanup_free_ char *subj = subject(t, groups);
 	bool ok = res == RESULT_DONE || res == RESULT_NOTHING || res == RESULT_DRY_RUN || res == RESULT_FINISHED ||
 		  res == RESULT_RECOVERED;
 	FILE *out = ok ? stdout : stderr;
@@ -278,57 +442,66 @@ static void report_text(const struct ka *ka, const struct txn *t, enum result re
 	switch (res) {
 	case RESULT_REFUSED:
 		if (o->recovering)
-			esc_fprintf(stderr, "%s: rollback of the interrupted %s of %s %s refused: nothing was changed, "
-				    "the journal is kept\n", program_name, what, gw, groups);
+			esc_fprintf(stderr, "%s: rollback of the interrupted %s of %s refused: nothing was changed, "
+				    "the journal is kept\n", program_name, what, subj);
 		else
-			esc_fprintf(stderr, "%s: %s of %s %s refused: nothing was changed\n", program_name, what, gw, groups);
+			esc_fprintf(stderr, "%s: %s of %s refused: nothing was changed\n", program_name, what, subj);
 		return;
 	case RESULT_FAILED:
-		esc_fprintf(stderr, "%s: %s of %s %s failed: %s; nothing was changed\n", program_name, what, gw, groups,
-			    t->error);
+		esc_fprintf(stderr, "%s: %s of %s failed: %s; nothing was changed\n", program_name, what, subj, t->error);
 		return;
 	case RESULT_NOTHING:
-		if (t->n)
-			esc_fprintf(out, "%s %s: nothing to do (%s)\n", gw, groups, t->error ? t->error : "already in place");
+		if (t->n || t->nsteps)
+			esc_fprintf(out, "%s: nothing to do (%s)\n", subj, t->error ? t->error : "already in place");
 		else
 			esc_fprintf(out, "nothing to do (%s)\n", t->error ? t->error : "already in place");
 		return;
 	case RESULT_DRY_RUN:
-		esc_fprintf(out, "# %s of %s %s: the writes it would make, in order\n", what, gw, groups);
+		esc_fprintf(out, "# %s of %s: the writes it would make, in order\n", what, subj);
 		for (size_t i = 0; i < t->modules.n; i++)
 			esc_fprintf(out, "# load module %s\n", t->modules.v[i]);
 		for (size_t i = 0; i < t->nw; i++) {
 			_cleanup_free_ char *w = write_text(ka, &t->w[i]);
 			esc_fprintf(out, "%s\n", w);
 		}
+		text_predicted(out, t);
+		text_handoffs(out, ka, t);
 		return;
 	case RESULT_DONE:
-		esc_fprintf(out, "%s %s %s%s%s:\n", txn_kind(t) == MOVE_CLAIM ? "claimed" : "released", gw, groups,
-			    txn_driver(t) ? " for " : "", txn_driver(t) ? txn_driver(t) : "");
+		text_steps(out, t, false);
+		if (t->n)
+			esc_fprintf(out, "%s %s%s%s:\n", txn_kind(t) == MOVE_CLAIM ? "claimed" : "released", subj,
+				    txn_driver(t) ? " for " : "", txn_driver(t) ? txn_driver(t) : "");
 		break;
 	case RESULT_FINISHED:
-		esc_fprintf(out, "finished the interrupted %s of %s %s:\n", what, gw, groups);
+		esc_fprintf(out, "finished the interrupted %s of %s:\n", what, subj);
+		text_steps(out, t, false);
 		break;
 	case RESULT_RECOVERED:
-		esc_fprintf(out, "rolled back the interrupted %s of %s %s:\n", what, gw, groups);
+		esc_fprintf(out, "rolled back the interrupted %s of %s:\n", what, subj);
+		text_steps(out, t, true);
 		break;
 	case RESULT_ROLLED_BACK:
-		esc_fprintf(out, "%s: %s of %s %s failed: %s; rolled back:\n", program_name, what, gw, groups, t->error);
+		esc_fprintf(out, "%s: %s of %s failed: %s; rolled back:\n", program_name, what, subj, t->error);
+		text_steps(out, t, true);
 		break;
 	case RESULT_INTERRUPTED:
-		esc_fprintf(out, "%s: %s of %s %s interrupted by SIG%s; rolled back:\n", program_name, what, gw, groups,
+		esc_fprintf(out, "%s: %s of %s interrupted by SIG%s; rolled back:\n", program_name, what, subj,
 			    sigabbrev_np(o->signal) ? sigabbrev_np(o->signal) : "?");
+		text_steps(out, t, true);
 		break;
 	case RESULT_BLOCKED:
-		esc_fprintf(out, "%s: %s of %s %s: %s; the journal is kept:\n", program_name, what, gw, groups, t->error);
+		esc_fprintf(out, "%s: %s of %s: %s; the journal is kept:\n", program_name, what, subj, t->error);
 		break;
 	case RESULT_INCOMPLETE:
 	default:
-		esc_fprintf(out, "%s: %s of %s %s failed: %s; the ROLLBACK IS INCOMPLETE:\n", program_name, what, gw,
-			    groups, t->error ? t->error : "the devices did not reach a consistent state");
+		esc_fprintf(out, "%s: %s of %s failed: %s; the ROLLBACK IS INCOMPLETE:\n", program_name, what, subj,
+			    t->error ? t->error : "the devices did not reach a consistent state");
+		text_steps(out, t, true);
 		break;
 	}
 	text_devices(out, t, res);
+	text_nodes(out, ka, t, res != RESULT_DONE && res != RESULT_FINISHED);
 	for (size_t i = 0; i < o->notes.n; i++)
 		esc_fprintf(stderr, "%s: %s\n", program_name, o->notes.v[i]);
 	if (res == RESULT_BLOCKED) {

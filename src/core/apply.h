@@ -25,6 +25,7 @@ struct entry_report {
 	const char *code;        /* ENTRY_REFUSED: declared-drift, declaration-conflict or a refusal code */
 	char *message;
 	size_t plan;             /* ENTRY_MOVES: index of its plan in the transaction */
+	struct owner_spec owner; /* its owner and mode, resolved */
 };
 
 struct apply_report {

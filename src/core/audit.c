@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/audit.h"
+#include "core/sriov.h"
 #include "core/record.h"
 #include "os/layout.h"
 
@@ -315,8 +316,13 @@ static void check_moves(const struct system *sys, const struct audit_options *o,
 	if (!m)
 		return;
 	_cleanup_free_ char *recover = xasprintf("'%s recover%s'", prog_of(o), state_opt_of(o));
-	_cleanup_free_ char *groups = strv_join(&m->groups, ", ");
-	const char *gw = m->groups.n > 1 ? "groups" : "group";
+	_cleanup_free_ char *groups = strv_join(&m->groups, ", "), *pfs = strv_join(&m->pfs, ", ");
+	/* A vfs that never got to its VFs' groups names its PF. */
+	const char *gw = m->groups.n > 1 ? "groups" : m->groups.n ? "group" : m->pfs.n > 1 ? "PFs" : "PF";
+	if (!m->groups.n) {
+		free(groups);
+		groups = TAKE_PTR(pfs);
+	}
 	struct finding *x = NULL;
 	if (m->journal && m->journal_unreadable) {
 		_cleanup_free_ char *hint = xasprintf("inspect it, then run %s", recover);
@@ -405,6 +411,23 @@ static size_t boot_count(struct json_object *boot)
 		       : 0;
 }
 
+/* An entry with vfs = N: the PF has N VFs, each on the declared driver. */
+static void check_vfs_declaration(const struct audit_options *o, const struct decl *e, const struct group *g,
+				  const char *apply_hint, struct findings *f)
+{
+	struct sriov_pf pf;
+	struct finding *x = NULL;
+	if (sriov_pf_read(o->ka, e->address, &pf) == 0 && pf.numvfs != e->vfs)
+		x = add(f, "declared-not-applied", g, apply_hint, "%s has %lu VFs, while %s:%u declares %lu on %s", e->address,
+			pf.numvfs, e->file, e->line, e->vfs, e->driver);
+	else if (pf.is_pf && !sriov_vfs_owned(o->ka, &pf.vfs, e->driver))
+		x = add(f, "declared-not-applied", g, apply_hint, "the VFs of %s are declared for %s in %s:%u but are not all on it",
+			e->address, e->driver, e->file, e->line);
+	if (x)
+		strv_push(&x->devices, xstrdup(e->address));
+	sriov_pf_clear(&pf);
+}
+
 static void check_one_declaration(const struct system *sys, const struct audit_options *o, const struct decl *e,
 				  struct findings *f)
 {
@@ -424,6 +447,10 @@ static void check_one_declaration(const struct system *sys, const struct audit_o
 	}
 	_cleanup_free_ char *apply_hint = xasprintf("run '%s apply%s'", o->prog ? o->prog : "iommu-own",
 						    o->state_opt ? o->state_opt : "");
+	if (e->vfs) {
+		check_vfs_declaration(o, e, g, apply_hint, f);
+		return;
+	}
 	if (g->state == GROUP_MIXED) {
 		x = add(f, "declared-mixed", g, apply_hint,
 				 "group %lu, declared for %s in %s:%u, is mixed: part of it is on host drivers", g->number,
@@ -468,7 +495,7 @@ static void check_declarations(const struct system *sys, const struct audit_opti
 		for (size_t j = i + 1; j < ds->n; j++) {
 			const struct decl *a = &ds->v[i], *b = &ds->v[j];
 			const struct group *ga = decl_group(sys, a), *gb = decl_group(sys, b);
-			if (a->masked || b->masked || !ga || ga != gb || streq(a->driver, b->driver))
+			if (a->masked || b->masked || !ga || ga != gb || streq(a->driver, b->driver) || a->vfs || b->vfs)
 				continue;
 			struct finding *x = add(f, "declaration-conflict", ga, "keep one driver for the group",
 							 "group %lu is declared for %s in %s:%u and for %s in %s:%u", ga->number,

@@ -6,6 +6,7 @@
 
 #include "core/boot.h"
 #include "core/preflight.h"
+#include "core/sriov.h"
 #include "shared/escape.h"
 
 void boot_result_free(struct boot_result *b)
@@ -38,6 +39,54 @@ static int override(struct ka *ka, const struct device *d, const char *driver, s
 	return r;
 }
 
+/* The override of a device read now (a VF the model of the run may not hold). */
+static int override_at(struct ka *ka, const char *address, const char *driver, struct boot_result *out)
+{
+	struct binding b;
+	int r = model_read_binding(ka, address, &b);
+	if (r < 0)
+		return r;
+	bool set = b.override && streq(b.override, driver);
+	binding_clear(&b);
+	if (set)
+		return 0;
+	struct ka_write w = { KA_OVERRIDE, address, NULL, driver };
+	out->writes++;
+	r = ka_apply(ka, &w);
+	if (r < 0) {
+		out->failed++;
+		log_error("setting driver_override of %s to %s failed: %s", address, driver, strerror(-r));
+	}
+	return r;
+}
+
+/*
+ * An entry with vfs = N declares its PF's VFs: each VF there gets the
+ * override (a VF appears when its PF's count is set: the udev rule's call
+ * for it is the one that matters). The PF and its group are the host's;
+ * apply makes the VFs.
+ */
+static void enforce_vfs(struct ka *ka, struct pcidb *db, const struct decl *e, const char *only, struct boot_entry *x,
+			struct boot_result *out)
+{
+	_cleanup_(model_freep) struct system *pfsys = NULL;
+	if (model_load_group(ka, MODEL_IDS | MODEL_OVERRIDE, e->address, &pfsys) < 0) {
+		x->skipped = "drift";
+		x->why = xasprintf("the PF %s declared in %s:%u cannot be read", e->address, e->file, e->line);
+		return;
+	}
+	if (decl_judge(ka, pfsys, db, e, &x->why) != DECL_OK) {
+		x->skipped = "drift";
+		return;
+	}
+	struct sriov_pf pf;
+	if (sriov_pf_read(ka, e->address, &pf) == 0)
+		for (size_t i = 0; i < pf.vfs.n; i++)
+			if ((!only || streq(only, pf.vfs.v[i])) && override_at(ka, pf.vfs.v[i], e->driver, out) == 0)
+				strv_push(&x->devices, xstrdup(pf.vfs.v[i]));
+	sriov_pf_clear(&pf);
+}
+
 static void enforce_entry(struct ka *ka, const struct system *sys, struct pcidb *db, const struct decl *e,
 			  const char *only, struct boot_result *out)
 {
@@ -45,6 +94,10 @@ static void enforce_entry(struct ka *ka, const struct system *sys, struct pcidb 
 	struct boot_entry *x = &out->v[out->n++];
 	memset(x, 0, sizeof(*x));
 	x->decl = e;
+	if (e->vfs) {
+		enforce_vfs(ka, db, e, only, x, out);
+		return;
+	}
 	/* The serial too: another card of the same model in the slot must stay the host's. */
 	if (decl_judge(ka, sys, db, e, &x->why) != DECL_OK) {
 		x->skipped = "drift";
@@ -79,10 +132,10 @@ static const struct group *entry_group(const struct system *sys, const struct de
 /* Another entry declares e's group for another driver: neither is enforced, as apply refuses both. */
 static const struct decl *conflicting(const struct system *sys, const struct decls *ds, const struct decl *e)
 {
-	const struct group *g = entry_group(sys, e);
+	const struct group *g = e->vfs ? NULL : entry_group(sys, e);
 	for (size_t i = 0; g && i < ds->n; i++) {
 		const struct decl *o = &ds->v[i];
-		if (o != e && !o->masked && entry_group(sys, o) == g && !streq(o->driver, e->driver))
+		if (o != e && !o->masked && !o->vfs && entry_group(sys, o) == g && !streq(o->driver, e->driver))
 			return o;
 	}
 	return NULL;
@@ -95,7 +148,12 @@ int boot_enforce(struct ka *ka, const struct system *sys, struct pcidb *db, cons
 		const struct decl *e = &ds->v[i];
 		if (e->masked)
 			continue;
-		if (only) {
+		if (only && e->vfs) {
+			/* A VF that appears: its PF's entry. */
+			_cleanup_free_ char *pf = sriov_pf_of(ka, only);
+			if (!pf || !streq(pf, e->address))
+				continue;
+		} else if (only) {
 			/* A hotplug event: only the entry whose group holds this device. */
 			struct pci_addr a, b;
 			const struct device *d = pci_addr_parse(only, &a) == 0 ? model_find_device(sys, &a) : NULL;

@@ -23,6 +23,8 @@ static void decl_clear(struct decl *e)
 	free(e->driver);
 	strv_free(&e->members);
 	strv_free(&e->force);
+	free(e->owner);
+	free(e->mode);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -144,6 +146,28 @@ static bool force_ok(const char *w, char **canon)
 	return true;
 }
 
+/* USER[:GROUP] or :GROUP: account names (letters, digits, '.', '_', '-', a '$' last) or numbers. */
+static bool account_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]) && !(s[i] == '$' && i == len - 1))
+			return false;
+	return true;
+}
+
+static bool owner_ok(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	size_t ulen = colon ? (size_t)(colon - v) : strlen(v);
+	if (ulen && !account_ok(v, ulen))
+		return false;
+	if (!colon)
+		return ulen > 0;
+	return (colon[1] == '\0' && ulen) || account_ok(colon + 1, strlen(colon + 1));
+}
+
 struct parse {
 	const char *file;
 	unsigned lineno;
@@ -197,12 +221,25 @@ static int set_key(struct parse *p, const char *key, char *val)
 	} else if (streq(key, "force")) {
 		if (parse_list(val, &e->force, force_ok) < 0)
 			return perr(p, "force = %s: expected refusal codes that can be overridden (boot-vga, mounted, "
-				       "netdev-active, sriov-pf, chipset, vmd, host-in-use, cannot-verify)", val);
+				       "netdev-active, sriov-pf, chipset, vmd, host-in-use, vfs-bound, cannot-verify)", val);
+	} else if (streq(key, "owner")) {
+		if (!owner_ok(val))
+			return perr(p, "owner = %s: expected USER, USER:GROUP or :GROUP (names or numbers)", val);
+		e->owner = xstrdup(val);
+	} else if (streq(key, "mode")) {
+		unsigned long m;
+		if (parse_ulong(val, 8, &m) < 0 || m > 0777)
+			return perr(p, "mode = %s: expected octal permission bits (0660)", val);
+		e->mode = xstrdup(val);
+	} else if (streq(key, "vfs")) {
+		if (parse_ulong(val, 10, &e->vfs) < 0 || e->vfs == 0 || e->vfs > 65535)
+			return perr(p, "vfs = %s: expected the number of VFs the PF has, 1 to 65535", val);
 	} else if (streq(key, "masked")) {
 		if (parse_bool(val, &e->masked) < 0)
 			return perr(p, "masked = %s: expected yes or no", val);
 	} else {
-		return perr(p, "unknown key '%s' (id, subsystem, serial, driver, members, force, masked)", key);
+		return perr(p, "unknown key '%s' (id, subsystem, serial, driver, members, force, vfs, owner, mode, masked)",
+			    key);
 	}
 	return 0;
 }

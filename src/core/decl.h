@@ -28,6 +28,8 @@ struct decl {
 	char *driver;     /* the VFIO driver's kernel name (default vfio-pci) */
 	struct strv members; /* the group as declared (empty: not pinned) */
 	struct strv force;   /* refusal codes this entry overrides */
+	unsigned long vfs;   /* a PF with this many VFs, whose groups belong to driver (0: the entry's group does) */
+	char *owner, *mode;  /* the hand-off of the group's nodes (USER[:GROUP], octal), NULL: none */
 	bool masked;      /* "masked = yes": this address is not declared */
 	bool persisted;   /* from a drop-in that claim --persist wrote */
 };

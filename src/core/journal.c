@@ -10,6 +10,8 @@
 
 #include "core/journal.h"
 #include "core/record.h"
+#include "core/handoff.h"
+#include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/layout.h"
 #include "shared/escape.h"
@@ -62,6 +64,15 @@ static struct json_object *plan_json(const struct plan *p)
 	json_object_object_add(g, "group", json_object_new_uint64(p->group));
 	json_object_object_add(g, "operation", json_str(move_kind_name(p->kind)));
 	json_object_object_add(g, "driver", json_str(p->driver));
+	/* A hand-off not planned yet is not done: recover rolls such a claim back. */
+	if (p->owner.set) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "uid", p->owner.uid_set ? json_object_new_uint64(p->owner.uid) : NULL);
+		json_object_object_add(o, "gid", p->owner.gid_set ? json_object_new_uint64(p->owner.gid) : NULL);
+		json_object_object_add(o, "mode", p->owner.mode_set ? json_object_new_int((int)p->owner.mode) : NULL);
+		json_object_object_add(g, "owner", o);
+		json_object_object_add(g, "nodes_planned", json_object_new_boolean(p->nodes_planned));
+	}
 	struct json_object *devs = json_object_new_array();
 	for (size_t i = 0; i < p->n; i++) {
 		const struct mdev *m = &p->devs[i];
@@ -74,6 +85,10 @@ static struct json_object *plan_json(const struct plan *p)
 		json_object_object_add(d, "kernel_choice", json_object_new_boolean(m->kernel_choice));
 		json_object_object_add(d, "expect_driver", json_object_new_boolean(m->expect_driver));
 		json_object_object_add(d, "no_autoprobe", json_object_new_boolean(m->no_autoprobe));
+		if (m->created)
+			json_object_object_add(d, "created", json_object_new_boolean(true));
+		if (m->vfs_restore)
+			json_object_object_add(d, "vfs_restore", json_object_new_uint64(m->vfs_restore));
 		json_object_array_add(devs, d);
 	}
 	json_object_object_add(g, "devices", devs);
@@ -86,7 +101,8 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	_cleanup_free_ char *bid = journal_boot_id(ka);
 	struct json_object *j = json_object_new_object();
 	json_object_object_add(j, "format", json_str(JOURNAL_FORMAT));
-	json_object_object_add(j, "version", json_object_new_int(JOURNAL_VERSION));
+	/* Version 2 where it says all: an older iommu-own can still recover it. */
+	json_object_object_add(j, "version", json_object_new_int(t->nsteps || t->nnodes ? JOURNAL_VERSION : 2));
 	json_object_object_add(j, "operation", json_str(operation));
 	json_object_object_add(j, "sysroot", json_str(root));
 	json_object_object_add(j, "boot_id", json_str(bid));
@@ -94,6 +110,10 @@ struct json_object *journal_build(const struct ka *ka, const struct txn *t, cons
 	for (size_t i = 0; i < t->n; i++)
 		json_object_array_add(groups, plan_json(&t->plans[i]));
 	json_object_object_add(j, "groups", groups);
+	if (t->nsteps)
+		json_object_object_add(j, "sriov", sriov_steps_json(t));
+	if (t->nnodes)
+		json_object_object_add(j, "nodes", handoff_json(t));
 	json_object_object_add(j, "state", json_str("moving"));
 	json_object_object_add(j, "blocked", NULL);
 	return j;
@@ -156,6 +176,8 @@ int journal_identify(const struct ka *ka, struct json_object *j, const char *whe
 	return 0;
 }
 
+static bool jbool(struct json_object *o, const char *key);
+
 static void binding_from_json(struct json_object *o, struct binding *b)
 {
 	const char *d = json_member_str(o, "driver"), *ov = json_member_str(o, "driver_override");
@@ -189,6 +211,18 @@ static int parse_group(struct json_object *g, const char *where, struct txn *t)
 		return corrupt(where, "driver");
 	struct plan *p = txn_add_plan(t, streq(op, "claim") ? MOVE_CLAIM : MOVE_RELEASE,
 				      (unsigned long)json_object_get_uint64(num), driver);
+	struct json_object *owner, *v;
+	if (json_object_object_get_ex(g, "owner", &owner) && owner) {
+		p->owner.set = true;
+		p->nodes_planned = jbool(g, "nodes_planned");
+		/* What the hand-off was, for the record a finished claim leaves. */
+		if ((p->owner.uid_set = json_object_object_get_ex(owner, "uid", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.uid = (uid_t)json_object_get_int64(v);
+		if ((p->owner.gid_set = json_object_object_get_ex(owner, "gid", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.gid = (gid_t)json_object_get_int64(v);
+		if ((p->owner.mode_set = json_object_object_get_ex(owner, "mode", &v) && json_object_is_type(v, json_type_int)))
+			p->owner.mode = (mode_t)json_object_get_int64(v) & 0777;
+	}
 	size_t n = json_object_array_length(devs);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(devs, i), *b, *w;
@@ -208,6 +242,11 @@ static int parse_group(struct json_object *g, const char *where, struct txn *t)
 		m->kernel_choice = jbool(d, "kernel_choice");
 		m->expect_driver = jbool(d, "expect_driver");
 		m->no_autoprobe = jbool(d, "no_autoprobe");
+		m->created = jbool(d, "created");
+		struct json_object *vr;
+		if (json_object_object_get_ex(d, "vfs_restore", &vr) && json_object_is_type(vr, json_type_int) &&
+		    json_object_get_int64(vr) > 0 && json_object_get_int64(vr) <= 0xffff)
+			m->vfs_restore = (unsigned long)json_object_get_int64(vr);
 		binding_from_json(b, &m->before);
 		binding_from_json(w, &m->want);
 		if (!safe_name(m->module) || !safe_name(m->before.driver) || !safe_name(m->want.driver)) {
@@ -224,16 +263,21 @@ int journal_parse(struct json_object *j, const char *where, struct txn *t)
 	int version = json_object_object_get_ex(j, "version", &v) ? json_object_get_int(v) : 0;
 	if (version == 1)
 		return parse_group(j, where, t);
-	struct json_object *groups;
+	struct json_object *groups, *steps = NULL, *nodes = NULL;
+	if (version >= 3) {
+		json_object_object_get_ex(j, "sriov", &steps);
+		json_object_object_get_ex(j, "nodes", &nodes);
+	}
 	if (!json_object_object_get_ex(j, "groups", &groups) || !json_object_is_type(groups, json_type_array) ||
-	    json_object_array_length(groups) == 0)
+	    (json_object_array_length(groups) == 0 && !steps && !nodes))
 		return corrupt(where, "no groups");
 	for (size_t i = 0; i < json_object_array_length(groups); i++) {
 		int r = parse_group(json_object_array_get_idx(groups, i), where, t);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	int r = sriov_steps_parse(steps, where, t);
+	return r < 0 ? r : handoff_parse(nodes, where, t);
 }
 
 /* The group a device is in now: 0 with *n, -ENOENT when the device is gone, -ENXIO when in none. */
@@ -346,6 +390,12 @@ int journal_check_tree(const struct ka *ka, struct txn *t, const char *where)
 			if (check_device(ka, &p->devs[i], p, where) < 0)
 				return -EBADMSG;
 	}
+	/* A step's PF that is gone took its VFs with it: nothing is left to finish or undo. */
+	for (size_t i = 0; i < t->nsteps; i++) {
+		_cleanup_free_ char *dir = lay_pci_device(t->steps[i].pf);
+		_cleanup_close_ int dfd = -1;
+		t->steps[i].gone = !dir || ka_open_dir(ka, dir, &dfd) == -ENOENT;
+	}
 	/* Two entries that land in one group now would move one group twice. */
 	for (size_t a = 0; a < t->n; a++)
 		for (size_t b = a + 1; b < t->n; b++)
@@ -377,6 +427,8 @@ static void status_of_journal(struct state *st, struct move_status *m)
 	const char *op = json_member_str(j, "operation"), *state = json_member_str(j, "state");
 	m->operation = xstrdup(op ? op : "move");
 	m->state = xstrdup(state ? state : "moving");
+	for (size_t k = 0; k < t.nsteps; k++)
+		strv_push(&m->pfs, xstrdup(t.steps[k].pf));
 	for (size_t g = 0; g < t.n; g++) {
 		strv_push(&m->groups, xasprintf("%lu", t.plans[g].group));
 		for (size_t i = 0; i < t.plans[g].n; i++)
@@ -435,6 +487,7 @@ void move_status_free(struct move_status *m)
 	free(m->operation);
 	free(m->state);
 	strv_free(&m->groups);
+	strv_free(&m->pfs);
 	strv_free(&m->devices);
 	for (size_t i = 0; i < m->nrecords; i++) {
 		free(m->records[i].path);

@@ -8,6 +8,11 @@
  *   version 1: one group; "group", "operation", "driver", "devices" at the top
  *   version 2: a transaction: "groups": [{"group", "operation", "driver",
  *              "devices"}], and "blocked" for a write stuck in the kernel
+ *   version 3: version 2 and "sriov": the steps that change a PF's VF
+ *              count, "nodes": the owner and mode of VFIO nodes a hand-off
+ *              changes; written only by moves that have such steps, so that
+ *              an iommu-own that knows no steps refuses the journal instead
+ *              of recovering half of it
  */
 #pragma once
 
@@ -18,7 +23,7 @@
 
 #define JOURNAL_NAME "journal.json"
 #define JOURNAL_FORMAT "iommu-own-journal"
-#define JOURNAL_VERSION 2
+#define JOURNAL_VERSION 3
 
 /* The running kernel's boot ID (proc/sys/kernel/random/boot_id), NULL when unknown. */
 char *journal_boot_id(const struct ka *ka);
@@ -76,6 +81,7 @@ struct move_status {
 	char *operation;         /* "claim", "release", "apply" */
 	char *state;             /* "moving", "blocked", "rollback-incomplete" */
 	struct strv groups, devices;
+	struct strv pfs;         /* the PFs whose VF count the move changes */
 	struct record_summary *records;
 	size_t nrecords, cap;
 };

@@ -6,6 +6,8 @@
 #include "core/plan.h"
 #include "core/record.h"
 #include "core/uses.h"
+#include "core/handoff.h"
+#include "core/sriov.h"
 #include "os/drivers.h"
 #include "os/layout.h"
 #include "os/modindex.h"
@@ -53,6 +55,19 @@ void txn_free(struct txn *t)
 		free(t->w[i].value);
 	}
 	free(t->w);
+	for (size_t i = 0; i < t->nsteps; i++) {
+		free(t->steps[i].pf);
+		free(t->steps[i].claim);
+		strv_free(&t->steps[i].vfs);
+		strv_free(&t->steps[i].force);
+	}
+	free(t->steps);
+	refusals_free(&t->refusals);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		free(t->nodes[i].device);
+		free(t->nodes[i].path);
+	}
+	free(t->nodes);
 	free(t->error);
 	strv_free(&t->modules);
 	memset(t, 0, sizeof(*t));
@@ -70,6 +85,14 @@ void txn_drop_last_plan(struct txn *t)
 {
 	if (t->n)
 		plan_clear(&t->plans[--t->n]);
+}
+
+struct sriov_step *txn_add_step(struct txn *t, const char *pf, unsigned long before, unsigned long want)
+{
+	t->steps = grow_array(t->steps, &t->scap, t->nsteps + 1, sizeof(*t->steps));
+	struct sriov_step *s = &t->steps[t->nsteps++];
+	*s = (struct sriov_step){ .pf = xstrdup(pf), .before = before, .want = want, .autoprobe = -1 };
+	return s;
 }
 
 struct mdev *plan_add_device(struct plan *p, const char *address)
@@ -101,7 +124,7 @@ size_t txn_moving(const struct txn *t)
 
 size_t txn_blocking(const struct txn *t)
 {
-	size_t n = 0;
+	size_t n = t->refusals.blocking;
 	for (size_t i = 0; i < t->n; i++)
 		n += t->plans[i].refusals.blocking;
 	return n;
@@ -218,6 +241,7 @@ void plan_release(struct ka *ka, const struct group *g, struct json_object *reco
 		}
 		/* Back to the recorded driver, unless it was VFIO already (back to VFIO is no release). */
 		if (rec && !(rdrv && driver_role(rdrv, false) == ROLE_USER)) {
+			m->vfs_restore = record_numvfs(rec);
 			m->want.driver = xstrdup_or_null(rdrv);
 			m->want.override = xstrdup_or_null(json_member_str(rec, "driver_override"));
 			const char *mod = json_member_str(rec, "module");
@@ -249,21 +273,28 @@ const char *staging_override(const struct mdev *m, const struct binding *want)
 /* Each phase across every group of the transaction, so no driver can grab a device between them. */
 void txn_plan_writes(struct txn *t)
 {
-	for (size_t g = 0; g < t->n; g++)
+	handoff_plan_first(t);
+	sriov_plan_first(t);
+	txn_plan_writes_from(t, 0);
+}
+
+void txn_plan_writes_from(struct txn *t, size_t first)
+{
+	for (size_t g = first; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
 			struct mdev *m = &t->plans[g].devs[i];
 			const char *stage = staging_override(m, &m->want);
 			if (m->moves && !str_eq_null(m->before.override, stage))
 				txn_add_write(t, KA_OVERRIDE, m->address, NULL, stage ? stage : "\n", false);
 		}
-	for (size_t g = 0; g < t->n; g++)
+	for (size_t g = first; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
 			struct mdev *m = &t->plans[g].devs[i];
 			if (m->moves && m->before.driver &&
 			    (m->kernel_choice || !str_eq_null(m->before.driver, m->want.driver)))
 				txn_add_write(t, KA_UNBIND, m->address, m->before.driver, NULL, false);
 		}
-	for (size_t g = 0; g < t->n; g++)
+	for (size_t g = first; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
 			struct mdev *m = &t->plans[g].devs[i];
 			if (!m->moves)
@@ -273,11 +304,12 @@ void txn_plan_writes(struct txn *t)
 			else if (m->want.driver && !str_eq_null(m->before.driver, m->want.driver))
 				txn_add_write(t, KA_BIND, m->address, m->want.driver, NULL, false);
 		}
-	for (size_t g = 0; g < t->n; g++)
+	for (size_t g = first; g < t->n; g++)
 		for (size_t i = 0; i < t->plans[g].n; i++) {
 			struct mdev *m = &t->plans[g].devs[i];
 			if (m->moves && !str_eq_null(staging_override(m, &m->want), m->want.override))
 				txn_add_write(t, KA_OVERRIDE, m->address, NULL, m->want.override ? m->want.override : "\n",
 					      false);
 		}
+	sriov_plan_last(t);
 }

@@ -32,6 +32,17 @@ const struct refusal_code refusal_codes[] = {
 	{ "no-override", false, "the kernel has no driver_override for the device (before Linux 3.16)" },
 	{ "declared-elsewhere", false,
 	  "release --persist: the group is declared in a file iommu-own did not write, which it never edits" },
+	{ "sriov-unsupported", false,
+	  "the device cannot change its VF count: not an SR-IOV PF, sriov_totalvfs 0, sriov_numvfs not writable, "
+	  "no driver, or a driver without sriov_configure" },
+	{ "vfs-range", false, "more VFs than sriov_totalvfs allows (the kernel refuses with ERANGE)" },
+	{ "vfs-replace", false,
+	  "the PF has VFs: the kernel changes their number only through 0, destroying them (--replace)" },
+	{ "vfs-in-use", false, "a VF that would go is held through VFIO by a process: the kernel would block" },
+	{ "vfs-bound", true,
+	  "a VF that would go is bound to a driver; one on VFIO is released first (cannot be forced)" },
+	{ "vf-group-shared", false,
+	  "vfs --claim: the VFs land in the PF's group (no ACS isolation): claiming them takes the PF too" },
 };
 const size_t n_refusal_codes = ARRAY_SIZE(refusal_codes);
 
@@ -95,10 +106,11 @@ void refusals_add(struct refusals *r, const char *code, const char *device, cons
 	va_end(ap);
 }
 
-static void refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
-		   const char *fmt, ...) _printf_(5, 6);
-static void refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
-		   const char *fmt, ...)
+#define refuse refusals_refuse
+#define refuse_hard refusals_refuse_hard
+
+void refusals_refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
+		     const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -106,10 +118,8 @@ static void refuse(struct refusals *out, const struct strv *force, const char *c
 	va_end(ap);
 }
 
-static void refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
-			const char *fmt, ...) _printf_(5, 6);
-static void refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
-			const char *fmt, ...)
+void refusals_refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
+			  const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -184,7 +194,27 @@ void preflight_inputs_free(struct preflight_inputs *in)
 	memset(in, 0, sizeof(*in));
 }
 
-static void need_holders(const struct ka *ka, struct preflight_inputs *in)
+void refusals_drop(struct refusals *r, const char *code, const char *device)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct refusal *x = &r->v[i];
+		if (streq(x->code, code) && str_eq_null(x->device, device)) {
+			if (!x->forced && !x->unverified)
+				r->blocking--;
+			free(x->device);
+			free(x->message);
+			free(x->why_not);
+			continue;
+		}
+		r->v[k++] = *x;
+	}
+	r->n = k;
+}
+
+#define need_holders preflight_need_holders
+
+void preflight_need_holders(const struct ka *ka, struct preflight_inputs *in)
 {
 	if (in->holders_read)
 		return;
@@ -484,8 +514,9 @@ int preflight_claim(const struct ka *ka, const struct group *g, const char *driv
 			cannot_verify(ka, out, force, d->name, "its VFs (sriov-pf)", true, vfrel, r);
 		else if (r == 0 && parse_ulong(vfs, 10, &nvf) == 0 && nvf > 0)
 			refuse(out, force, "sriov-pf", d->name,
-			       "%s is an SR-IOV physical function with %lu VFs enabled (vfio-pci refuses it)", d->name,
-			       nvf);
+			       "%s is an SR-IOV physical function with %lu VFs enabled (vfio-pci refuses it; --remove-vfs "
+			       "removes them, and release creates them again)",
+			       d->name, nvf);
 		if (d->role != ROLE_USER) {
 			check_block(ka, d, in, force, out);
 			check_net(ka, d, in, force, out);

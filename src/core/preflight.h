@@ -38,6 +38,17 @@ void refusals_free(struct refusals *r);
 /* A refusal of code (never forced) for device (NULL: the group), from outside the checks here. */
 void refusals_add(struct refusals *r, const char *code, const char *device, const char *fmt, ...) _printf_(4, 5);
 /*
+ * A refusal of code for device (NULL: the group) from a check: forced when
+ * force names the code and the code is overridable. refuse_hard: never
+ * forceable, why_not says why for people.
+ */
+void refusals_refuse(struct refusals *out, const struct strv *force, const char *code, const char *device,
+		     const char *fmt, ...) _printf_(5, 6);
+void refusals_refuse_hard(struct refusals *out, const char *code, const char *device, const char *why_not,
+			  const char *fmt, ...) _printf_(5, 6);
+/* Take back the refusals of code for device (a move that deals with what they stand for). */
+void refusals_drop(struct refusals *r, const char *code, const char *device);
+/*
  * For a dry run, which changes nothing: the checks that could not be made
  * (cannot-verify, often because the user is not root) are said, not
  * refused, so that the plan still shows.
@@ -81,6 +92,8 @@ struct preflight_inputs {
 	char *firmware_fb;  /* the firmware framebuffer on the boot display, or NULL */
 };
 void preflight_inputs_free(struct preflight_inputs *in);
+/* The processes' open device nodes, read once (in->holders). */
+void preflight_need_holders(const struct ka *ka, struct preflight_inputs *in);
 
 /*
  * Claim to driver: boot-vga, mounted, netdev-active, sriov-pf (for the

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/handoff.h"
 #include "core/record.h"
 #include "os/drivers.h"
 #include "shared/escape.h"
@@ -100,7 +101,19 @@ static struct json_object *record_entry(const struct mdev *m)
 		json_object_object_add(d, "netdevs", nets);
 		json_object_object_add(d, "blockdevs", blocks);
 	}
+	/* A PF whose VFs the claim removed (--remove-vfs): release creates them again. */
+	if (m->vfs_restore)
+		json_object_object_add(d, "numvfs", json_object_new_uint64(m->vfs_restore));
 	return d;
+}
+
+unsigned long record_numvfs(struct json_object *entry)
+{
+	struct json_object *v;
+	if (!entry || !json_object_object_get_ex(entry, "numvfs", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) <= 0 || json_object_get_int64(v) > 0xffff)
+		return 0;
+	return (unsigned long)json_object_get_int64(v);
 }
 
 struct json_object *record_build(struct json_object *prev, const struct plan *p)
@@ -125,6 +138,16 @@ struct json_object *record_build(struct json_object *prev, const struct plan *p)
 			json_object_array_add(devs, record_entry(m));
 	}
 	json_object_object_add(r, "devices", devs);
+	/* The hand-off of the group's nodes, which release gives back; a claim without one keeps the earlier. */
+	struct json_object *owner = handoff_record(p), *old_owner = NULL, *old_before = NULL;
+	bool had = prev && json_object_object_get_ex(prev, "owner", &old_owner);
+	if (!owner && had)
+		owner = json_object_get(old_owner);
+	/* A hand-off again: what the nodes were before the first is what release gives back. */
+	else if (owner && had && json_object_object_get_ex(old_owner, "before", &old_before))
+		json_object_object_add(owner, "before", json_object_get(old_before));
+	if (owner)
+		json_object_object_add(r, "owner", owner);
 	record_index_free(&ix);
 	return r;
 }

@@ -25,6 +25,9 @@ struct json_object *record_read(struct state *st, unsigned long group, const cha
  */
 struct json_object *record_build(struct json_object *prev, const struct plan *p);
 
+/* A device's entry: the VF count its claim removed (0: none), which its release restores. */
+unsigned long record_numvfs(struct json_object *entry);
+
 /* The devices of a record by address, found in O(log n): a release of thousands stays linear. */
 struct record_index {
 	struct record_entry {

@@ -20,6 +20,7 @@
 #include "os/capture.h"
 #include "os/holders.h"
 #include "os/layout.h"
+#include "os/nodes.h"
 #include "os/resolve.h"
 
 #define CONFIG_MAX 4096
@@ -464,9 +465,31 @@ static int copy_modules(struct snap *s)
 	return r;
 }
 
+/*
+ * An empty file for a node, with the node's mode, and its owner where the
+ * snapshot may give it (as root): who may open it is what a hand-off
+ * changes, and what its replay compares.
+ */
+static int out_node(struct snap *s, const char *rel)
+{
+	_cleanup_free_ char *path = xasprintf("/%s", rel);
+	struct node_attr a;
+	int r = out_file(s, rel, "", 0);
+	if (r < 0 || ka_node_attr(s->ka, path, &a) < 0)
+		return r;
+	const char *name;
+	_cleanup_close_ int dfd = out_parent(s, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	if (fchmodat(dfd, name, a.mode & 0777, 0) < 0)
+		return -errno;
+	(void)!fchownat(dfd, name, a.uid, a.gid, AT_SYMLINK_NOFOLLOW);
+	return 0;
+}
+
 static int copy_dev_vfio(struct snap *s)
 {
-	/* Character devices become empty files: their names are what matters. */
+	/* Character devices become empty files: their names, owners and modes are what matters. */
 	static const char *const dirs[] = { LAY_DEV_VFIO, LAY_DEV_VFIO_CDEVS };
 	for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
 		struct ka_entry *e = NULL;
@@ -478,13 +501,14 @@ static int copy_dev_vfio(struct snap *s)
 			if (S_ISDIR(e[i].mode))
 				continue;
 			_cleanup_free_ char *rel = xasprintf("%s/%s", dirs[d], e[i].name);
-			r = out_file(s, rel, "", 0);
+			r = out_node(s, rel);
 		}
 		ka_entries_free(e, n);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	struct node_attr a;
+	return ka_node_attr(s->ka, "/" LAY_DEV_IOMMU, &a) == 0 ? out_node(s, LAY_DEV_IOMMU) : 0;
 }
 
 static int copy_kernel(struct snap *s)

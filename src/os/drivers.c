@@ -111,3 +111,15 @@ const char *driver_vfio_pci_name(const char *name)
 	const struct driver_info *d = lookup(name);
 	return d && d->pci && d->role == ROLE_USER ? d->name : NULL;
 }
+
+bool driver_configures_sriov(const char *driver)
+{
+	/*
+	 * sriov_numvfs_store() calls the PF driver's sriov_configure, and fails
+	 * with ENOENT without one. pci-stub and pcieport have none; vfio-pci's
+	 * (vfio_pci_core_sriov_configure) refuses unless the module was loaded
+	 * with enable_sriov=1, and a PF given to user space is not the tool's to
+	 * split. Any other driver is taken to have one: the write tells.
+	 */
+	return driver && driver_role(driver, false) == ROLE_KERNEL;
+}

@@ -36,3 +36,5 @@ const char *driver_vfio_pci_name(const char *name);
 bool driver_known(const char *name);
 /* Driver names compare with '-' and '_' folded, as module names do. */
 bool driver_name_eq(const char *a, const char *b);
+/* Whether a PF's driver can change its VF count through sriov_numvfs (has sriov_configure, as far as known). */
+bool driver_configures_sriov(const char *driver);

@@ -4,8 +4,10 @@
  * captured tree: <sysroot>/replay-faults holds one rule a line, each firing
  * at most once per run, in order ('#' starts a comment):
  *   OP DEVICE|* ERRNO    fail the next OP (override, unbind, bind, probe,
- *                        load) on DEVICE (for load: the driver) with ERRNO,
- *                        the write not applied
+ *                        numvfs, autoprobe, owner, mode, load) on DEVICE
+ *                        (for load: the driver; for numvfs and autoprobe:
+ *                        the PF; for owner and mode: the node, /dev/vfio/N)
+ *                        with ERRNO, the write not applied
  *   write N ERRNO        fail the N-th write of this run
  *   kill N               SIGKILL this process right after the N-th write
  *   signal N SIG         send SIG (TERM, INT or HUP) to this process right
@@ -52,7 +54,7 @@ struct faults {
 
 static bool known_op(const char *op)
 {
-	static const char *const ops[] = { "override", "unbind", "bind", "probe", "load" };
+	static const char *const ops[] = { "override", "unbind", "bind", "probe", "numvfs", "autoprobe", "owner", "mode", "load" };
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
 		if (streq(ops[i], op))
 			return true;

@@ -303,6 +303,15 @@ bool ka_is_regular_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
+int ka_stat(const struct ka *ka, const char *rel, struct stat *ret)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	if (dfd < 0)
+		return dfd;
+	return fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+}
+
 bool ka_exists_at(int dirfd, const char *name)
 {
 	struct stat st;

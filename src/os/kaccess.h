@@ -60,6 +60,9 @@ int ka_read(const struct ka *ka, const char *rel, char **ret);
 int ka_read_binary_at(int dirfd, const char *name, void *buf, size_t size);
 /* The last component of the target of symlink <dirfd>/<name>; -ENOENT when absent. */
 int ka_link_base_at(int dirfd, const char *name, char **ret);
+/* The status of <sysroot>/<rel>, not following a final link (its type, owner and mode). */
+struct stat;
+int ka_stat(const struct ka *ka, const char *rel, struct stat *ret);
 /* Whether <dirfd>/<name> exists (without following a final symlink). */
 bool ka_exists_at(int dirfd, const char *name);
 /*
@@ -96,14 +99,18 @@ enum ka_op {
 	KA_UNBIND,   /* write <device> to the driver's unbind */
 	KA_BIND,     /* write <device> to the driver's bind */
 	KA_PROBE,    /* write <device> to the bus's drivers_probe */
+	KA_NUMVFS,   /* write value (a VF count) to the PF <device>'s sriov_numvfs */
+	KA_AUTOPROBE, /* write value ("0" or "1") to the PF <device>'s sriov_drivers_autoprobe */
+	KA_OWNER,    /* chown the VFIO node <device> ("/dev/vfio/12") to value, "UID:GID" */
+	KA_MODE,     /* chmod the VFIO node <device> to value, octal ("0660") */
 	_KA_OP_MAX,
 };
 
 struct ka_write {
 	enum ka_op op;
-	const char *device; /* "0000:01:00.0" */
+	const char *device; /* "0000:01:00.0"; KA_OWNER, KA_MODE: the node, "/dev/vfio/12" */
 	const char *driver; /* KA_UNBIND, KA_BIND */
-	const char *value;  /* KA_OVERRIDE: the new override, NULL, "" or "\n" to clear */
+	const char *value;  /* KA_OVERRIDE: the new override, NULL, "" or "\n" to clear; KA_NUMVFS, KA_AUTOPROBE: the number */
 };
 
 const char *ka_op_name(enum ka_op op);

@@ -73,6 +73,28 @@ const char *lay_vfio_cdev_name(const char *path)
 	return path_component_ok(name) ? name : NULL;
 }
 
+char *lay_vfio_cdev_node(const char *name)
+{
+	return join(LAY_DEV_VFIO_CDEVS, name);
+}
+
+char *lay_vfio_cdev_path(const char *name)
+{
+	return path_component_ok(name) ? xasprintf("/" LAY_DEV_VFIO_CDEVS "/%s", name) : NULL;
+}
+
+const char *lay_vfio_node_rel(const char *path)
+{
+	static const char prefix[] = "/" LAY_DEV_VFIO "/";
+	if (!lay_is_vfio_file(path))
+		return NULL;
+	const char *rest = path + sizeof(prefix) - 1;
+	/* dev/vfio/<group> or dev/vfio/devices/<name>, nothing else */
+	if (path_component_ok(rest) && !streq(rest, "devices"))
+		return path + 1;
+	return lay_vfio_cdev_name(path) ? path + 1 : NULL;
+}
+
 bool lay_is_vfio_file(const char *path)
 {
 	static const char prefix[] = "/" LAY_DEV_VFIO "/";

@@ -40,6 +40,10 @@
 #define LAY_DEV_VFIO "dev/vfio"
 #define LAY_DEV_VFIO_CONTAINER "dev/vfio/vfio"
 #define LAY_DEV_VFIO_CDEVS "dev/vfio/devices"
+#define LAY_DEV_IOMMU "dev/iommu"
+/* Accounts, for the names of a hand-off's owner: the root's own files, never the host's for a tree. */
+#define LAY_PASSWD "etc/passwd"
+#define LAY_GROUP_FILE "etc/group"
 /*
  * The declarations: /etc/iommu-own under the root, whatever the prefix, as
  * modprobe.d and driverctl.d are: the boot step and the initramfs hooks find
@@ -54,6 +58,21 @@ extern const char *const lay_modprobe_dirs[]; /* NULL-terminated: etc, run, usr/
 /* The state directory of a kernel: the lock and the journal of its moves. */
 #define LAY_STATE_DIR "run/iommu-own"
 #define LAY_STATE_DIR_LIVE "/run/iommu-own"
+
+/*
+ * A PF's SR-IOV attributes (drivers/pci/iov.c; sysfs shows them on physical
+ * functions only): the VFs enabled and supported, whether new VFs are
+ * probed, where their routing IDs start and how far apart they are, their
+ * device ID. A VF links to its PF as physfn, the PF to each VF as virtfnN.
+ */
+#define LAY_SRIOV_NUMVFS "sriov_numvfs"
+#define LAY_SRIOV_TOTALVFS "sriov_totalvfs"
+#define LAY_SRIOV_AUTOPROBE "sriov_drivers_autoprobe"
+#define LAY_SRIOV_OFFSET "sriov_offset"
+#define LAY_SRIOV_STRIDE "sriov_stride"
+#define LAY_SRIOV_VF_DEVICE "sriov_vf_device"
+#define LAY_PHYSFN "physfn"
+#define LAY_VIRTFN_PREFIX "virtfn"
 
 /* sys/bus/pci/devices/<addr>, and an attribute below it. */
 char *lay_pci_device(const char *addr);
@@ -72,6 +91,15 @@ char *lay_vfio_group_node(unsigned long n, bool noiommu);
 char *lay_vfio_group_path(unsigned long n, bool noiommu);
 /* The name of a device's VFIO cdev in a process's /dev/vfio/devices/<name> path; NULL when path is none. */
 const char *lay_vfio_cdev_name(const char *path);
+/* A VFIO device file of the tree, dev/vfio/devices/<name>, and as a process sees it; NULL for a bad name. */
+char *lay_vfio_cdev_node(const char *name);
+char *lay_vfio_cdev_path(const char *name);
+/*
+ * The tree's file of a VFIO group or device file a process opens
+ * ("/dev/vfio/12" gives "dev/vfio/12"): NULL for anything else, the nodes
+ * every consumer shares (/dev/vfio/vfio, /dev/iommu) included.
+ */
+const char *lay_vfio_node_rel(const char *path);
 /* Whether a process's open file path is a VFIO group or device file (not the container /dev/vfio/vfio). */
 bool lay_is_vfio_file(const char *path);
 /* sys/module/<module>, and a file below it. */

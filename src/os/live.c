@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "os/kmodlib.h"
 #include "os/layout.h"
 #include "os/modindex.h"
+#include "os/nodes.h"
 
 static int sysfs_write(const char *path, const char *value)
 {
@@ -105,6 +107,9 @@ static int live_write(struct ka_backend *b, struct ka *ka, const struct ka_write
 {
 	(void)b;
 	(void)nth;
+	/* An owner or mode is no sysfs attribute: the node itself, a character device of /dev. */
+	if (w->op == KA_OWNER || w->op == KA_MODE)
+		return node_apply(ka, w, S_IFCHR);
 	_cleanup_free_ char *rel = ka_write_path(w);
 	if (!rel)
 		return -EINVAL;

@@ -23,26 +23,9 @@
 #include "os/holders.h"
 #include "os/layout.h"
 #include "os/modindex.h"
+#include "os/nodes.h"
+#include "os/replay-internal.h"
 #include "os/resolve.h"
-
-/* How many devices of a group are on VFIO: counted once, then kept as the engine moves them. */
-struct group_count {
-	char *group;
-	size_t vfio;
-};
-
-struct replay {
-	struct ka_backend b;
-	/* Per run, so that a move's cost grows with its own size, never with the tree's. */
-	bool *cdev_used; /* vfioN indexes taken in sys/class/vfio-dev */
-	size_t cdev_cap;
-	bool cdevs_loaded;
-	struct group_count *groups;
-	size_t ngroups, gcap;
-};
-
-/* Every path changed resolves beneath the root and on the tree's own filesystem. */
-#define CHANGE (RES_NO_XDEV)
 
 /* Whether rel, refused with EXDEV, resolves beneath the root once mounts may be crossed. */
 static bool crosses_mount(struct ka *ka, const char *rel)
@@ -54,7 +37,7 @@ static bool crosses_mount(struct ka *ka, const char *rel)
 }
 
 /* Name the file behind a refusal (the command layer only sees the errno); returns err. */
-static int refused(struct ka *ka, const char *rel, int err)
+int rp_refused(struct ka *ka, const char *rel, int err)
 {
 	_cleanup_free_ char *path = ka_path(ka, rel);
 	if (err == -EXDEV) {
@@ -76,20 +59,20 @@ static int refused(struct ka *ka, const char *rel, int err)
 }
 
 /* A directory of the tree, only looked at: unusable (-EXDEV) is not worth a message. */
-static int lookup(struct ka *ka, const char *rel, unsigned flags)
+int rp_lookup(struct ka *ka, const char *rel, unsigned flags)
 {
 	return rel ? res_open(ka_rootfd(ka), rel, flags | CHANGE, 0) : -EINVAL;
 }
 
 /* A directory of the tree, to change what is in it: unusable is named. */
-static int open_dir(struct ka *ka, const char *rel)
+int rp_open_dir(struct ka *ka, const char *rel)
 {
-	int fd = lookup(ka, rel, RES_PATH | RES_DIR);
-	return fd == -EXDEV ? refused(ka, rel, fd) : fd;
+	int fd = rp_lookup(ka, rel, RES_PATH | RES_DIR);
+	return fd == -EXDEV ? rp_refused(ka, rel, fd) : fd;
 }
 
 /* A directory right inside dirfd, not a link, not a mount point. */
-static int open_child(int dirfd, const char *name, unsigned flags)
+int rp_open_child(int dirfd, const char *name, unsigned flags)
 {
 	return res_open(dirfd, name, flags | RES_DIR | RES_NO_SYMLINKS | CHANGE, 0);
 }
@@ -105,11 +88,11 @@ static int open_plain(struct ka *ka, const char *rel, bool create)
 	if (fd == -ENOENT && create)
 		fd = res_open(ka_rootfd(ka), rel, RES_WRITE | RES_REG | RES_NOFOLLOW | RES_CREATE | CHANGE, 0644);
 	if (fd < 0 && fd != -ENOENT)
-		return refused(ka, rel, fd);
+		return rp_refused(ka, rel, fd);
 	return fd;
 }
 
-static int write_file(struct ka *ka, const char *rel, const char *content, bool create)
+int rp_write_bytes(struct ka *ka, const char *rel, const void *content, size_t len, bool create)
 {
 	if (!rel)
 		return -EINVAL;
@@ -123,16 +106,20 @@ static int write_file(struct ka *ka, const char *rel, const char *content, bool 
 		return -EXDEV;
 	if (ftruncate(fd, 0) < 0)
 		return -errno;
-	size_t len = strlen(content);
 	if (write(fd, content, len) != (ssize_t)len)
 		return -EIO;
 	return 0;
 }
 
-/* Remove a directory tree below dirfd/name (the tree's own files only, on its own filesystem). */
-static int remove_tree_at(int dirfd, const char *name)
+int rp_write_file(struct ka *ka, const char *rel, const char *content, bool create)
 {
-	int fd = open_child(dirfd, name, 0);
+	return rp_write_bytes(ka, rel, content, strlen(content), create);
+}
+
+/* Remove a directory tree below dirfd/name (the tree's own files only, on its own filesystem). */
+int rp_remove_tree_at(int dirfd, const char *name)
+{
+	int fd = rp_open_child(dirfd, name, 0);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	struct res_entry *e = NULL;
@@ -140,7 +127,7 @@ static int remove_tree_at(int dirfd, const char *name)
 	int r = res_list_fd(fd, &e, &n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		if (e[i].type == DT_DIR)
-			remove_tree_at(fd, e[i].name);
+			rp_remove_tree_at(fd, e[i].name);
 		else
 			unlinkat(fd, e[i].name, 0);
 	}
@@ -150,13 +137,13 @@ static int remove_tree_at(int dirfd, const char *name)
 }
 
 /* The device's directory: its path under sys/devices and an open descriptor; -ENODEV when absent. */
-static int open_device(struct ka *ka, const char *addr, char **ret_path, int *ret_fd)
+int rp_open_device(struct ka *ka, const char *addr, char **ret_path, int *ret_fd)
 {
 	_cleanup_free_ char *devpath = NULL;
 	int r = ka_device_path(ka, addr, &devpath);
 	if (r < 0)
 		return r;
-	int fd = open_dir(ka, devpath);
+	int fd = rp_open_dir(ka, devpath);
 	if (fd < 0)
 		return fd == -EXDEV ? fd : -ENODEV;
 	*ret_path = TAKE_PTR(devpath);
@@ -164,7 +151,7 @@ static int open_device(struct ka *ka, const char *addr, char **ret_path, int *re
 	return 0;
 }
 
-static char *device_group(int devfd)
+char *rp_device_group(int devfd)
 {
 	char *g = NULL;
 	unsigned long n;
@@ -190,8 +177,30 @@ static char *group_node_rel(struct ka *ka, const char *group)
 	return lay_vfio_group_node(n, group_noiommu(ka, n));
 }
 
-/* Whether any process under <sysroot>/proc holds the group's file, /dev/vfio/N or /dev/vfio/noiommu-N. */
-static bool group_held(struct ka *ka, const char *group)
+/* The VFIO cdev names (vfio-dev/vfioX) of every device of a group. */
+static void group_cdevs(struct ka *ka, unsigned long group, struct strv *ret)
+{
+	_cleanup_free_ char *rel = lay_group_attr(group, "devices");
+	struct strv devs = { 0 };
+	if (rel && ka_list_dir(ka, rel, &devs) == 0)
+		for (size_t i = 0; i < devs.n; i++) {
+			_cleanup_free_ char *vrel = xasprintf("%s/%s/vfio-dev", rel, devs.v[i]);
+			struct strv names = { 0 };
+			if (ka_list_dir(ka, vrel, &names) == 0)
+				for (size_t k = 0; k < names.n; k++)
+					strv_push(ret, xstrdup(names.v[k]));
+			strv_free(&names);
+		}
+	strv_free(&devs);
+}
+
+/*
+ * Whether any process under <sysroot>/proc holds one of the group's VFIO
+ * files: the group's, /dev/vfio/N or /dev/vfio/noiommu-N, or a device's
+ * cdev, /dev/vfio/devices/vfioX (bound to an iommufd, it owns the group's
+ * DMA as an open group does).
+ */
+bool rp_group_held(struct ka *ka, const char *group)
 {
 	struct vfio_holder *h = NULL;
 	size_t n = 0;
@@ -200,9 +209,15 @@ static bool group_held(struct ka *ka, const char *group)
 	unsigned long num = 0;
 	parse_ulong(group, 10, &num);
 	_cleanup_free_ char *path = lay_vfio_group_path(num, group_noiommu(ka, num));
+	struct strv cdevs = { 0 };
 	bool held = false;
-	for (size_t i = 0; i < n; i++)
-		held |= streq(h[i].path, path);
+	for (size_t i = 0; i < n && !held; i++) {
+		const char *x = lay_vfio_cdev_name(h[i].path);
+		if (x && !cdevs.n)
+			group_cdevs(ka, num, &cdevs);
+		held = streq(h[i].path, path) || (x && strv_contains(&cdevs, x));
+	}
+	strv_free(&cdevs);
 	vfio_holders_free(h, n);
 	return held;
 }
@@ -269,17 +284,24 @@ static bool cdev_index(const char *name, unsigned *idx)
 	return true;
 }
 
-/* The first free vfioN, as the kernel's IDA gives it (sys/class/vfio-dev read once a run). */
+/*
+ * The first free vfioN, as the kernel's IDA gives it (sys/class/vfio-dev,
+ * and the device files of dev/vfio/devices where the tree has them, read
+ * once a run).
+ */
 static unsigned cdev_alloc(struct replay *rp, struct ka *ka)
 {
 	if (!rp->cdevs_loaded) {
-		struct strv names = { 0 };
-		unsigned idx;
-		if (ka_list_dir(ka, LAY_VFIO_DEV_CLASS, &names) == 0)
-			for (size_t i = 0; i < names.n; i++)
-				if (cdev_index(names.v[i], &idx))
-					cdev_mark(rp, idx, true);
-		strv_free(&names);
+		static const char *const dirs[] = { LAY_VFIO_DEV_CLASS, LAY_DEV_VFIO_CDEVS };
+		for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+			struct strv names = { 0 };
+			unsigned idx;
+			if (ka_list_dir(ka, dirs[d], &names) == 0)
+				for (size_t i = 0; i < names.n; i++)
+					if (cdev_index(names.v[i], &idx))
+						cdev_mark(rp, idx, true);
+			strv_free(&names);
+		}
 		rp->cdevs_loaded = true;
 	}
 	unsigned idx = 0;
@@ -300,7 +322,7 @@ static size_t *group_vfio(struct replay *rp, struct ka *ka, const char *group)
 	parse_ulong(group, 10, &n);
 	_cleanup_free_ char *rel = lay_group_attr(n, "devices");
 	struct strv names = { 0 };
-	_cleanup_close_ int gfd = lookup(ka, rel, RES_PATH | RES_DIR);
+	_cleanup_close_ int gfd = rp_lookup(ka, rel, RES_PATH | RES_DIR);
 	if (gfd >= 0 && ka_list_dir(ka, rel, &names) == 0) {
 		for (size_t i = 0; i < names.n; i++) {
 			_cleanup_close_ int fd = res_open(gfd, names.v[i], RES_PATH | RES_DIR | CHANGE, 0);
@@ -319,28 +341,49 @@ static size_t *group_vfio(struct replay *rp, struct ka *ka, const char *group)
 /* ---- VFIO's files ---- */
 
 /* What a VFIO driver's probe adds: vfio-dev/vfioX, its link in sys/class/vfio-dev, the group's file. */
+/*
+ * A device node VFIO makes, as devtmpfs makes it: owned by the creator (the
+ * kernel's root), mode 0600 (vfio_devnode() sets none). One that is there
+ * stays as it is: a group's file outlives all but its last device.
+ */
+static void create_node(struct ka *ka, const char *rel)
+{
+	int fd = rel ? res_open(ka_rootfd(ka), rel, RES_WRITE | RES_REG | RES_NOFOLLOW | RES_CREATE | CHANGE, 0600) : -1;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The device's cdev node, where the tree's kernel has them (dev/vfio/devices). */
+static char *cdev_node_rel(struct ka *ka, const char *name)
+{
+	_cleanup_close_ int dfd = rp_lookup(ka, LAY_DEV_VFIO_CDEVS, RES_PATH | RES_DIR | RES_NO_SYMLINKS);
+	return dfd >= 0 ? lay_vfio_cdev_node(name) : NULL;
+}
+
 static void vfio_attach(struct replay *rp, struct ka *ka, int devfd, const char *devpath, const char *group)
 {
 	unsigned idx = cdev_alloc(rp, ka);
 	char name[32];
 	snprintf(name, sizeof(name), "vfio%u", idx);
 	mkdirat(devfd, "vfio-dev", 0755);
-	_cleanup_close_ int vfd = open_child(devfd, "vfio-dev", RES_PATH);
+	_cleanup_close_ int vfd = rp_open_child(devfd, "vfio-dev", RES_PATH);
 	if (vfd >= 0 && mkdirat(vfd, name, 0755) == 0) {
 		_cleanup_free_ char *rel = xasprintf("%s/vfio-dev/%s/dev", devpath, name);
 		char dev[32];
 		snprintf(dev, sizeof(dev), "%u:%u\n", 511, idx);
-		write_file(ka, rel, dev, true);
+		rp_write_file(ka, rel, dev, true);
 	}
-	_cleanup_close_ int cfd = open_dir(ka, LAY_VFIO_DEV_CLASS);
+	_cleanup_close_ int cfd = rp_open_dir(ka, LAY_VFIO_DEV_CLASS);
 	if (cfd >= 0) {
 		_cleanup_free_ char *to = xasprintf("%s/vfio-dev/%s", devpath, name);
 		_cleanup_free_ char *rel = path_relative(LAY_VFIO_DEV_CLASS, to);
 		symlinkat(rel, cfd, name);
 	}
+	_cleanup_free_ char *cdev = cdev_node_rel(ka, name);
+	create_node(ka, cdev);
 	if (group) {
 		_cleanup_free_ char *rel = group_node_rel(ka, group);
-		write_file(ka, rel, "", true); /* -ENOENT: a tree without dev/vfio */
+		create_node(ka, rel); /* nothing in a tree without dev/vfio */
 		(*group_vfio(rp, ka, group))++;
 	}
 }
@@ -354,10 +397,10 @@ static void vfio_attach(struct replay *rp, struct ka *ka, int devfd, const char 
 static int vfio_files_usable(struct ka *ka, const char *devpath, const char *group)
 {
 	_cleanup_free_ char *own = xasprintf("%s/vfio-dev", devpath);
-	_cleanup_close_ int vfd = open_dir(ka, own);
+	_cleanup_close_ int vfd = rp_open_dir(ka, own);
 	if (vfd < 0 && vfd != -ENOENT)
 		return vfd;
-	_cleanup_close_ int cfd = open_dir(ka, LAY_VFIO_DEV_CLASS);
+	_cleanup_close_ int cfd = rp_open_dir(ka, LAY_VFIO_DEV_CLASS);
 	if (cfd < 0 && cfd != -ENOENT)
 		return cfd;
 	if (!group)
@@ -366,26 +409,31 @@ static int vfio_files_usable(struct ka *ka, const char *devpath, const char *gro
 	_cleanup_close_ int fd = res_open(ka_rootfd(ka), rel, RES_PATH | RES_REG | RES_NOFOLLOW | CHANGE, 0);
 	if (fd == -ENOENT || fd >= 0)
 		return 0;
-	return refused(ka, rel, fd);
+	return rp_refused(ka, rel, fd);
 }
 
 /* What removing a VFIO driver takes away; the group's file goes with the group's last VFIO device. */
 static void vfio_detach(struct replay *rp, struct ka *ka, int devfd, const char *group)
 {
 	struct strv names = { 0 };
-	_cleanup_close_ int vfd = open_child(devfd, "vfio-dev", 0);
+	_cleanup_close_ int vfd = rp_open_child(devfd, "vfio-dev", 0);
 	if (vfd >= 0)
 		ka_list_fd(vfd, &names);
-	_cleanup_close_ int cfd = open_dir(ka, LAY_VFIO_DEV_CLASS);
+	_cleanup_close_ int cfd = rp_open_dir(ka, LAY_VFIO_DEV_CLASS);
 	for (size_t i = 0; i < names.n; i++) {
 		unsigned idx;
 		if (cfd >= 0)
 			unlinkat(cfd, names.v[i], 0);
+		_cleanup_free_ char *cdev = cdev_node_rel(ka, names.v[i]);
+		const char *base;
+		_cleanup_close_ int ddir = cdev ? res_open_parent(ka_rootfd(ka), cdev, CHANGE, &base) : -1;
+		if (ddir >= 0 && ka_is_regular_at(ddir, base))
+			unlinkat(ddir, base, 0);
 		if (cdev_index(names.v[i], &idx) && rp->cdevs_loaded)
 			cdev_mark(rp, idx, false);
 	}
 	strv_free(&names);
-	remove_tree_at(devfd, "vfio-dev");
+	rp_remove_tree_at(devfd, "vfio-dev");
 	if (!group)
 		return;
 	size_t *count = group_vfio(rp, ka, group);
@@ -450,11 +498,11 @@ static int vmd_remove_domain(struct ka *ka, int vmdfd, const char *devpath, cons
 	int r = devs.n == 0 ? 0 : sfd;
 	for (size_t i = 0; r >= 0 && i < devs.n; i++) {
 		_cleanup_free_ char *dir = lay_pci_device(devs.v[i]);
-		_cleanup_close_ int dfd = lookup(ka, dir, RES_PATH | RES_DIR);
+		_cleanup_close_ int dfd = rp_lookup(ka, dir, RES_PATH | RES_DIR);
 		_cleanup_free_ char *drv = NULL, *grp = NULL;
 		if (dfd >= 0) {
 			ka_link_base_at(dfd, "driver", &drv);
-			grp = device_group(dfd);
+			grp = rp_device_group(dfd);
 		}
 		if (drv) {
 			_cleanup_free_ char *link = lay_pci_driver_attr(drv, devs.v[i]);
@@ -481,7 +529,7 @@ static int vmd_remove_domain(struct ka *ka, int vmdfd, const char *devpath, cons
 	if (devs.n && r >= 0) {
 		_cleanup_free_ char *text = strv_join(&manifest, "\n");
 		_cleanup_free_ char *rel = xasprintf("%s/" STASH_MANIFEST, stash);
-		r = write_file(ka, rel, text, true);
+		r = rp_write_file(ka, rel, text, true);
 	}
 	strv_free(&devs);
 	strv_free(&manifest);
@@ -491,7 +539,7 @@ static int vmd_remove_domain(struct ka *ka, int vmdfd, const char *devpath, cons
 static void vmd_restore_domain(struct ka *ka, int vmdfd, const char *addr)
 {
 	_cleanup_free_ char *stash = xasprintf(STASH "/%s", addr);
-	_cleanup_close_ int sfd = lookup(ka, stash, RES_DIR);
+	_cleanup_close_ int sfd = rp_lookup(ka, stash, RES_DIR);
 	if (sfd < 0)
 		return;
 	struct res_entry *e = NULL;
@@ -529,9 +577,9 @@ static void vmd_restore_domain(struct ka *ka, int vmdfd, const char *addr)
 static int do_override(struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *dir = lay_pci_device(w->device);
-	_cleanup_close_ int devfd = lookup(ka, dir, RES_PATH | RES_DIR);
+	_cleanup_close_ int devfd = rp_lookup(ka, dir, RES_PATH | RES_DIR);
 	if (devfd == -EXDEV)
-		return refused(ka, dir, devfd);
+		return rp_refused(ka, dir, devfd);
 	if (devfd < 0)
 		return devfd == -ENOENT ? -ENODEV : devfd;
 	const char *v = ka_write_value(w);
@@ -544,35 +592,35 @@ static int do_override(struct ka *ka, const struct ka_write *w)
 	if (cfd == -ENOENT)
 		return -ENOENT;
 	if (cfd < 0)
-		return refused(ka, rel, cfd);
+		return rp_refused(ka, rel, cfd);
 	char buf[4096];
 	ssize_t got = read(cfd, buf, sizeof(buf));
 	if (got == (ssize_t)strlen(v) && memcmp(buf, v, (size_t)got) == 0)
 		return 0;
 	_cleanup_free_ char *content = lay_override_show(v);
-	return write_file(ka, rel, content, false);
+	return rp_write_file(ka, rel, content, false);
 }
 
-static int do_unbind(struct replay *rp, struct ka *ka, const struct ka_write *w)
+int rp_unbind(struct replay *rp, struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *drvdir = lay_pci_driver(w->driver);
 	if (!drvdir)
 		return -ENODEV;
-	_cleanup_close_ int drvfd = open_dir(ka, drvdir);
+	_cleanup_close_ int drvfd = rp_open_dir(ka, drvdir);
 	if (drvfd < 0)
 		return drvfd;
 	_cleanup_free_ char *devpath = NULL;
 	_cleanup_close_ int devfd = -1;
-	int r = open_device(ka, w->device, &devpath, &devfd);
+	int r = rp_open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *cur = NULL;
 	if (ka_link_base_at(devfd, "driver", &cur) < 0 || !streq(cur, w->driver))
 		return -ENODEV;
-	_cleanup_free_ char *group = device_group(devfd);
+	_cleanup_free_ char *group = rp_device_group(devfd);
 	bool vfio = driver_role(w->driver, false) == ROLE_USER || ka_exists_at(devfd, "vfio-dev");
 	/* The kernel blocks until user space lets go; a replay cannot wait forever. */
-	if (vfio && group && group_held(ka, group))
+	if (vfio && group && rp_group_held(ka, group))
 		return -EBUSY;
 	if (vfio && (r = vfio_files_usable(ka, devpath, group)) < 0)
 		return r;
@@ -610,13 +658,13 @@ static char *read_override(int devfd)
  * match, then probe. While probing every driver, one whose directory cannot
  * be used is passed over in silence; a bind that names it says why it fails.
  */
-static int try_bind(struct replay *rp, struct ka *ka, const char *devpath, int devfd, const char *addr,
+int rp_try_bind(struct replay *rp, struct ka *ka, const char *devpath, int devfd, const char *addr,
 		    const char *driver, bool probing)
 {
 	_cleanup_free_ char *drvdir = lay_pci_driver(driver);
 	if (!drvdir)
 		return -ENODEV;
-	_cleanup_close_ int drvfd = probing ? lookup(ka, drvdir, RES_PATH | RES_DIR) : open_dir(ka, drvdir);
+	_cleanup_close_ int drvfd = probing ? rp_lookup(ka, drvdir, RES_PATH | RES_DIR) : rp_open_dir(ka, drvdir);
 	if (drvfd < 0)
 		return drvfd;
 
@@ -628,9 +676,9 @@ static int try_bind(struct replay *rp, struct ka *ka, const char *devpath, int d
 		return -EBUSY;
 
 	/* Probe. */
-	_cleanup_free_ char *group = device_group(devfd);
+	_cleanup_free_ char *group = rp_device_group(devfd);
 	enum role role = driver_role(driver, false);
-	if (role == ROLE_KERNEL && group && group_held(ka, group))
+	if (role == ROLE_KERNEL && group && rp_group_held(ka, group))
 		return -EBUSY; /* pci_dma_configure: user space owns the group */
 	/* pci_device_can_probe(): by any path, a bind included */
 	if (!ov && ka_vf_autoprobe_off(ka, addr))
@@ -665,36 +713,53 @@ static int do_bind(struct replay *rp, struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *devpath = NULL;
 	_cleanup_close_ int devfd = -1;
-	int r = open_device(ka, w->device, &devpath, &devfd);
+	int r = rp_open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
-	return try_bind(rp, ka, devpath, devfd, w->device, w->driver, false);
+	return rp_try_bind(rp, ka, devpath, devfd, w->device, w->driver, false);
 }
 
 static int do_probe(struct replay *rp, struct ka *ka, const struct ka_write *w)
 {
 	_cleanup_free_ char *devpath = NULL;
 	_cleanup_close_ int devfd = -1;
-	int r = open_device(ka, w->device, &devpath, &devfd);
+	int r = rp_open_device(ka, w->device, &devpath, &devfd);
 	if (r < 0)
 		return r;
 	if (ka_exists_at(devfd, "driver"))
 		return 0;
+	rp_probe_all(rp, ka, devpath, devfd, w->device);
+	return 0;
+}
+
+void rp_probe_all(struct replay *rp, struct ka *ka, const char *devpath, int devfd, const char *addr)
+{
 	_cleanup_free_ char *ov = read_override(devfd);
 	if (ov) {
-		try_bind(rp, ka, devpath, devfd, w->device, ov, false);
-		return 0;
+		rp_try_bind(rp, ka, devpath, devfd, addr, ov, false);
+		return;
 	}
 	/* Every loaded driver, in name order, until one binds; success either way. */
 	struct strv drivers = { 0 };
 	if (ka_list_dir(ka, LAY_PCI_DRIVERS, &drivers) == 0) {
 		sort_array(drivers.v, drivers.n, sizeof(*drivers.v), strv_cmp);
 		for (size_t i = 0; i < drivers.n; i++)
-			if (try_bind(rp, ka, devpath, devfd, w->device, drivers.v[i], true) == 0)
+			if (rp_try_bind(rp, ka, devpath, devfd, addr, drivers.v[i], true) == 0)
 				break;
 	}
 	strv_free(&drivers);
-	return 0;
+}
+
+/* A node of the tree stands for a character device as a plain file: its owner and mode are the node's. */
+static int do_node(struct ka *ka, const struct ka_write *w)
+{
+	const char *rel = lay_vfio_node_rel(w->device);
+	_cleanup_close_ int fd = rel ? rp_lookup(ka, rel, RES_PATH | RES_REG | RES_NOFOLLOW) : -EINVAL;
+	if (fd < 0 && fd != -ENOENT && fd != -EINVAL)
+		return rp_refused(ka, rel, fd);
+	if (fd < 0)
+		return fd;
+	return node_apply(ka, w, S_IFREG);
 }
 
 static int replay_write(struct ka_backend *b, struct ka *ka, const struct ka_write *w, unsigned nth, int timeout_ms)
@@ -706,11 +771,18 @@ static int replay_write(struct ka_backend *b, struct ka *ka, const struct ka_wri
 	case KA_OVERRIDE:
 		return do_override(ka, w);
 	case KA_UNBIND:
-		return do_unbind(rp, ka, w);
+		return rp_unbind(rp, ka, w);
 	case KA_BIND:
 		return do_bind(rp, ka, w);
 	case KA_PROBE:
 		return do_probe(rp, ka, w);
+	case KA_NUMVFS:
+		return rp_numvfs(rp, ka, w);
+	case KA_AUTOPROBE:
+		return rp_autoprobe(ka, w);
+	case KA_OWNER:
+	case KA_MODE:
+		return do_node(ka, w);
 	default:
 		return -EINVAL;
 	}
@@ -721,21 +793,21 @@ static int replay_write(struct ka_backend *b, struct ka *ka, const struct ka_wri
 /* The loaded module as sysfs shows it: sys/module/<module>/ and the links both ways. */
 static int show_module(struct ka *ka, int drvfd, const char *driver, const char *module)
 {
-	_cleanup_close_ int mods_fd = open_dir(ka, LAY_MODULES);
+	_cleanup_close_ int mods_fd = rp_open_dir(ka, LAY_MODULES);
 	if (mods_fd < 0)
 		return mods_fd;
 	mkdirat(mods_fd, module, 0755);
-	_cleanup_close_ int mfd = open_child(mods_fd, module, RES_PATH);
+	_cleanup_close_ int mfd = rp_open_child(mods_fd, module, RES_PATH);
 	if (mfd < 0)
 		return mfd;
 	if (!ka_exists_at(mfd, "uevent")) {
 		_cleanup_free_ char *uevent = lay_module_attr(module, "uevent");
 		_cleanup_free_ char *initstate = lay_module_attr(module, "initstate");
-		write_file(ka, uevent, "", true);
-		write_file(ka, initstate, "live\n", true);
+		rp_write_file(ka, uevent, "", true);
+		rp_write_file(ka, initstate, "live\n", true);
 	}
 	mkdirat(mfd, "drivers", 0755);
-	_cleanup_close_ int mdfd = open_child(mfd, "drivers", RES_PATH);
+	_cleanup_close_ int mdfd = rp_open_child(mfd, "drivers", RES_PATH);
 	_cleanup_free_ char *drvdir = lay_pci_driver(driver);
 	_cleanup_free_ char *moddir = lay_module(module);
 	if (mdfd >= 0) {
@@ -752,13 +824,13 @@ static int show_module(struct ka *ka, int drvfd, const char *driver, const char 
 static void show_vfio_container(struct ka *ka)
 {
 	mkdirat(ka_rootfd(ka), "dev", 0755);
-	_cleanup_close_ int devfd = open_dir(ka, "dev");
+	_cleanup_close_ int devfd = rp_open_dir(ka, "dev");
 	if (devfd < 0)
 		return;
 	mkdirat(devfd, "vfio", 0755);
-	_cleanup_close_ int vfd = open_child(devfd, "vfio", RES_PATH);
+	_cleanup_close_ int vfd = rp_open_child(devfd, "vfio", RES_PATH);
 	if (vfd >= 0 && !ka_exists_at(vfd, "vfio"))
-		write_file(ka, LAY_DEV_VFIO_CONTAINER, "", true);
+		rp_write_file(ka, LAY_DEV_VFIO_CONTAINER, "", true);
 }
 
 static int replay_load_driver(struct ka_backend *b, struct ka *ka, const char *driver, const char *module)
@@ -773,7 +845,7 @@ static int replay_load_driver(struct ka_backend *b, struct ka *ka, const char *d
 	_cleanup_free_ char *drvdir = lay_pci_driver(driver);
 	if (!drvdir || !path_component_ok(module))
 		return -EINVAL;
-	_cleanup_close_ int fd = open_dir(ka, drvdir);
+	_cleanup_close_ int fd = rp_open_dir(ka, drvdir);
 	if (fd >= 0)
 		return 0;
 	/* The module must be in the tree's index, as modprobe would need it. */
@@ -788,18 +860,18 @@ static int replay_load_driver(struct ka_backend *b, struct ka *ka, const char *d
 	if (!found)
 		return -ENOENT;
 
-	_cleanup_close_ int drvs = open_dir(ka, LAY_PCI_DRIVERS);
+	_cleanup_close_ int drvs = rp_open_dir(ka, LAY_PCI_DRIVERS);
 	if (drvs < 0)
 		return drvs;
 	if (mkdirat(drvs, driver, 0755) < 0)
 		return -errno;
-	_cleanup_close_ int dfd = open_child(drvs, driver, RES_PATH);
+	_cleanup_close_ int dfd = rp_open_child(drvs, driver, RES_PATH);
 	if (dfd < 0)
 		return dfd;
 	static const char *const files[] = { "bind", "unbind", "new_id", "remove_id", "uevent" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *rel = lay_pci_driver_attr(driver, files[i]);
-		if ((r = write_file(ka, rel, "", true)) < 0)
+		if ((r = rp_write_file(ka, rel, "", true)) < 0)
 			return r;
 	}
 	if ((r = show_module(ka, dfd, driver, module)) < 0)

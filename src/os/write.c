@@ -15,6 +15,10 @@ static const char *const op_names[_KA_OP_MAX] = {
 	[KA_UNBIND] = "unbind",
 	[KA_BIND] = "bind",
 	[KA_PROBE] = "probe",
+	[KA_NUMVFS] = "numvfs",
+	[KA_AUTOPROBE] = "autoprobe",
+	[KA_OWNER] = "owner",
+	[KA_MODE] = "mode",
 };
 
 const char *ka_op_name(enum ka_op op)
@@ -31,6 +35,13 @@ char *ka_write_path(const struct ka_write *w)
 		return lay_pci_driver_attr(w->driver, "unbind");
 	case KA_BIND:
 		return lay_pci_driver_attr(w->driver, "bind");
+	case KA_NUMVFS:
+		return lay_pci_device_attr(w->device, LAY_SRIOV_NUMVFS);
+	case KA_AUTOPROBE:
+		return lay_pci_device_attr(w->device, LAY_SRIOV_AUTOPROBE);
+	case KA_OWNER:
+	case KA_MODE:
+		return lay_vfio_node_rel(w->device) ? xstrdup(lay_vfio_node_rel(w->device)) : NULL;
 	case KA_PROBE:
 	default:
 		return xstrdup(LAY_PCI_PROBE);
@@ -39,7 +50,17 @@ char *ka_write_path(const struct ka_write *w)
 
 const char *ka_write_value(const struct ka_write *w)
 {
-	return w->op == KA_OVERRIDE ? lay_override_encode(w->value) : w->device;
+	switch (w->op) {
+	case KA_OVERRIDE:
+		return lay_override_encode(w->value);
+	case KA_NUMVFS:
+	case KA_AUTOPROBE:
+	case KA_OWNER:
+	case KA_MODE:
+		return w->value ? w->value : "";
+	default:
+		return w->device;
+	}
 }
 
 unsigned ka_writes_attempted(const struct ka *ka)

@@ -27,6 +27,8 @@ sed -n '/^VMTEST-DATA-BEGIN/,/^VMTEST-DATA-END/p' "$data" | tr -d '\r' | sed '1d
 [ -s "$work/data.b64" ] || fail_all "the guest sent no data"
 base64 -d "$work/data.b64" | tar -xzf - -C "$work/data" || fail_all "the guest's data does not unpack"
 D=$work/data
+# A scenario that sends other operations names them in ops.
+[ -s "$D/ops" ] && OPS=$(cat "$D/ops")
 
 # end_state SYSROOT: one line per PCI device, "ADDRESS DRIVER OVERRIDE", then
 # one per group, "group N STATE VIABLE" from list --json

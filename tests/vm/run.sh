@@ -53,6 +53,7 @@ boot-dracut-off boot dracut      off         control
 boot-dracut-sh  boot dracut-sh   boot        image order declared undeclared record apply
 boot-itools     boot itools      boot        image init-top-order order declared undeclared record apply
 boot-itools-none boot itools-none none       image control
+intel-sriov   intel-sriov initrd sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release replay-handoff
 '
 
 passed=0 failed=0 n=0
@@ -171,6 +172,16 @@ iommu_args() {
 		echo "-machine q35,kernel-irqchip=split"
 		echo "-device amd-iommu,intremap=on"
 		;;
+	intel-sriov)
+		# QEMU 7.2's NVMe SR-IOV (issue 13): a PF with 2 VFs possible, each
+		# VF its own group behind the root port's ACS
+		iommu_args intel
+		echo "-device pcie-root-port,id=rpsr,bus=pcie.0,chassis=7,addr=0xa.0"
+		echo "-drive file=$WORK/sriov.img,if=none,format=raw,id=nvmsr"
+		echo "-device nvme-subsys,id=sr0,nqn=sriov"
+		echo "-device nvme,id=nvsr,bus=rpsr,serial=sriov,subsys=sr0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=5"
+		echo "-device nvme-ns,drive=nvmsr,bus=nvsr,nsid=1"
+		;;
 	esac
 }
 iommu_append() {
@@ -181,6 +192,7 @@ iommu_append() {
 }
 
 truncate -s 64M "$WORK/nvme.img" "$WORK/nvme2.img"
+truncate -s 16M "$WORK/sriov.img"
 
 # The kernel's options for an image: the boot runs' initramfs fail to find
 # a root (there is none) once their results are printed; dracut's and

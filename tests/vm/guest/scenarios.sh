@@ -984,3 +984,188 @@ scenario_uses() {
 		result uses-record fail "claim $_c, release $rc, record '$_rec', driver $(dev_driver $RC_NIC)"
 	fi
 }
+
+# 12. sriov: QEMU's NVMe controller with SR-IOV (sriov_max_vfs=2) alone on a
+# root port (machine intel-sriov in tests/vm/run.sh). vfs --claim, the
+# release of the VF groups and vfs PF 0, claim --remove-vfs and its release
+# run live, with snapshots around them for the host to replay; the RESULT
+# lines say what the kernel did. The scenario sends its data like replay
+# does, naming its operations in $OUT/ops.
+
+# The PF: the device whose sriov_totalvfs is 2 (the run's other NVMe allows 1).
+sriov_pf() {
+	for _d in $(ls $SYSPCI); do
+		[ "$(cat "$SYSPCI/$_d/sriov_totalvfs" 2>/dev/null)" = 2 ] && echo "$_d" && return
+	done
+}
+sriov_vfs() { # sriov_vfs PF: its VFs, virtfn0 first
+	for _l in "$SYSPCI/$1"/virtfn*; do [ -L "$_l" ] && basename "$(readlink "$_l")"; done
+}
+# nvme's probes of the devices named, since dmesg line $1: nvme_probe()
+# logs "pci function ADDRESS", and a failing one "nvme ADDRESS: ..."
+nvme_probes() {
+	_from=$1
+	shift
+	for _a; do dmesg | tail -n +"$((_from + 1))" | grep -e "pci function $_a" -e "nvme $_a:"; done
+}
+
+sriov_send() {
+	(cd "$OUT" && tar -czf - .) >/tmp/replay.tgz
+	log "replay data: $(wc -c </tmp/replay.tgz) bytes"
+	stty -F /dev/ttyS1 raw -echo 2>/dev/null
+	{
+		echo "VMTEST-DATA-BEGIN"
+		base64 </tmp/replay.tgz
+		echo "VMTEST-DATA-END"
+	} >/dev/ttyS1
+}
+
+sriov_claim() { # the PF's VFs made and claimed: RESULT sriov-vfs-claim and sriov-no-host-probe
+	_mark=$(dmesg | wc -l)
+	live vfs-claim vfs "$_pf" 2 --claim
+	_why=
+	[ "$(cat "$OUT/vfs-claim.rc")" = 0 ] || _why="$_why exit-$(cat "$OUT/vfs-claim.rc")"
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 2 ] || _why="$_why numvfs-$(cat "$SYSPCI/$_pf/sriov_numvfs")"
+	[ "$(cat "$SYSPCI/$_pf/sriov_drivers_autoprobe")" = 1 ] || _why="$_why autoprobe-not-back"
+	_vfs=$(sriov_vfs "$_pf") _vgroups=
+	[ "$(echo $_vfs | wc -w)" = 2 ] || _why="$_why vfs:$(echo $_vfs)"
+	for _vf in $_vfs; do
+		_g=$(dev_group "$_vf")
+		_vgroups="$_vgroups $_g"
+		[ "$(group_devices "$_g")" = "$_vf" ] || _why="$_why $_vf:not-alone-in-group-$_g"
+		[ "$(dev_driver "$_vf") $(dev_override "$_vf")" = "vfio-pci vfio-pci" ] || _why="$_why $_vf:$(dev_driver "$_vf")"
+		[ "$(kernel_viable "$_g")" = viable ] || _why="$_why group$_g:$(kernel_viable "$_g")"
+	done
+	if [ -z "$_why" ]; then
+		result sriov-vfs-claim pass "PF $_pf: VFs $(echo $_vfs) made, each alone in its group ($(echo $_vgroups)), both viable on vfio-pci (VFIO_GROUP_GET_STATUS), autoprobe back to 1"
+	else
+		result sriov-vfs-claim fail "PF $_pf:$_why"
+	fi
+	_probes=$(nvme_probes "$_mark" $_vfs)
+	# the pattern must find nvme's probe of the PF at boot, or it proves nothing
+	if [ -n "$_probes" ] || [ -z "$(nvme_probes 0 "$_pf")" ]; then
+		result sriov-no-host-probe fail "nvme probed the VFs, or its probes cannot be seen in dmesg: $(echo "$_probes" | head -n 2)"
+	else
+		result sriov-no-host-probe pass "no 'pci function' line of nvme for $(echo $_vfs) since vfs ran (its probe of the PF $_pf at boot is there)"
+	fi
+}
+
+sriov_release() { # RESULT sriov-vfs-release: the VF groups released, then vfs PF 0
+	# shellcheck disable=SC2086
+	live vfs-release release $_vgroups
+	_why=
+	[ "$(cat "$OUT/vfs-release.rc")" = 0 ] || _why="$_why release:exit-$(cat "$OUT/vfs-release.rc")"
+	for _vf in $_vfs; do
+		[ "$(dev_driver "$_vf") $(dev_override "$_vf")" = "- (null)" ] || _why="$_why $_vf:$(dev_driver "$_vf")"
+	done
+	for _g in $_vgroups; do [ "$(kernel_viable "$_g")" = absent ] || _why="$_why group$_g:$(kernel_viable "$_g")"; done
+	live vfs-remove vfs "$_pf" 0
+	[ "$(cat "$OUT/vfs-remove.rc")" = 0 ] || _why="$_why vfs-0:exit-$(cat "$OUT/vfs-remove.rc")"
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 0 ] || _why="$_why numvfs-not-0"
+	for _vf in $_vfs; do [ ! -e "$SYSPCI/$_vf" ] || _why="$_why $_vf:still-there"; done
+	for _g in $_vgroups; do [ ! -e "$GROUPDIR/$_g" ] || _why="$_why group$_g:still-there"; done
+	if [ -z "$_why" ]; then
+		result sriov-vfs-release pass "groups$_vgroups released (VFs without a driver, no VFIO file), then vfs $_pf 0: VFs and groups gone"
+	else
+		result sriov-vfs-release fail "PF $_pf:$_why"
+	fi
+}
+
+sriov_pf_claim() { # RESULT sriov-pf-claim: claim --remove-vfs, then the release makes the VFs again
+	# With autoprobe 0 the VFs the release makes stay unbound: nvme would
+	# probe QEMU's offline secondary controllers and let go of them later,
+	# a race with the snapshots.
+	echo 0 >"$SYSPCI/$_pf/sriov_drivers_autoprobe"
+	run iommu-own vfs "$_pf" 2
+	_gp=$(dev_group "$_pf") _why=
+	live pf-claim claim "$_pf" --remove-vfs
+	[ "$(cat "$OUT/pf-claim.rc")" = 0 ] || _why="$_why claim:exit-$(cat "$OUT/pf-claim.rc")"
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 0 ] || _why="$_why claim:numvfs-not-0"
+	[ "$(dev_driver "$_pf")" = vfio-pci ] || _why="$_why claim:driver-$(dev_driver "$_pf")"
+	[ "$(kernel_viable "$_gp")" = viable ] || _why="$_why claim:group$_gp-$(kernel_viable "$_gp")"
+	grep -q '"numvfs":2' "/run/iommu-own/group-$_gp.json" || _why="$_why claim:count-not-recorded"
+	live pf-release release "$_pf"
+	[ "$(cat "$OUT/pf-release.rc")" = 0 ] || _why="$_why release:exit-$(cat "$OUT/pf-release.rc")"
+	[ "$(dev_driver "$_pf")" = nvme ] || _why="$_why release:driver-$(dev_driver "$_pf")"
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 2 ] || _why="$_why release:numvfs-$(cat "$SYSPCI/$_pf/sriov_numvfs")"
+	echo 0 >"$SYSPCI/$_pf/sriov_numvfs"
+	echo 1 >"$SYSPCI/$_pf/sriov_drivers_autoprobe"
+	if [ -z "$_why" ]; then
+		result sriov-pf-claim pass "PF $_pf with 2 VFs: claimed with --remove-vfs (count 0, group $_gp viable, 2 recorded), released to nvme with its 2 VFs again"
+	else
+		result sriov-pf-claim fail "PF $_pf:$_why"
+	fi
+}
+
+# sriov_handoff: RESULT sriov-handoff. The VF groups handed to uid 1000 with
+# vfs --claim --owner --mode: the kernel's /dev/vfio/N become 1000's, mode
+# 0660, and vfio-viable run as uid 1000 opens them and asks VFIO; the
+# shared /dev/vfio/vfio is untouched. The control: a group claimed again
+# without a hand-off gets a new node of root's, which uid 1000 cannot open.
+node_attrs() { ls -ln "$1" | awk '{ print $1, $3 ":" $4 }'; }
+sriov_handoff() {
+	_ctl_before=$(node_attrs /dev/vfio/vfio)
+	live handoff vfs "$_pf" 2 --claim --owner 1000:1000 --mode 0660
+	_why=
+	[ "$(cat "$OUT/handoff.rc")" = 0 ] || _why="$_why exit-$(cat "$OUT/handoff.rc")"
+	_vfs=$(sriov_vfs "$_pf") _vgroups=
+	for _vf in $_vfs; do
+		_g=$(dev_group "$_vf")
+		_vgroups="$_vgroups $_g"
+		[ "$(node_attrs "/dev/vfio/$_g")" = "crw-rw---- 1000:1000" ] || _why="$_why /dev/vfio/$_g:$(node_attrs "/dev/vfio/$_g")"
+		run vfio-viable --as 1000 vfio-viable "$_g"
+		[ "$rc $out" = "0 viable" ] || _why="$_why as-1000:group$_g:$rc:$out"
+		_col=$(iommu-own list -r -n -o GROUP,OWNER,MODE "$_g" | head -n 1)
+		[ "$_col" = "$_g 1000:1000 0660" ] || _why="$_why list:$_col"
+	done
+	[ "$(node_attrs /dev/vfio/vfio)" = "$_ctl_before" ] || _why="$_why /dev/vfio/vfio-changed"
+	_g=${_vgroups##* }
+	run iommu-own release "$_g"
+	run iommu-own claim "$_g"
+	run vfio-viable --as 1000 vfio-viable "$_g"
+	[ "$rc" = 2 ] || _why="$_why control:as-1000-opened-root's-node:$out"
+	# shellcheck disable=SC2086
+	run iommu-own release $_vgroups
+	run iommu-own vfs "$_pf" 0
+	[ "$(cat "$SYSPCI/$_pf/sriov_numvfs")" = 0 ] || _why="$_why not-back-to-0"
+	if [ -z "$_why" ]; then
+		result sriov-handoff pass "groups$_vgroups handed to 1000:1000 0660 by vfs --claim: uid 1000 opens them (viable), /dev/vfio/vfio untouched; a group claimed again without it is root's (uid 1000 refused)"
+	else
+		result sriov-handoff fail "PF $_pf:$_why"
+	fi
+}
+
+# The control of sriov-no-host-probe: VFs made by hand with autoprobe on are
+# probed by nvme, and the pattern sees it.
+sriov_probe_control() {
+	_mark=$(dmesg | wc -l)
+	echo 2 >"$SYSPCI/$_pf/sriov_numvfs"
+	sleep 1
+	_vfs=$(sriov_vfs "$_pf")
+	_probes=$(nvme_probes "$_mark" $_vfs)
+	echo 0 >"$SYSPCI/$_pf/sriov_numvfs"
+	if [ -n "$_probes" ]; then
+		result sriov-probe-control pass "with autoprobe on, nvme probes VFs made by hand, and dmesg shows it: $(echo "$_probes" | head -n 1)"
+	else
+		result sriov-probe-control fail "VFs $(echo $_vfs) made by hand with autoprobe on: no nvme probe seen in dmesg"
+	fi
+}
+
+scenario_sriov() {
+	_names="sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control"
+	_pf=$(sriov_pf)
+	if [ -z "$_pf" ] || [ "$(dev_driver "$_pf")" != nvme ]; then
+		for _n in $_names; do result $_n fail "no PF with sriov_totalvfs 2 on nvme ($_pf): the topology is not intel-sriov's"; done
+		return
+	fi
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	echo "vfs-claim vfs-release vfs-remove pf-claim pf-release handoff" >"$OUT/ops"
+	sriov_claim
+	sriov_release
+	sriov_pf_claim
+	sriov_handoff
+	sriov_probe_control
+	sriov_send
+	echo "REPLAY-DATA $(wc -c </tmp/replay.tgz)"
+}
