@@ -20,10 +20,6 @@ struct why_args {
 	struct selectors sel;
 };
 
-static const struct argp_option why_options[] = {
-	{ 0 }
-};
-
 static error_t why_parse(int key, char *arg, struct argp_state *state)
 {
 	struct why_args *a = state->input;
@@ -48,7 +44,8 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child why_children[] = { { &selectors_argp, 0, "Selectors:", 0 }, { 0 } };
 static const struct argp why_argp = {
-	why_options, why_parse, "[GROUP|DEVICE]",
+	/* No options of its own (-J is global): NULL, as glibc's argp leaks an empty table's help. */
+	NULL, why_parse, "[GROUP|DEVICE]",
 	"Explain from config space why the kernel put devices in one IOMMU group (a bridge that aliases "
 	"them, a port without ACS, a multifunction device without ACS, or a DMA alias quirk config space "
 	"does not show), show each device's path from its root port, and say what would split the group.\v"
