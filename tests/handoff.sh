@@ -89,6 +89,30 @@ i3=$(iommu_own "$FIXTURES/vfs" list -J 12 | tr -d ' \n' | grep -o '"consumer":nu
 	[ "$i3" = '"consumer":null' ]
 verdict "the consumer's interface: group (no cdevs: a kernel without iommufd), cdev (no group file: a kernel without the group interface), null off VFIO"
 
+# One listing of several consumers: each group its own owner (names are looked up once
+# per ID, never carried from one group to the next; USER alone keeps the group) and its own cdev.
+root=$(fresh_copy vfs)
+iommu_own "$root" claim 12 --owner libvirt-qemu:kvm --mode 0660 >"$SCRATCH/out" 2>&1 &&
+	iommu_own "$root" claim 6 --owner dpdk --mode 0640 >>"$SCRATCH/out" 2>&1 &&
+	iommu_own "$root" claim 2 >>"$SCRATCH/out" 2>&1
+rc=$?
+iommu_own "$root" list -J | tr -d ' \n' | grep -o '"group":[0-9]*,"state":"[a-z]*","viable":[a-z]*,"type":"[^"]*","consumer":{[^}]*}' |
+	sed 's/"viable":[a-z]*,"type":"[^"]*",//; s,"/dev/vfio/devices/vfio[0-9]*","/dev/vfio/devices/CDEV",' >"$SCRATCH/consumers"
+cat >"$SCRATCH/want" <<'WANT'
+"group":2,"state":"user","consumer":{"interface":"both","nodes":["/dev/vfio/vfio","/dev/vfio/2","/dev/vfio/devices/CDEV","/dev/iommu"],"owner":"root","owner_group":"root","mode":"0600","users":[]}
+"group":6,"state":"user","consumer":{"interface":"both","nodes":["/dev/vfio/vfio","/dev/vfio/6","/dev/vfio/devices/CDEV","/dev/iommu"],"owner":"dpdk","owner_group":"root","mode":"0640","users":[]}
+"group":12,"state":"user","consumer":{"interface":"both","nodes":["/dev/vfio/vfio","/dev/vfio/12","/dev/vfio/devices/CDEV","/dev/iommu"],"owner":"libvirt-qemu","owner_group":"kvm","mode":"0660","users":[]}
+WANT
+cdevs=$(grep -o '"/dev/vfio/devices/vfio[0-9]*"' <(iommu_own "$root" list -J) | sort -u | wc -l)
+[ $rc -eq 0 ] && diff -u "$SCRATCH/want" "$SCRATCH/consumers" >"$SCRATCH/diff" && [ "$cdevs" -eq 3 ]
+verdict "list -J of three consumers: each group its own owner, group and mode, each device its own cdev (rc $rc, $cdevs cdevs)"
+
+# No-IOMMU mode: the group's file is noiommu-N (the kernel's name for it), found from the group's name.
+root=$(fresh_copy noiommu-mode)
+got=$(iommu_own "$root" list -J 0 2>/dev/null | tr -d ' \n' | grep -o '"consumer":{"interface":"[a-z]*","nodes":\[[^]]*\]')
+[ "$got" = '"consumer":{"interface":"group","nodes":["/dev/vfio/vfio","/dev/vfio/noiommu-0"]' ]
+verdict "a no-IOMMU group's consumer: its node noiommu-0, not 0"
+
 # ---- release gives the nodes back; a release rolled back hands them off again ------------
 root=$(fresh_copy vfs)
 iommu_own "$root" claim 12 --owner libvirt-qemu:kvm --mode 0660 >/dev/null 2>&1

@@ -119,7 +119,7 @@ static const struct argp list_argp = {
 static unsigned needed_flags(const struct outopts *o)
 {
 	if (o->json)
-		return MODEL_IDS | MODEL_OVERRIDE | MODEL_TYPE | MODEL_RESET;
+		return MODEL_IDS | MODEL_OVERRIDE | MODEL_TYPE | MODEL_RESET | MODEL_CDEVS;
 	unsigned f = 0;
 	for (size_t i = 0; i < o->ncols; i++) {
 		switch (o->cols[i]) {
@@ -137,6 +137,10 @@ static unsigned needed_flags(const struct outopts *o)
 			break;
 		case COL_RESET:
 			f |= MODEL_RESET;
+			break;
+		case COL_OWNER:
+		case COL_MODE:
+			f |= MODEL_CDEVS;
 			break;
 		}
 	}

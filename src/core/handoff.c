@@ -50,51 +50,92 @@ void consumer_clear(struct consumer *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The group's node and the shared ones, whichever of them are present. */
+static void read_group_node(const struct ka *ka, unsigned long group, bool noiommu, struct consumer *ret)
+{
+	struct node_attr a;
+	_cleanup_free_ char *gpath = lay_vfio_group_path(group, noiommu);
+	if (ka_node_attr(ka, gpath, &a) < 0)
+		return;
+	ret->group_if = true;
+	ret->has_attr = true;
+	ret->attr = a;
+	if (ka_node_attr(ka, "/" LAY_DEV_VFIO_CONTAINER, &a) == 0)
+		strv_push(&ret->nodes, xstrdup("/" LAY_DEV_VFIO_CONTAINER));
+	strv_push(&ret->nodes, xstrdup(gpath));
+}
+
+/* The cdev nodes (paths) present, and /dev/iommu when one is. */
+static void read_cdev_nodes(const struct ka *ka, const struct strv *paths, struct consumer *ret)
+{
+	struct node_attr a;
+	for (size_t k = 0; k < paths->n; k++) {
+		if (ka_node_attr(ka, paths->v[k], &a) < 0)
+			continue;
+		ret->cdev_if = true;
+		if (!ret->has_attr) {
+			ret->has_attr = true;
+			ret->attr = a;
+		}
+		strv_push(&ret->nodes, xstrdup(paths->v[k]));
+	}
+}
+
+static void read_iommu_node(const struct ka *ka, struct consumer *ret)
+{
+	struct node_attr a;
+	if (ret->cdev_if && ka_node_attr(ka, "/" LAY_DEV_IOMMU, &a) == 0)
+		strv_push(&ret->nodes, xstrdup("/" LAY_DEV_IOMMU));
+}
+
 void consumer_read(const struct ka *ka, const struct group *g, struct consumer *ret)
 {
 	/* Only a device on VFIO has nodes: the other groups cost no system call (list --json on thousands). */
-	struct strv addrs = { 0 };
-	for (size_t i = 0; i < g->ndevices; i++)
-		if (g->devices[i]->is_pci && g->devices[i]->role == ROLE_USER)
-			strv_push(&addrs, xstrdup(g->devices[i]->name));
-	if (addrs.n)
+	memset(ret, 0, sizeof(*ret));
+	struct strv addrs = { 0 }, paths = { 0 };
+	bool from_model = true;
+	for (size_t i = 0; i < g->ndevices; i++) {
+		const struct device *d = g->devices[i];
+		if (!d->is_pci || d->role != ROLE_USER)
+			continue;
+		strv_push(&addrs, xstrdup(d->name));
+		from_model &= d->has_cdevs;
+		for (size_t k = 0; d->has_cdevs && k < d->cdevs.n; k++) {
+			char *p = lay_vfio_cdev_path(d->cdevs.v[k]);
+			if (p)
+				strv_push(&paths, p);
+		}
+	}
+	if (addrs.n && !from_model) {
 		consumer_read_devices(ka, g->number, group_is_noiommu(ka, g->number), &addrs, ret);
-	else
-		memset(ret, 0, sizeof(*ret));
+	} else if (addrs.n) {
+		/*
+		 * The kernel names a group's node "noiommu-N" for a no-IOMMU group, else
+		 * "N" (vfio_group_alloc()), never both: a node "N" present says the
+		 * group is not one, and its name need not be read.
+		 */
+		read_group_node(ka, g->number, false, ret);
+		if (!ret->group_if && group_is_noiommu(ka, g->number))
+			read_group_node(ka, g->number, true, ret);
+		read_cdev_nodes(ka, &paths, ret);
+		read_iommu_node(ka, ret);
+	}
 	strv_free(&addrs);
+	strv_free(&paths);
 }
 
 void consumer_read_devices(const struct ka *ka, unsigned long group, bool noiommu, const struct strv *addrs,
 			   struct consumer *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	struct node_attr a;
-	_cleanup_free_ char *gpath = lay_vfio_group_path(group, noiommu);
-	if (ka_node_attr(ka, gpath, &a) == 0) {
-		ret->group_if = true;
-		ret->has_attr = true;
-		ret->attr = a;
-		if (ka_node_attr(ka, "/" LAY_DEV_VFIO_CONTAINER, &a) == 0)
-			strv_push(&ret->nodes, xstrdup("/" LAY_DEV_VFIO_CONTAINER));
-		strv_push(&ret->nodes, xstrdup(gpath));
-	}
+	read_group_node(ka, group, noiommu, ret);
 	for (size_t i = 0; i < addrs->n; i++) {
 		struct strv paths = { 0 };
 		cdev_paths(ka, addrs->v[i], &paths);
-		for (size_t k = 0; k < paths.n; k++) {
-			if (ka_node_attr(ka, paths.v[k], &a) < 0)
-				continue;
-			ret->cdev_if = true;
-			if (!ret->has_attr) {
-				ret->has_attr = true;
-				ret->attr = a;
-			}
-			strv_push(&ret->nodes, xstrdup(paths.v[k]));
-		}
+		read_cdev_nodes(ka, &paths, ret);
 		strv_free(&paths);
 	}
-	if (ret->cdev_if && ka_node_attr(ka, "/" LAY_DEV_IOMMU, &a) == 0)
-		strv_push(&ret->nodes, xstrdup("/" LAY_DEV_IOMMU));
+	read_iommu_node(ka, ret);
 }
 
 const char *consumer_interface(const struct consumer *c)

@@ -41,6 +41,7 @@ static void device_free(struct device *d)
 	free(d->driver);
 	free(d->driver_override);
 	free(d->reset_method);
+	strv_free(&d->cdevs);
 	free(d);
 }
 
@@ -310,6 +311,15 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 				return read_error(ka, dir, "boot_vga", -EBADMSG, "garbage: expected 0 or 1");
 			d->boot_vga = v[0] == '1';
 		}
+	}
+
+	/* Through the open directory: the consumer's nodes, without walking the device's path again per group. */
+	if ((flags & MODEL_CDEVS) && d->is_pci && driver_role(d->driver, d->vfio_dev) == ROLE_USER) {
+		_cleanup_close_ int vfd = ka_open_subdir(dfd, "vfio-dev", O_RDONLY);
+		r = vfd < 0 ? vfd : ka_list_fd(vfd, &d->cdevs);
+		if (r < 0 && r != -ENOENT)
+			return read_error(ka, dir, "vfio-dev", r, NULL);
+		d->has_cdevs = true;
 	}
 
 	bool want_reset = (flags & MODEL_RESET) ||

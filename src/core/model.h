@@ -23,7 +23,8 @@ enum {
 	MODEL_PARAMS = 1 << 6,   /* VFIO module parameters, command line, loaded PCI drivers */
 	MODEL_RESET_USER = 1 << 7, /* reset_method of devices on VFIO only */
 	MODEL_CLASS = 1 << 8,    /* class alone (MODEL_IDS reads it too) */
-	MODEL_ALL = (1 << 9) - 1,
+	MODEL_CDEVS = 1 << 9,    /* the VFIO cdev names of devices on VFIO (their consumer's nodes) */
+	MODEL_ALL = (1 << 10) - 1,
 };
 
 enum group_state {
@@ -53,6 +54,8 @@ struct device {
 	bool vfio_dev;         /* has vfio-dev/ */
 	int boot_vga;          /* 1, 0, or -1 when there is no boot_vga */
 	char *reset_method;    /* NULL when absent or empty */
+	bool has_cdevs;        /* cdevs read (MODEL_CDEVS, a device on VFIO) */
+	struct strv cdevs;     /* vfio-dev/ entries: "vfio0" */
 	enum role role;
 	int header_type;       /* config space header type, -1 until model_read_config() */
 	bool selected;

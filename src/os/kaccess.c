@@ -52,6 +52,8 @@ int ka_open(const char *sysroot, struct ka **ret)
 	ka->sysfd = TAKE_FD(sysfd);
 	ka->live = sfs.f_type == SYSFS_MAGIC;
 	ka->timeout_ms = 30000;
+	ka->dirs = xcalloc(1, sizeof(*ka->dirs));
+	ka->memo = xcalloc(1, sizeof(*ka->memo));
 	*ret = ka;
 	return 0;
 }
@@ -66,6 +68,15 @@ void ka_free(struct ka *ka)
 		close(ka->sysfd);
 	if (ka->kmod)
 		kmodlib()->kmod_unref(ka->kmod); /* loaded: it made ka->kmod */
+	ka_forget_dirs(ka);
+	free(ka->dirs);
+	for (size_t i = 0; i < ka->memo->n; i++) {
+		free(ka->memo->key[i]);
+		free(ka->memo->value[i]);
+	}
+	free(ka->memo->key);
+	free(ka->memo->value);
+	free(ka->memo);
 	backend_free(ka->backend);
 	free(ka->root);
 	free(ka);
@@ -250,15 +261,80 @@ int ka_read_under(int dirfd, const char *rel, char **ret)
  * Resolve the directory part of rel beneath the root (following links inside
  * it); *name is the last component, which the caller opens without following.
  */
-static int open_parent(const struct ka *ka, const char *rel, const char **name)
+void ka_forget_dirs(const struct ka *ka)
 {
-	return res_open_parent(ka->rootfd, rel, 0, name);
+	struct ka_dirs *d = ka->dirs;
+	for (size_t i = 0; d && i < KA_DIRS; i++) {
+		if (d->rel[i] && d->fd[i] >= 0)
+			close(d->fd[i]);
+		free(d->rel[i]);
+		d->rel[i] = NULL;
+	}
+}
+
+const char *ka_memo_get(const struct ka *ka, const char *key)
+{
+	for (size_t i = 0; i < ka->memo->n; i++)
+		if (streq(ka->memo->key[i], key))
+			return ka->memo->value[i];
+	return NULL;
+}
+
+void ka_memo_put(const struct ka *ka, const char *key, const char *value)
+{
+	struct ka_memo *m = ka->memo;
+	if (m->n >= 256) /* IDs enough for any host's nodes; a tree of hostile owners stays bounded */
+		return;
+	m->key = xreallocarray(m->key, m->n + 1, sizeof(*m->key));
+	m->value = xreallocarray(m->value, m->n + 1, sizeof(*m->value));
+	m->key[m->n] = xstrdup(key);
+	m->value[m->n++] = xstrdup(value);
+}
+
+/*
+ * The directory of rel's last component (*name), from the handle's kept
+ * directories or opened and kept there (the least recently used one gives
+ * way), an absent one too (-ENOENT). *to_close is what the caller closes:
+ * -1 for a kept one.
+ */
+static int open_parent(const struct ka *ka, const char *rel, const char **name, int *to_close)
+{
+	struct ka_dirs *d = ka->dirs;
+	const char *slash = strrchr(rel, '/');
+	*to_close = -1;
+	if (!slash) {
+		int fd = res_open_parent(ka->rootfd, rel, 0, name);
+		return *to_close = fd;
+	}
+	size_t len = (size_t)(slash - rel), lru = 0;
+	for (size_t i = 0; i < KA_DIRS; i++) {
+		if (d->rel[i] && strlen(d->rel[i]) == len && memcmp(d->rel[i], rel, len) == 0) {
+			d->used[i] = ++d->clock;
+			*name = slash + 1;
+			return d->fd[i]; /* -ENOENT: known absent */
+		}
+		if (!d->rel[i] || (d->rel[lru] && d->used[i] < d->used[lru]))
+			lru = i;
+	}
+	int fd = res_open_parent(ka->rootfd, rel, 0, name);
+	if (fd < 0 && fd != -ENOENT) /* an absent directory is kept as such: dev/vfio/devices on kernels without cdevs */
+		return fd;
+	if (d->rel[lru]) {
+		if (d->fd[lru] >= 0)
+			close(d->fd[lru]);
+		free(d->rel[lru]);
+	}
+	d->rel[lru] = xstrndup(rel, len);
+	d->fd[lru] = fd;
+	d->used[lru] = ++d->clock;
+	return fd;
 }
 
 int ka_read(const struct ka *ka, const char *rel, char **ret)
 {
 	const char *name;
-	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	_cleanup_close_ int own = -1;
+	int dfd = open_parent(ka, rel, &name, &own);
 	if (dfd < 0)
 		return dfd;
 	return ka_read_at(dfd, name, ret);
@@ -306,7 +382,8 @@ bool ka_is_regular_at(int dirfd, const char *name)
 int ka_stat(const struct ka *ka, const char *rel, struct stat *ret)
 {
 	const char *name;
-	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	_cleanup_close_ int own = -1;
+	int dfd = open_parent(ka, rel, &name, &own);
 	if (dfd < 0)
 		return dfd;
 	return fstatat(dfd, name, ret, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -321,7 +398,8 @@ bool ka_exists_at(int dirfd, const char *name)
 int ka_read_big(const struct ka *ka, const char *rel, size_t max, char **ret)
 {
 	const char *name;
-	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	_cleanup_close_ int own = -1;
+	int dfd = open_parent(ka, rel, &name, &own);
 	if (dfd < 0)
 		return dfd;
 	return read_limited(dfd, name, max, true, ret);
@@ -467,7 +545,8 @@ void ka_entries_free(struct ka_entry *e, size_t n)
 int ka_readlink(const struct ka *ka, const char *rel, char **ret)
 {
 	const char *name;
-	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	_cleanup_close_ int own = -1;
+	int dfd = open_parent(ka, rel, &name, &own);
 	if (dfd < 0)
 		return dfd;
 	return res_readlink(dfd, name, ret);
@@ -476,7 +555,8 @@ int ka_readlink(const struct ka *ka, const char *rel, char **ret)
 int ka_read_raw(const struct ka *ka, const char *rel, size_t max, char **ret, size_t *len)
 {
 	const char *name;
-	_cleanup_close_ int dfd = open_parent(ka, rel, &name);
+	_cleanup_close_ int own = -1;
+	int dfd = open_parent(ka, rel, &name, &own);
 	if (dfd < 0)
 		return dfd;
 	_cleanup_close_ int fd = res_open_attr(dfd, name, true);

@@ -34,6 +34,13 @@ char *ka_path(const struct ka *ka, const char *rel);
 const char *ka_strerror(int err);
 
 /* Open a directory (O_PATH) under the sysroot, following links inside it. */
+/*
+ * A value looked up once for the handle's lifetime (the name of a node's
+ * owner, asked for every group of a listing): NULL when not yet put.
+ */
+const char *ka_memo_get(const struct ka *ka, const char *key);
+void ka_memo_put(const struct ka *ka, const char *key, const char *value);
+
 int ka_open_dir(const struct ka *ka, const char *rel, int *ret_fd);
 /* The names in a directory under the sysroot (no "." or ".."); -ENOENT when absent. */
 int ka_list_dir(const struct ka *ka, const char *rel, struct strv *ret);

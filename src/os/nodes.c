@@ -193,7 +193,7 @@ int ka_group_id(const struct ka *ka, const char *name, gid_t *gid)
 	return r;
 }
 
-static char *name_of(const struct ka *ka, const char *file, unsigned long id, size_t nfields)
+static char *lookup_name(const struct ka *ka, const char *file, unsigned long id, size_t nfields)
 {
 	char key[32];
 	snprintf(key, sizeof(key), "%lu", id);
@@ -215,6 +215,19 @@ static char *name_of(const struct ka *ka, const char *file, unsigned long id, si
 		return xstrdup(key);
 	char *name = TAKE_PTR(f[0]);
 	free_fields(f, nfields);
+	return name;
+}
+
+/* Memoized: a listing asks for the same few owners once a group (NSS, or the tree's files, read whole). */
+static char *name_of(const struct ka *ka, const char *file, unsigned long id, size_t nfields)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%s:%lu", file, id);
+	const char *known = ka_memo_get(ka, key);
+	if (known)
+		return xstrdup(known);
+	char *name = lookup_name(ka, file, id, nfields);
+	ka_memo_put(ka, key, name);
 	return name;
 }
 

@@ -109,6 +109,7 @@ int ka_apply(struct ka *ka, const struct ka_write *w)
 	if (r < 0)
 		return r;
 	ka->writes++;
+	ka_forget_dirs(ka);
 	/* The tree's kind chose the backend at open: make sure it has not changed under us. */
 	if (ka->live != ka_sys_is_sysfs(ka))
 		return -EXDEV;
@@ -122,6 +123,7 @@ int ka_load_driver(struct ka *ka, const char *driver, const char *module)
 		return r;
 	if (ka->live != ka_sys_is_sysfs(ka))
 		return -EXDEV;
+	ka_forget_dirs(ka);
 	_cleanup_free_ char *mod = module ? xstrdup(module) : module_for_driver(driver);
 	return ka->backend->ops->load_driver(ka->backend, ka, driver, mod);
 }
