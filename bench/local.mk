@@ -10,16 +10,20 @@
 
 BENCH_SIZES = 100 1000 4166
 
-EXTRA_PROGRAMS = bench/floor bench/timeit
+EXTRA_PROGRAMS = bench/floor bench/timeit bench/jsonc
 bench_floor_SOURCES = bench/floor.c
 bench_timeit_SOURCES = bench/timeit.c
+bench_jsonc_SOURCES = bench/jsonc.c
+bench_jsonc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+bench_jsonc_LDADD = $(JSONC_LIBS)
 
-EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c bench/gen-group.sh bench/growth.sh \
+EXTRA_DIST += bench/gen.sh bench/run.sh bench/floor.c bench/timeit.c bench/jsonc.c bench/gen-group.sh bench/growth.sh \
 	bench/vm.sh bench/vm-guest/init bench/vm-guest/bench.sh
 
-bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT)
+bench: iommu-own$(EXEEXT) bench/floor$(EXEEXT) bench/timeit$(EXEEXT) bench/jsonc$(EXEEXT)
 	IOMMU_OWN='$(abs_top_builddir)/iommu-own$(EXEEXT)' \
 	BENCH_FLOOR='$(abs_top_builddir)/bench/floor$(EXEEXT)' \
+	BENCH_JSONC='$(abs_top_builddir)/bench/jsonc$(EXEEXT)' \
 	BENCH_TIMEIT='$(abs_top_builddir)/bench/timeit$(EXEEXT)' \
 	bash '$(top_srcdir)/bench/run.sh' $(BENCH_SIZES)
 
@@ -32,7 +36,7 @@ bench-growth: iommu-own$(EXEEXT) bench/timeit$(EXEEXT)
 
 # Only what gen.sh made (dev<N>/ trees and unfinished .gen.*/), wherever they are.
 bench-clean:
-	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT) bench/vm-timeit
+	rm -f bench/floor$(EXEEXT) bench/timeit$(EXEEXT) bench/jsonc$(EXEEXT) bench/vm-timeit
 	@for d in "$${BENCH_TREES:-/dev/shm/iommu-own-bench-$$(id -u)/trees}" bench/trees; do \
 	  test -d "$$d" || continue; \
 	  echo "rm -rf $$d/dev* $$d/.gen.*"; rm -rf "$$d"/dev[0-9]* "$$d"/group[0-9]* "$$d"/mixed[0-9]* "$$d"/vfio[0-9]* "$$d"/.gen.*; \

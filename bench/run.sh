@@ -34,9 +34,9 @@
 # said and skipped. These three are read-only listings; none of them can be
 # pointed at a sysroot by an option of its own but lspci.
 #
-# Environment: IOMMU_OWN (default ./iommu-own), BENCH_FLOOR and BENCH_TIMEIT
-# (default ./bench/floor, ./bench/timeit; compiled with $CC into a temporary
-# directory when missing), BENCH_TREES (the cache of the trees, about 100 KB
+# Environment: IOMMU_OWN (default ./iommu-own), BENCH_FLOOR, BENCH_TIMEIT and
+# BENCH_JSONC (default ./bench/floor, ./bench/timeit, ./bench/jsonc; compiled
+# with $CC into a temporary directory when missing), BENCH_TREES (the cache of the trees, about 100 KB
 # a device; default /dev/shm/iommu-own-bench-$UID/trees when /dev/shm is a
 # tmpfs, as sysfs is in memory and a disk cache can be evicted between runs,
 # else ./bench/trees), BENCH_TMP (where tree copies are claimed; default
@@ -54,6 +54,7 @@ runs=${BENCH_RUNS:-7}
 tool=${IOMMU_OWN:-$PWD/iommu-own}
 floor=${BENCH_FLOOR:-$PWD/bench/floor}
 timeit=${BENCH_TIMEIT:-$PWD/bench/timeit}
+jsonc=${BENCH_JSONC:-$PWD/bench/jsonc}
 # tmpfs (like sysfs, never read from disk; a disk cache can be evicted between runs)
 if [[ -d /dev/shm && -w /dev/shm && $(stat -f -c %T /dev/shm) == tmpfs ]]; then
 	shm=/dev/shm
@@ -86,6 +87,11 @@ for p in floor timeit; do
 	fi
 	[[ $p == floor ]] && floor=$v || timeit=$v
 done
+if [[ ! -x $jsonc ]]; then
+	jsonc=$work/jsonc
+	# shellcheck disable=SC2046
+	${CC:-cc} -O2 -o "$jsonc" "$here/jsonc.c" $(pkg-config --cflags --libs json-c 2>/dev/null || echo -ljson-c) || jsonc=''
+fi
 
 # Never the live system, never a path the tool would treat as live.
 export IOMMU_OWN_FORBID_LIVE=1 LC_ALL=C.UTF-8
@@ -359,6 +365,15 @@ x=$(ratio "${med[$big,list-json]}" "${med[$big,floor-info]}")
 printf '  %-36s %8s  %s\n' "  (not a target) x floor +info" "${x}x" ""
 x=$(ratio "${med[$big,list-json]}" "${med[$big,floor-checked]}")
 printf '  %-36s %8s  %s\n' "  (not a target) x floor +info+chk" "${x}x" ""
+if [[ -n $jsonc ]] && "$tool" --sysroot "${tree[$big]}" list --json >"$work/doc.json" &&
+	read -r _ _ _ jboth _ jbuild _ jbytes < <("$jsonc" "$work/doc.json" "$runs"); then
+	x=$(awk -v j="$jboth" -v f="${med[$big,floor]}" 'BEGIN { printf "%.2f", j / 1000 / f }')
+	y=$(awk -v j="$jboth" -v c="${med[$big,floor-checked]}" -v f="${med[$big,floor]}" \
+		'BEGIN { printf "%.2f", (c + j / 1000) / f }')
+	printf '  %-36s %8s  %s\n' "  (not a target) json-c alone" "${x}x" \
+		"(${jboth} ms: ${jbuild} to build, the rest to print $(mb $((jbytes / 1024))) MB; bench/jsonc.c)"
+	printf '  %-36s %8s  %s\n' "  (bound) floor +info+chk + json-c" "${y}x" "(what no list --json made with json-c can beat)"
+fi
 x=$(ratio "${med[$small,list]}" "${med[$small,floor]}")
 printf '  %-36s %8s  %s\n' "list (names) at $small <= 2x floor" "${x}x" "$(verdict "$x" 2)"
 x=$(ratio "${med[$big,check-json]}" "${med[$big,floor]}")
