@@ -72,4 +72,15 @@ words=$(bash -c '
 	printf "%s\n" "${COMPREPLY[@]}"' _ "$BASH_COMP" "$FIXTURES/halfbound" "$IOMMU_OWN")
 check "bash completes group numbers from the tree" grep -q -x 2 <<<"$words"
 
+# Each command's --help: its own options, then each group of shared ones under one heading, in order.
+bad=
+for c in $commands; do
+	heads=$("$IOMMU_OWN" "$c" --help | grep -E '^ [A-Z][a-z ]+:$' | tr -d ' ' | tr '\n' ,)
+	case $heads in
+	'' | Output:,Selectors:,Globaloptions:, | Selectors:,Globaloptions:, | Output:,Globaloptions:, | Globaloptions:,) ;;
+	*) bad="$bad $c:$heads" ;;
+	esac
+done
+check "--help of every command: Output, Selectors and Global options each once, in that order${bad:+ (not:$bad)}" [ -z "$bad" ]
+
 tap_done

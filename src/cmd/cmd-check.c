@@ -103,8 +103,8 @@ static error_t check_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 0 },
-						     { &selectors_argp, 0, "Selectors:", 0 },
+static const struct argp_child check_children[] = { { &output_argp, 0, "Output:", 1 },
+						     { &selectors_argp, 0, "Selectors:", 2 },
 						     { 0 } };
 static const struct argp check_argp = {
 	check_options, check_parse, "[GROUP|DEVICE...]",

@@ -70,7 +70,7 @@ static error_t claim_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child claim_children[] = { { &move_common_argp, 0, NULL, 0 },
-						     { &selectors_argp, 0, "Selectors:", 0 },
+						     { &selectors_argp, 0, "Selectors:", 2 },
 						     { 0 } };
 static const struct argp claim_argp = {
 	claim_options, claim_parse, "[GROUP|DEVICE...]",

@@ -104,8 +104,8 @@ static error_t list_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child list_children[] = { { &output_argp, 0, "Output:", 0 },
-						    { &selectors_argp, 0, "Selectors:", 0 },
+static const struct argp_child list_children[] = { { &output_argp, 0, "Output:", 1 },
+						    { &selectors_argp, 0, "Selectors:", 2 },
 						    { 0 } };
 static const struct argp list_argp = {
 	list_options, list_parse, "[GROUP|DEVICE...]",

@@ -39,7 +39,7 @@ static error_t release_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child release_children[] = { { &move_common_argp, 0, NULL, 0 },
-						     { &selectors_argp, 0, "Selectors:", 0 },
+						     { &selectors_argp, 0, "Selectors:", 2 },
 						     { 0 } };
 static const struct argp release_argp = {
 	release_options, release_parse, "[GROUP|DEVICE...]",

@@ -42,7 +42,7 @@ static error_t why_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp_child why_children[] = { { &selectors_argp, 0, "Selectors:", 0 }, { 0 } };
+static const struct argp_child why_children[] = { { &selectors_argp, 0, "Selectors:", 2 }, { 0 } };
 static const struct argp why_argp = {
 	/* No options of its own (-J is global): NULL, as glibc's argp leaks an empty table's help. */
 	NULL, why_parse, "[GROUP|DEVICE]",

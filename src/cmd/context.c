@@ -26,7 +26,7 @@ int command_parse(const struct argp *argp, int argc, char **argv, void *input)
 	char *saved = argv[0];
 	argv[0] = name;
 	/* Global options are accepted after the command too: "list -s TREE", "claim 3 -J". */
-	const struct argp_child children[] = { { argp, 0, NULL, 0 }, { &globals_argp, 0, "Global options:", 0 }, { 0 } };
+	const struct argp_child children[] = { { argp, 0, NULL, 0 }, { &globals_argp, 0, "Global options:", 3 }, { 0 } };
 	const struct argp top = { NULL, wrapper_parse, NULL, NULL, children, NULL, NULL };
 	globals_parse_begin();
 	int r = argp_parse(&top, argc, argv, 0, NULL, input);
