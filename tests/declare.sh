@@ -451,4 +451,42 @@ iommu_own "$root" release 4 >"$SCRATCH/out" 2>&1
 rc=$?
 expect_rc $rc 0 "a plain release of a declared group works and warns that boot and apply take it again" grep -q "warning: group 4 is declared in .*the next boot or apply claims it again" "$SCRATCH/out"
 
+# What the files say once the drop-in is written or removed, whatever the order of the files.
+dropin=50-iommu-own-0000:04:00.0.conf
+# A mask read after the drop-in (names that sort after 50-iommu-own-...): the drop-in would declare nothing.
+bad=
+for later in 90-local.conf 50-iommu-own-0000:05:00.0.conf 60-masks.conf; do
+	root=$(fresh_copy acs)
+	printf '[device 04:00.0]\nmasked = yes\n' | put "$root" "$later"
+	iommu_own "$root" claim 04:00.0 --persist >"$SCRATCH/out" 2>&1
+	rc=$?
+	{ [ $rc -eq 1 ] && grep -q "group 4 would not be declared by the drop-in $dropin: .*conf.d/$later:1 masks it.*(declared-elsewhere; cannot be forced)" "$SCRATCH/out" &&
+		[ ! -e "$root/etc/iommu-own/conf.d/$dropin" ] && bound_to "$root/sys/bus/pci/devices/0000:04:00.0" igb; } ||
+		bad="$bad $later:rc$rc"
+done
+[ -z "$bad" ]
+verdict "claim --persist refuses a drop-in that a later file masks, naming the mask, and moves nothing${bad:+ (not:$bad)}"
+# A mask read before it (a template taken back by hand) does not stop the drop-in.
+root=$(fresh_copy acs)
+printf '[device 04:00.0]\nid = 8086:1533\n' | put "$root"
+printf '[device 04:00.0]\nmasked = yes\n' | put "$root" 10-local.conf
+iommu_own "$root" claim 04:00.0 --persist >"$SCRATCH/out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ -f "$root/etc/iommu-own/conf.d/$dropin" ] && iommu_own "$root" check >"$SCRATCH/check" 2>&1 &&
+	! grep -q "declared-" "$SCRATCH/check"
+verdict "claim --persist after an earlier mask: the drop-in declares the group again (exit $rc)"
+# Removing the drop-in would uncover an earlier file's entry: release --persist refuses, names it.
+iommu_own "$root" release 4 --persist >/dev/null 2>&1 # mask, drop-in removed: not declared
+rc1=$?
+root=$(fresh_copy acs)
+iommu_own "$root" claim 04:00.0 --persist >/dev/null 2>&1
+printf '[device 04:00.0]\nid = 8086:1533\n' | put "$root" 20-template.conf
+iommu_own "$root" release 4 --persist >"$SCRATCH/out" 2>&1
+rc=$?
+expect_rc $rc 1 "release --persist when an earlier file declares the group too: refused (declared-elsewhere), naming it, drop-in kept (first case: exit $rc1)" \
+	grep -q "group 4 is still declared in .*conf.d/20-template.conf:1 once its drop-in is removed.*(declared-elsewhere; cannot be forced)" "$SCRATCH/out"
+check "... and nothing moved, the drop-in stays" bound_to "$root/sys/bus/pci/devices/0000:04:00.0" vfio-pci
+[ $rc1 -eq 0 ] && [ -f "$root/etc/iommu-own/conf.d/$dropin" ]
+verdict "release --persist with a mask before the drop-in releases (exit $rc1); the refused one kept its drop-in"
+
 tap_done

@@ -464,6 +464,63 @@ static const struct device *persist_device(const struct group *g, const char *ta
  * declares (it never edits those); a plain release says the group comes
  * back at the next boot.
  */
+static bool decl_names_group(struct run *r, const struct decl *d, const struct group *g)
+{
+	for (size_t k = 0; k < g->ndevices; k++) {
+		_cleanup_free_ char *pf = d->vfs ? sriov_pf_of(r->ctx->ka, g->devices[k]->name) : NULL;
+		/* An entry with vfs declares its PF's VFs, not the PF's group. */
+		if (d->vfs ? pf && streq(pf, d->address) : streq(g->devices[k]->name, d->address))
+			return true;
+	}
+	return false;
+}
+
+/* The entry of ds that declares g (masked ones do not), or NULL. */
+static const struct decl *decl_of_group(struct run *r, const struct decls *ds, const struct group *g)
+{
+	for (size_t i = 0; i < ds->n; i++)
+		if (!ds->v[i].masked && decl_names_group(r, &ds->v[i], g))
+			return &ds->v[i];
+	return NULL;
+}
+
+/*
+ * What the files will say once the drop-ins are written or removed: a
+ * drop-in of claim --persist that a later file masks declares nothing, and
+ * a group whose drop-in goes may still be declared by an earlier file. Both
+ * are refused (declared-elsewhere) before anything moves. Declarations that
+ * cannot be read here were read a moment ago: -EINVAL, printed.
+ */
+static int persist_check_after(struct run *r, const struct group *g, const struct decls_overlay *ov, struct plan *p)
+{
+	if (r->o->conf_file) /* one file named by hand: conf.d is not what is read */
+		return 0;
+	struct decls after;
+	int e = decls_load_overlay(r->ctx->ka, ov, &after);
+	if (e < 0)
+		return e;
+	const struct decl *by = decl_of_group(r, &after, g);
+	if (r->o->cmd == CMD_RELEASE && by)
+		refusals_add(&p->refusals, "declared-elsewhere", NULL,
+			     "group %lu is still declared in %s:%u once its drop-in is removed, a file iommu-own did not "
+			     "write and never edits: remove the entry there, then release",
+			     g->number, by->file, by->line);
+	if (r->o->cmd == CMD_CLAIM && !by) {
+		_cleanup_free_ char *where = xstrdup("a later file");
+		for (size_t i = 0; i < after.n; i++)
+			if (after.v[i].masked && decl_names_group(r, &after.v[i], g)) {
+				free(where);
+				where = xasprintf("%s:%u", after.v[i].file, after.v[i].line);
+			}
+		refusals_add(&p->refusals, "declared-elsewhere", NULL,
+			     "group %lu would not be declared by the drop-in %s: %s masks it, and is read after it; "
+			     "remove the mask there, then claim --persist",
+			     g->number, ov->add_name, where);
+	}
+	decls_free(&after);
+	return 0;
+}
+
 static int persist_plan(struct run *r, const struct group *g, const char *target, struct plan *p)
 {
 	const struct move_options *o = r->o;
@@ -478,36 +535,44 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 	}
 	if (e < 0)
 		return e;
-	bool declared = false;
+	bool declared = false, elsewhere = false;
+	struct strv removed = { 0 };
 	for (size_t i = 0; i < r->decls.n; i++) {
 		const struct decl *d = &r->decls.v[i];
-		bool mine = false;
-		for (size_t k = 0; k < g->ndevices && !mine; k++) {
-			_cleanup_free_ char *pf = d->vfs ? sriov_pf_of(r->ctx->ka, g->devices[k]->name) : NULL;
-			/* An entry with vfs declares its PF's VFs, not the PF's group. */
-			mine = d->vfs ? pf && streq(pf, d->address) : streq(g->devices[k]->name, d->address);
-		}
-		if (!mine || d->masked)
+		if (d->masked || !decl_names_group(r, d, g))
 			continue;
 		declared = true;
 		if (o->cmd == CMD_CLAIM)
 			continue;
-		if (!o->persist)
+		if (!o->persist) {
 			log_warning("group %lu is declared in %s:%u: the next boot or apply claims it again (release --persist "
 				    "removes a declaration claim --persist wrote)", g->number, d->file, d->line);
-		else if (d->persisted)
+		} else if (d->persisted) {
 			strv_push(&r->persist_remove, xstrdup(strrchr(d->file, '/') + 1));
-		else
+			strv_push(&removed, xstrdup(strrchr(d->file, '/') + 1));
+		} else {
+			elsewhere = true;
 			refusals_add(&p->refusals, "declared-elsewhere", NULL,
 				     "group %lu is declared in %s:%u, a file iommu-own did not write and never edits: remove "
 				     "the entry there, then release",
 				     g->number, d->file, d->line);
+		}
 	}
+	if (removed.n && !elsewhere)
+		e = persist_check_after(r, g, &(struct decls_overlay){ .skip = &removed }, p);
+	strv_free(&removed);
+	if (e < 0)
+		return e;
 	if (o->cmd == CMD_CLAIM && o->persist && !declared) {
 		const struct device *named = persist_device(g, target);
 		if (named) {
-			strv_push(&r->persist_add, decl_persist_name(named->name));
-			strv_push(&r->persist_text, decl_persist_text(g, o->driver, named));
+			_cleanup_free_ char *name = decl_persist_name(named->name);
+			_cleanup_free_ char *text = decl_persist_text(g, o->driver, named);
+			e = persist_check_after(r, g, &(struct decls_overlay){ .add_name = name, .add_text = text }, p);
+			if (e < 0)
+				return e;
+			strv_push(&r->persist_add, TAKE_PTR(name));
+			strv_push(&r->persist_text, TAKE_PTR(text));
 		}
 	}
 	return 0;

@@ -386,18 +386,35 @@ static int load_one(const struct ka *ka, const char *rel, struct decls *ds, bool
 	return decls_parse(ds, path, text);
 }
 
+/* The drop-in an overlay adds, parsed where its name sorts (dir/name: for messages). */
+static int load_added(const struct ka *ka, const char *dir, const struct decls_overlay *ov, struct decls *ds)
+{
+	_cleanup_free_ char *rel = xasprintf("%s/%s", dir, ov->add_name);
+	_cleanup_free_ char *path = ka_path(ka, rel);
+	return decls_parse(ds, path, ov->add_text);
+}
+
 int decls_load(const struct ka *ka, const char *conf_file, struct decls *ret)
 {
+	return conf_file ? decls_load_file(conf_file, ret) : decls_load_overlay(ka, NULL, ret);
+}
+
+int decls_load_file(const char *conf_file, struct decls *ret)
+{
 	memset(ret, 0, sizeof(*ret));
-	if (conf_file) {
-		_cleanup_free_ char *text = NULL;
-		int r = res_read_user_file(conf_file, CONF_MAX, &text);
-		if (r < 0) {
-			log_error("%s: %s", conf_file, res_strerror(r));
-			return -EINVAL;
-		}
-		return decls_parse(ret, conf_file, text);
+	_cleanup_free_ char *text = NULL;
+	int r = res_read_user_file(conf_file, CONF_MAX, &text);
+	if (r < 0) {
+		log_error("%s: %s", conf_file, res_strerror(r));
+		return -EINVAL;
 	}
+	return decls_parse(ret, conf_file, text);
+}
+
+int decls_load_overlay(const struct ka *ka, const struct decls_overlay *ov, struct decls *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	bool added = !ov || !ov->add_name;
 	_cleanup_free_ char *main_rel = xasprintf("%s/" LAY_CONF_FILE, LAY_CONF_DIR);
 	int r = load_one(ka, main_rel, ret, true);
 	if (r < 0)
@@ -414,7 +431,7 @@ int decls_load(const struct ka *ka, const char *conf_file, struct decls *ret)
 		return -EINVAL;
 	}
 	if (r == -ENOENT)
-		return 0;
+		return added ? 0 : load_added(ka, dir, ov, ret);
 	if (r < 0) {
 		_cleanup_free_ char *p = ka_path(ka, dir);
 		log_error("%s: %s", p, ka_strerror(r));
@@ -424,10 +441,20 @@ int decls_load(const struct ka *ka, const char *conf_file, struct decls *ret)
 		size_t len = strlen(e[i].name);
 		if (len < 6 || !streq(e[i].name + len - 5, ".conf"))
 			continue;
+		int order = added ? -1 : strcmp(e[i].name, ov->add_name);
+		if (order >= 0) { /* the added one comes here, in byte order; it replaces one of its name */
+			added = true;
+			if ((r = load_added(ka, dir, ov, ret)) < 0 || order == 0)
+				continue;
+		}
+		if (ov && ov->skip && strv_contains(ov->skip, e[i].name))
+			continue;
 		_cleanup_free_ char *rel = xasprintf("%s/%s", dir, e[i].name);
 		r = load_one(ka, rel, ret, false);
 	}
 	ka_entries_free(e, n);
+	if (r == 0 && !added)
+		r = load_added(ka, dir, ov, ret);
 	return r;
 }
 

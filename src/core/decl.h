@@ -53,6 +53,19 @@ int decls_parse(struct decls *ds, const char *file, const char *text);
  * names one file of the real file system instead. Printed errors: -EINVAL.
  */
 int decls_load(const struct ka *ka, const char *conf_file, struct decls *ret);
+/* Only the file conf_file of the real file system. */
+int decls_load_file(const char *conf_file, struct decls *ret);
+/*
+ * The system's declarations as they would be after a change to conf.d:
+ * the drop-ins named in skip left out, and add_name (with add_text) read
+ * where its name sorts, instead of a file of that name (NULL: none). What
+ * claim and release --persist check before they write or remove a drop-in.
+ */
+struct decls_overlay {
+	const struct strv *skip;
+	const char *add_name, *add_text;
+};
+int decls_load_overlay(const struct ka *ka, const struct decls_overlay *ov, struct decls *ret);
 void decls_free(struct decls *ds);
 /* Whether an entry that declares something pins a serial number (config space must be read). */
 bool decls_pin_serial(const struct decls *ds);
