@@ -6,10 +6,10 @@
 
 #include "cmd/move.h"
 
-enum { OPT_DRY_RUN = 0x700, OPT_CONF };
+enum { OPT_CONF = 0x700 };
 
 static const struct argp_option apply_options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print what each entry needs and the writes in order; change nothing", 0 },
+	{ "dry-run", MOVE_OPT_DRY_RUN, NULL, 0, "Print what each entry needs and the writes in order; change nothing", 0 },
 	{ "conf", OPT_CONF, "FILE", 0, "Apply the declarations of FILE instead of the system's", 0 },
 	{ 0 }
 };
@@ -21,9 +21,6 @@ static error_t apply_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = o;
 		break;
-	case OPT_DRY_RUN:
-		o->dry_run = true;
-		break;
 	case OPT_CONF:
 		if (!*arg)
 			argp_error(state, "--conf: empty file name");
@@ -33,7 +30,7 @@ static error_t apply_parse(int key, char *arg, struct argp_state *state)
 		argp_error(state, "apply takes no arguments ('%s'): it applies every declaration", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return move_option(state, key, arg, o);
 	}
 	return 0;
 }

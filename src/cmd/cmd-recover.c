@@ -6,10 +6,8 @@
 
 #include "cmd/move.h"
 
-enum { OPT_DRY_RUN = 0x900 };
-
 static const struct argp_option recover_options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0,
+	{ "dry-run", MOVE_OPT_DRY_RUN, NULL, 0,
 	  "Say whether it would finish or roll back, and each device's driver now and after; change nothing", 0 },
 	{ 0 }
 };
@@ -21,14 +19,11 @@ static error_t recover_parse(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = o;
 		break;
-	case OPT_DRY_RUN:
-		o->dry_run = true;
-		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "recover takes no arguments ('%s')", arg);
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return move_option(state, key, arg, o);
 	}
 	return 0;
 }

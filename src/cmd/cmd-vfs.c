@@ -7,17 +7,17 @@
 
 #include "cmd/move.h"
 
-enum { OPT_CLAIM = 0x600, OPT_DRIVER, OPT_REPLACE, OPT_DRY_RUN, OPT_FORCE, OPT_OWNER, OPT_MODE };
+enum { OPT_CLAIM = 0x600, OPT_REPLACE };
 
 static const struct argp_option vfs_options[] = {
 	{ "claim", OPT_CLAIM, NULL, 0, "Give every new VF's group to vfio-pci in the same transaction", 0 },
-	{ "driver", OPT_DRIVER, "NAME", 0, "With --claim: the VFIO driver (default vfio-pci; or a variant driver)", 0 },
-	{ "owner", OPT_OWNER, "USER[:GROUP]", 0, "With --claim: hand the VF groups' nodes to USER (and GROUP)", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "With --claim: the permission bits of those nodes, octal (0660)", 0 },
+	{ "driver", MOVE_OPT_DRIVER, "NAME", 0, "With --claim: the VFIO driver (default vfio-pci; or a variant driver)", 0 },
+	{ "owner", MOVE_OPT_OWNER, "USER[:GROUP]", 0, "With --claim: hand the VF groups' nodes to USER (and GROUP)", 0 },
+	{ "mode", MOVE_OPT_MODE, "MODE", 0, "With --claim: the permission bits of those nodes, octal (0660)", 0 },
 	{ "replace", OPT_REPLACE, NULL, 0,
 	  "Allow changing the count of a PF that has VFs (the kernel goes through 0, destroying them)", 0 },
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
-	{ "force", OPT_FORCE, "CHECK[,CHECK]", 0,
+	{ "dry-run", MOVE_OPT_DRY_RUN, NULL, 0, "Print the writes in order and change nothing", 0 },
+	{ "force", MOVE_OPT_FORCE, "CHECK[,CHECK]", 0,
 	  "Override refusals: vfs-bound (VFs on host drivers), and those of --claim's claims", 0 },
 	{ 0 }
 };
@@ -46,26 +46,8 @@ static error_t vfs_parse(int key, char *arg, struct argp_state *state)
 	case OPT_CLAIM:
 		o->claim_vfs = true;
 		break;
-	case OPT_DRIVER:
-		o->driver = arg;
-		break;
 	case OPT_REPLACE:
 		o->replace = true;
-		break;
-	case OPT_OWNER:
-		if (!*arg)
-			argp_error(state, "--owner: empty USER[:GROUP]");
-		o->owner = arg;
-		break;
-	case OPT_MODE:
-		o->mode = arg;
-		break;
-	case OPT_DRY_RUN:
-		o->dry_run = true;
-		break;
-	case OPT_FORCE:
-		for (char *save = NULL, *c = strtok_r(arg, ",", &save); c; c = strtok_r(NULL, ",", &save))
-			strv_push(&o->force, xstrdup(c));
 		break;
 	case ARGP_KEY_ARG:
 		if (a->operands == 0)
@@ -83,7 +65,7 @@ static error_t vfs_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--owner and --mode hand off the VF groups' nodes: they go with --claim");
 		break;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return move_option(state, key, arg, o);
 	}
 	return 0;
 }

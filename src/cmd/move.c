@@ -1129,6 +1129,61 @@ static error_t move_common_parse(int key, char *arg, struct argp_state *state)
 
 const struct argp move_common_argp = { move_common_options, move_common_parse, NULL, NULL, NULL, NULL, NULL };
 
+error_t move_option(struct argp_state *state, int key, char *arg, struct move_options *o)
+{
+	switch (key) {
+	case MOVE_OPT_DRIVER:
+		o->driver = arg;
+		break;
+	case MOVE_OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case MOVE_OPT_PERSIST:
+		o->persist = true;
+		break;
+	case MOVE_OPT_REMOVE_VFS:
+		o->remove_vfs = true;
+		break;
+	case MOVE_OPT_OWNER:
+		if (!*arg)
+			argp_error(state, "--owner: empty USER[:GROUP]");
+		o->owner = arg;
+		break;
+	case MOVE_OPT_MODE:
+		o->mode = arg;
+		break;
+	case MOVE_OPT_FORCE:
+		for (char *save = NULL, *c = strtok_r(arg, ",", &save); c; c = strtok_r(NULL, ",", &save))
+			strv_push(&o->force, xstrdup(c));
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+error_t move_groups_parse(int key, char *arg, struct argp_state *state)
+{
+	struct move_options *o = state->input;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = o;
+		state->child_inputs[1] = &o->sel;
+		break;
+	case ARGP_KEY_ARG:
+	case ARGP_KEY_END:
+		move_targets_parse(state, key, arg, o, o->cmd == CMD_CLAIM ? "to claim" : "to release");
+		break;
+	default:
+		return move_option(state, key, arg, o);
+	}
+	return 0;
+}
+
+const struct argp_child move_groups_children[] = { { &move_common_argp, 0, NULL, 0 },
+						   { &selectors_argp, 0, "Selectors:", 2 },
+						   { 0 } };
+
 void move_targets_parse(struct argp_state *state, int key, char *arg, struct move_options *o, const char *purpose)
 {
 	if (key == ARGP_KEY_ARG)

@@ -41,6 +41,30 @@ int move_run(struct context *ctx, struct move_options *o);
 
 /* The argp child shared by claim, release, recover and apply (--state-dir, --json, --timeout). */
 extern const struct argp move_common_argp;
+/*
+ * The keys of the options several moving commands have, each with its own
+ * help text in its own table; move_option() sets what they mean.
+ */
+enum {
+	MOVE_OPT_DRIVER = 0x400,
+	MOVE_OPT_DRY_RUN,
+	MOVE_OPT_FORCE,
+	MOVE_OPT_PERSIST,
+	MOVE_OPT_REMOVE_VFS,
+	MOVE_OPT_OWNER,
+	MOVE_OPT_MODE,
+};
+/* Set o from one of those options: 0, or ARGP_ERR_UNKNOWN for another key. */
+error_t move_option(struct argp_state *state, int key, char *arg, struct move_options *o);
+/* The parser of claim and release (GROUP|DEVICE operands, selectors), and their argp children. */
+error_t move_groups_parse(int key, char *arg, struct argp_state *state);
+extern const struct argp_child move_groups_children[];
+/* What claim's and release's exit statuses mean (the end of their --help). */
+#define MOVE_EXIT_STATUS                                                                                   \
+	"Exit status: 0 done or nothing to do, 1 refused or failed and rolled back, 2 usage or runtime "   \
+	"error, 3 failed and the rollback is incomplete (run recover), 4 an interrupted move is pending " \
+	"(run recover), 5 a write is stuck in the kernel, 7 done but the report was lost, 128+N "         \
+	"interrupted by signal N and rolled back."
 /* For claim and release: each GROUP|DEVICE operand into o->targets; none is a usage error. */
 void move_targets_parse(struct argp_state *state, int key, char *arg, struct move_options *o, const char *purpose);
 void move_options_free(struct move_options *o);
