@@ -180,6 +180,14 @@ int move_prepare_records(struct run *r, size_t first)
  * before any write; release --persist needs nothing written. Committed with
  * the records, once every device is where it should be.
  */
+/* The transaction's error for a drop-in that could not be written, put in place or removed. */
+static int persist_failed(struct run *r, const char *what, const char *name, int e)
+{
+	free(r->t.error);
+	r->t.error = xasprintf("%s the declaration %s/%s failed: %s", what, r->conf.path, name, strerror(-e));
+	return e;
+}
+
 static int prepare_persist(struct run *r)
 {
 	if (!r->persist_add.n && !r->persist_remove.n)
@@ -190,11 +198,8 @@ static int prepare_persist(struct run *r)
 	}
 	for (size_t i = 0; i < r->persist_add.n; i++) {
 		int e = state_prepare_text(&r->conf, r->persist_add.v[i], r->persist_text.v[i], 0644);
-		if (e < 0) {
-			r->t.error = xasprintf("writing the declaration %s/%s failed: %s", r->conf.path, r->persist_add.v[i],
-					       strerror(-e));
-			return e;
-		}
+		if (e < 0)
+			return persist_failed(r, "writing", r->persist_add.v[i], e);
 	}
 	return 0;
 }
@@ -293,21 +298,13 @@ static int commit_persist(struct run *r)
 {
 	for (size_t i = 0; i < r->persist_add.n; i++) {
 		int e = state_commit(&r->conf, r->persist_add.v[i]);
-		if (e < 0) {
-			free(r->t.error);
-			r->t.error = xasprintf("putting the declaration %s/%s in place failed: %s", r->conf.path,
-					       r->persist_add.v[i], strerror(-e));
-			return e;
-		}
+		if (e < 0)
+			return persist_failed(r, "putting in place", r->persist_add.v[i], e);
 	}
 	for (size_t i = 0; i < r->persist_remove.n; i++) {
 		int e = state_remove(&r->conf, r->persist_remove.v[i]);
-		if (e < 0) {
-			free(r->t.error);
-			r->t.error = xasprintf("removing the declaration %s/%s failed: %s", r->conf.path,
-					       r->persist_remove.v[i], strerror(-e));
-			return e;
-		}
+		if (e < 0)
+			return persist_failed(r, "removing", r->persist_remove.v[i], e);
 	}
 	return 0;
 }
