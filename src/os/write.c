@@ -109,11 +109,13 @@ int ka_apply(struct ka *ka, const struct ka_write *w)
 	if (r < 0)
 		return r;
 	ka->writes++;
-	ka_forget_dirs(ka);
 	/* The tree's kind chose the backend at open: make sure it has not changed under us. */
 	if (ka->live != ka_sys_is_sysfs(ka))
 		return -EXDEV;
-	return ka->backend->ops->write(ka->backend, ka, w, ka->writes, ka->timeout_ms);
+	r = ka->backend->ops->write(ka->backend, ka, w, ka->writes, ka->timeout_ms);
+	/* A write adds and removes directories (dev/vfio/devices): those looked at while it ran too. */
+	ka_forget_dirs(ka);
+	return r;
 }
 
 int ka_load_driver(struct ka *ka, const char *driver, const char *module)
@@ -123,7 +125,8 @@ int ka_load_driver(struct ka *ka, const char *driver, const char *module)
 		return r;
 	if (ka->live != ka_sys_is_sysfs(ka))
 		return -EXDEV;
-	ka_forget_dirs(ka);
 	_cleanup_free_ char *mod = module ? xstrdup(module) : module_for_driver(driver);
-	return ka->backend->ops->load_driver(ka->backend, ka, driver, mod);
+	r = ka->backend->ops->load_driver(ka->backend, ka, driver, mod);
+	ka_forget_dirs(ka);
+	return r;
 }
