@@ -53,7 +53,7 @@ boot-dracut-off boot dracut      off         control
 boot-dracut-sh  boot dracut-sh   boot        image order declared undeclared record apply
 boot-itools     boot itools      boot        image init-top-order order declared undeclared record apply
 boot-itools-none boot itools-none none       image control
-intel-sriov   intel-sriov initrd sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release replay-handoff
+intel-sriov   intel-sriov initrd sriov    sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control sriov-kill-recover replay-vfs-claim replay-vfs-release replay-vfs-remove replay-pf-claim replay-pf-release replay-handoff
 '
 
 passed=0 failed=0 n=0

@@ -1151,8 +1151,80 @@ sriov_probe_control() {
 	fi
 }
 
+# sriov_state PF: "none" (no VF, autoprobe 1), "all" (2 VFs, each alone in a
+# viable group on vfio-pci by override, autoprobe 1), else what it is.
+sriov_state() {
+	_nv=$(cat "$SYSPCI/$1/sriov_numvfs") _ap=$(cat "$SYSPCI/$1/sriov_drivers_autoprobe") _w=
+	[ "$_ap" = 1 ] || _w="$_w autoprobe-$_ap"
+	if [ "$_nv" = 0 ]; then
+		echo "${_w:-none}"
+		return
+	fi
+	[ "$_nv" = 2 ] || _w="$_w numvfs-$_nv"
+	for _vf in $(sriov_vfs "$1"); do
+		_g=$(dev_group "$_vf")
+		[ "$(dev_driver "$_vf") $(dev_override "$_vf")" = "vfio-pci vfio-pci" ] || _w="$_w $_vf:$(dev_driver "$_vf")"
+		[ "$(kernel_viable "$_g")" = viable ] || _w="$_w group$_g:$(kernel_viable "$_g")"
+	done
+	echo "${_w:-all}"
+}
+
+# sriov_kill_recover: RESULT sriov-kill-recover. vfs PF 2 --claim killed
+# with SIGKILL at 13 points spread over its duration, each followed by
+# recover: the PF ends with no VF, or with both VFs on vfio-pci, and its
+# sriov_drivers_autoprobe as it was, every time; no journal left.
+sriov_kill_recover() {
+	local _t0 _t1 _ms _k _us _p _st _v _res _bad= _outcomes= _mid
+	_t0=$(uptime_s)
+	run iommu-own vfs "$_pf" 2 --claim
+	_t1=$(uptime_s)
+	# shellcheck disable=SC2046
+	run iommu-own release $(for _vf in $(sriov_vfs "$_pf"); do dev_group "$_vf"; done)
+	run iommu-own vfs "$_pf" 0
+	_ms=$(echo "$_t0 $_t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+	[ "$_ms" -ge 20 ] || _ms=20
+	log "vfs $_pf 2 --claim takes about $_ms ms"
+	for _k in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
+		_us=$((_ms * 1000 * _k / 10))
+		iommu-own vfs "$_pf" 2 --claim >/tmp/kill.out 2>&1 &
+		_p=$!
+		usleep $_us
+		kill -9 $_p 2>/dev/null
+		wait $_p
+		_st=$?
+		run iommu-own recover --json
+		_res=$(echo "$out" | sed -n 's/.*"result": "\([^"]*\)".*/\1/p' | head -n 1)
+		[ "$rc" = 0 ] || _bad="$_bad @${_us}us:recover-exit-$rc"
+		[ ! -f /run/iommu-own/journal.json ] || _bad="$_bad @${_us}us:journal-left"
+		_v=$(sriov_state "$_pf")
+		log "vfs --claim killed after ${_us}us: status $_st, recover $_res -> $_v"
+		case $_v in
+		all)
+			# shellcheck disable=SC2046
+			run iommu-own release $(for _vf in $(sriov_vfs "$_pf"); do dev_group "$_vf"; done)
+			run iommu-own vfs "$_pf" 0
+			[ "$(sriov_state "$_pf")" = none ] || { _bad="$_bad @${_us}us:not-back"; break; }
+			;;
+		none) ;;
+		*)
+			_bad="$_bad @${_us}us:$_v"
+			break
+			;;
+		esac
+		_outcomes="$_outcomes $_st/$_res/$_v"
+	done
+	_mid=$(echo "$_outcomes" | tr ' ' '\n' | grep -c -e '^137/finished' -e '^137/rolled-back')
+	[ "$_mid" -ge 1 ] || _bad="$_bad no-kill-landed-mid-move"
+	_summary=$(echo "$_outcomes" | tr ' ' '\n' | grep . | sort | uniq -c | awk '{ printf " %s x%s", $2, $1 }')
+	if [ -z "$_bad" ]; then
+		result sriov-kill-recover pass "13 kills of vfs $_pf 2 --claim, $_mid mid-move; none or all every time, autoprobe back (status/recover/end:$_summary)"
+	else
+		result sriov-kill-recover fail "PF $_pf:$_bad (outcomes:$_summary)"
+	fi
+}
+
 scenario_sriov() {
-	_names="sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control"
+	_names="sriov-vfs-claim sriov-no-host-probe sriov-vfs-release sriov-pf-claim sriov-handoff sriov-probe-control sriov-kill-recover"
 	_pf=$(sriov_pf)
 	if [ -z "$_pf" ] || [ "$(dev_driver "$_pf")" != nvme ]; then
 		for _n in $_names; do result $_n fail "no PF with sriov_totalvfs 2 on nvme ($_pf): the topology is not intel-sriov's"; done
@@ -1166,6 +1238,7 @@ scenario_sriov() {
 	sriov_pf_claim
 	sriov_handoff
 	sriov_probe_control
+	sriov_kill_recover
 	sriov_send
 	echo "REPLAY-DATA $(wc -c </tmp/replay.tgz)"
 }
