@@ -466,6 +466,20 @@ for later in 90-local.conf 50-iommu-own-0000:05:00.0.conf 60-masks.conf; do
 done
 [ -z "$bad" ]
 verdict "claim --persist refuses a drop-in that a later file masks, naming the mask, and moves nothing${bad:+ (not:$bad)}"
+# A file of the drop-in's own name that declares nothing (a mask, an empty file): never replaced.
+bad=
+for text in '[device 04:00.0]\nmasked = yes\n' '# mine\n'; do
+	root=$(fresh_copy acs)
+	printf "$text" | put "$root" "$dropin"
+	cp "$root/etc/iommu-own/conf.d/$dropin" "$SCRATCH/mine"
+	iommu_own "$root" claim 04:00.0 --persist >"$SCRATCH/out" 2>&1
+	rc=$?
+	{ [ $rc -eq 1 ] && grep -q "conf.d/$dropin is already there and does not declare the group.*(declared-elsewhere" "$SCRATCH/out" &&
+		cmp -s "$SCRATCH/mine" "$root/etc/iommu-own/conf.d/$dropin" && bound_to "$root/sys/bus/pci/devices/0000:04:00.0" igb; } ||
+		bad="$bad rc$rc"
+done
+[ -z "$bad" ]
+verdict "claim --persist never replaces a file of its drop-in's name that a person wrote (a mask, an empty file)${bad:+ (not:$bad)}"
 # A mask read before it (a template taken back by hand) does not stop the drop-in.
 root=$(fresh_copy acs)
 printf '[device 04:00.0]\nid = 8086:1533\n' | put "$root"

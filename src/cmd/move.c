@@ -565,6 +565,15 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 		if (named) {
 			_cleanup_free_ char *name = decl_persist_name(named->name);
 			_cleanup_free_ char *text = decl_persist_text(g, o->driver, named);
+			/* A file of that name that declares nothing here (a mask, an empty file) is someone's: never replaced. */
+			for (size_t i = 0; i < r->decls.files.n; i++) {
+				const char *f = r->decls.files.v[i], *base = strrchr(f, '/');
+				if (streq(base ? base + 1 : f, name))
+					refusals_add(&p->refusals, "declared-elsewhere", NULL,
+						     "group %lu: %s is already there and does not declare the group; "
+						     "iommu-own never replaces a file: remove or rename it, then claim --persist",
+						     g->number, f);
+			}
 			e = persist_check_after(r, g, &(struct decls_overlay){ .add_name = name, .add_text = text }, p);
 			if (e < 0)
 				return e;

@@ -32,7 +32,8 @@ const struct refusal_code refusal_codes[] = {
 	{ "no-override", false, "the kernel has no driver_override for the device (before Linux 3.16)" },
 	{ "declared-elsewhere", false,
 	  "release --persist: the group is declared in a file iommu-own did not write, which it never edits (now, or "
-	  "once the drop-in is removed); claim --persist: a later file masks the drop-in it would write" },
+	  "once the drop-in is removed); claim --persist: a later file masks the drop-in it would write, or a "
+	  "file that does not declare the group has its name" },
 	{ "sriov-unsupported", false,
 	  "the device cannot change its VF count: not an SR-IOV PF, sriov_totalvfs 0, sriov_numvfs not writable, "
 	  "no driver, or a driver without sriov_configure" },
