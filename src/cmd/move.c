@@ -297,9 +297,13 @@ static int roll_back(struct run *r, enum result ok_result)
 static int commit_persist(struct run *r)
 {
 	for (size_t i = 0; i < r->persist_add.n; i++) {
-		int e = state_commit(&r->conf, r->persist_add.v[i]);
-		if (e < 0)
+		int e = state_commit_new(&r->conf, r->persist_add.v[i]);
+		if (e < 0) {
+			/* The move rolls back: the drop-ins already in place go with it (they are this run's). */
+			for (size_t k = 0; k < i; k++)
+				state_remove(&r->conf, r->persist_add.v[k]);
 			return persist_failed(r, "putting in place", r->persist_add.v[i], e);
+		}
 	}
 	for (size_t i = 0; i < r->persist_remove.n; i++) {
 		int e = state_remove(&r->conf, r->persist_remove.v[i]);

@@ -63,6 +63,8 @@ int state_write(struct state *st, const char *name, struct json_object *doc);
 int state_prepare(struct state *st, const char *name, struct json_object *doc);
 int state_prepare_text(struct state *st, const char *name, const char *text, mode_t mode);
 int state_commit(struct state *st, const char *name);
+/* The same where nothing of that name may be replaced: -EEXIST, and the new content discarded. */
+int state_commit_new(struct state *st, const char *name);
 void state_unprepare(struct state *st, const char *name);
 /*
  * -ENOENT when absent; other errors are printed naming the file: -EBADMSG
