@@ -32,3 +32,8 @@ UNIT_TESTS += tests/unit/test-pciids
 tests_unit_test_pciids_SOURCES = tests/unit/test-pciids.c
 tests_unit_test_pciids_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pciids_LDADD = $(UNIT_LIBS)
+
+UNIT_TESTS += tests/unit/test-state
+tests_unit_test_state_SOURCES = tests/unit/test-state.c tests/unit/tree.h
+tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_state_LDADD = $(UNIT_LIBS)
