@@ -480,6 +480,27 @@ for text in '[device 04:00.0]\nmasked = yes\n' '# mine\n'; do
 done
 [ -z "$bad" ]
 verdict "claim --persist never replaces a file of its drop-in's name that a person wrote (a mask, an empty file)${bad:+ (not:$bad)}"
+# A file of that name put there while the move runs: the claim rolls back, leaving no record, and the file.
+root=$(fresh_copy acs)
+echo "delay 1 1500" >"$root/replay-faults"
+iommu_own "$root" claim 04:00.0 --persist >"$SCRATCH/out" 2>&1 &
+pid=$!
+sleep 0.5
+printf '# mine, meanwhile\n' | put "$root" "$dropin"
+wait $pid
+rc=$?
+expect_rc $rc 1 "claim --persist whose drop-in's name is taken during the move: rolled back, naming the file" \
+	grep -q "putting in place the declaration .*$dropin failed: File exists" "$SCRATCH/out"
+[ ! -e "$root/run/iommu-own/group-4.json" ] && [ "$(cat "$root/etc/iommu-own/conf.d/$dropin")" = "# mine, meanwhile" ] &&
+	bound_to "$root/sys/bus/pci/devices/0000:04:00.0" igb
+verdict "... no claim record left, the file as its writer left it, the device back on igb"
+# A group with a device off the PCI bus: refused as non-pci, no drop-in attempted.
+root=$(fresh_copy acs)
+mkdir -p "$root/sys/devices/platform/foo.0"
+ln -s ../../../../devices/platform/foo.0 "$root/sys/kernel/iommu_groups/4/devices/foo.0"
+iommu_own "$root" claim 04:00.0 --persist >"$SCRATCH/out" 2>&1
+expect_rc $? 1 "claim --persist of a group with a non-PCI device: refused (non-pci), not a parse error of its own drop-in" \
+	grep -q "(non-pci" "$SCRATCH/out"
 # A mask read before it (a template taken back by hand) does not stop the drop-in.
 root=$(fresh_copy acs)
 printf '[device 04:00.0]\nid = 8086:1533\n' | put "$root"

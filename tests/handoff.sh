@@ -112,6 +112,31 @@ root=$(fresh_copy noiommu-mode)
 got=$(iommu_own "$root" list -J 0 2>/dev/null | tr -d ' \n' | grep -o '"consumer":{"interface":"[a-z]*","nodes":\[[^]]*\]')
 [ "$got" = '"consumer":{"interface":"group","nodes":["/dev/vfio/vfio","/dev/vfio/noiommu-0"]' ]
 verdict "a no-IOMMU group's consumer: its node noiommu-0, not 0"
+cp -a "$root/dev/vfio/noiommu-0" "$root/dev/vfio/0" # two nodes no kernel makes: the group's name decides
+got=$(iommu_own "$root" list -J 0 2>/dev/null | tr -d ' \n' | grep -o '"consumer":{"interface":"[a-z]*","nodes":\[[^]]*\]')
+[ "$got" = '"consumer":{"interface":"group","nodes":["/dev/vfio/vfio","/dev/vfio/noiommu-0"]' ]
+verdict "... the group's name decides between noiommu-0 and 0 when a tree has both, as claim --owner does"
+
+# A device's vfio-dev that is not a plain directory: list reads what it can, as it always did
+# (a link inside the tree is followed, a file has no cdev).
+bad=
+for kind in link file; do
+	root=$(fresh_copy vfs)
+	iommu_own "$root" claim 12 >/dev/null 2>&1
+	v=$root/sys/bus/pci/devices/$NIC/vfio-dev
+	case $kind in
+	link) mv "$v" "$v.real" && ln -s vfio-dev.real "$v" ;;
+	file) rm -rf "$v" && echo x >"$v" ;;
+	esac
+	iommu_own "$root" list -J 12 >"$SCRATCH/out" 2>&1 || bad="$bad $kind:list-J"
+	iommu_own "$root" list -r -n -o GROUP,OWNER,MODE 12 >"$SCRATCH/out2" 2>&1 || bad="$bad $kind:list-o"
+	case $kind in
+	link) grep -q '"/dev/vfio/devices/vfio' "$SCRATCH/out" || bad="$bad link:no-cdev" ;;
+	file) ! grep -q '"/dev/vfio/devices/vfio' "$SCRATCH/out" || bad="$bad file:a-cdev" ;;
+	esac
+done
+[ -z "$bad" ]
+verdict "list -J and -o OWNER,MODE with a vfio-dev that is a link or a file: listed as before, not refused${bad:+ (not:$bad)}"
 
 # ---- release gives the nodes back; a release rolled back hands them off again ------------
 root=$(fresh_copy vfs)

@@ -293,18 +293,30 @@ static int roll_back(struct run *r, enum result ok_result)
 	return move_done(r, RESULT_INCOMPLETE);
 }
 
-/* The declarations once the move is done: a claim's drop-in in place, a release's removed. */
-static int commit_persist(struct run *r)
+/* A claim's drop-ins in place, once the move is done; on failure none of them is. */
+static int persist_put(struct run *r)
 {
 	for (size_t i = 0; i < r->persist_add.n; i++) {
 		int e = state_commit_new(&r->conf, r->persist_add.v[i]);
 		if (e < 0) {
-			/* The move rolls back: the drop-ins already in place go with it (they are this run's). */
-			for (size_t k = 0; k < i; k++)
+			for (size_t k = 0; k < i; k++) /* this run's: they go with the rollback */
 				state_remove(&r->conf, r->persist_add.v[k]);
 			return persist_failed(r, "putting in place", r->persist_add.v[i], e);
 		}
 	}
+	return 0;
+}
+
+/* The rollback of a move whose drop-ins were put in place: they were this run's. */
+static void persist_take_back(struct run *r)
+{
+	for (size_t i = 0; i < r->persist_add.n; i++)
+		state_remove(&r->conf, r->persist_add.v[i]);
+}
+
+/* A release's drop-ins removed, once the move is done. */
+static int persist_unlink(struct run *r)
+{
 	for (size_t i = 0; i < r->persist_remove.n; i++) {
 		int e = state_remove(&r->conf, r->persist_remove.v[i]);
 		if (e < 0)
@@ -387,7 +399,16 @@ static int execute_move(struct run *r)
 	}
 	/* A signal after the last write: only the verification is left, so the move is finished. */
 	if (x == EXEC_DONE && txn_verify(ka, t)) {
-		if (commit_records(r, NULL) < 0 || commit_persist(r) < 0) {
+		/*
+		 * The drop-ins first: putting one in place fails when someone's file took
+		 * its name meanwhile, and a claim's records are not taken back once in place.
+		 */
+		int kept = persist_put(r);
+		if (kept == 0 && (commit_records(r, NULL) < 0 || persist_unlink(r) < 0)) {
+			persist_take_back(r);
+			kept = -EIO;
+		}
+		if (kept < 0) {
 			unprepare_records(r);
 			return roll_back(r, RESULT_ROLLED_BACK);
 		}
@@ -498,8 +519,10 @@ static int persist_check_after(struct run *r, const struct group *g, const struc
 		return 0;
 	struct decls after;
 	int e = decls_load_overlay(r->ctx->ka, ov, &after);
-	if (e < 0)
+	if (e < 0) {
+		decls_free(&after);
 		return e;
+	}
 	const struct decl *by = decl_of_group(r, &after, g);
 	if (r->o->cmd == CMD_RELEASE && by)
 		refusals_add(&p->refusals, "declared-elsewhere", NULL,
@@ -566,6 +589,10 @@ static int persist_plan(struct run *r, const struct group *g, const char *target
 		return e;
 	if (o->cmd == CMD_CLAIM && o->persist && !declared) {
 		const struct device *named = persist_device(g, target);
+		/* A group with a device off the PCI bus is refused (non-pci): no drop-in, which could not name it. */
+		for (size_t k = 0; named && k < g->ndevices; k++)
+			if (!g->devices[k]->is_pci)
+				named = NULL;
 		if (named) {
 			_cleanup_free_ char *name = decl_persist_name(named->name);
 			_cleanup_free_ char *text = decl_persist_text(g, o->driver, named);
@@ -728,7 +755,7 @@ int move_run_plans(struct run *r)
 			drop_stale_records(r);
 		/* The devices are where --persist wants them: the declarations still follow. */
 		if (!o->dry_run && (r->persist_add.n || r->persist_remove.n)) {
-			if (prepare_persist(r) < 0 || commit_persist(r) < 0) {
+			if (prepare_persist(r) < 0 || persist_put(r) < 0 || persist_unlink(r) < 0) {
 				unprepare_records(r);
 				return move_done(r, RESULT_FAILED);
 			}

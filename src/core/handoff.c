@@ -114,9 +114,13 @@ void consumer_read(const struct ka *ka, const struct group *g, struct consumer *
 		 * "N" (vfio_group_alloc()), never both: a node "N" present says the
 		 * group is not one, and its name need not be read.
 		 */
-		read_group_node(ka, g->number, false, ret);
-		if (!ret->group_if && group_is_noiommu(ka, g->number))
-			read_group_node(ka, g->number, true, ret);
+		if (g->name) /* the model read it (no-IOMMU mode on) */
+			read_group_node(ka, g->number, streq(g->name, "vfio-noiommu"), ret);
+		else {
+			read_group_node(ka, g->number, false, ret);
+			if (!ret->group_if && group_is_noiommu(ka, g->number))
+				read_group_node(ka, g->number, true, ret);
+		}
 		read_cdev_nodes(ka, &paths, ret);
 		read_iommu_node(ka, ret);
 	}

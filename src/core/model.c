@@ -313,13 +313,17 @@ static int load_device(const struct ka *ka, struct load_ctx *lc, struct device *
 		}
 	}
 
-	/* Through the open directory: the consumer's nodes, without walking the device's path again per group. */
+	/*
+	 * Through the open directory: the consumer's nodes, without walking the
+	 * device's path again per group. A vfio-dev that is not a plain directory
+	 * is left to consumer_read(), which looks at it as it always did.
+	 */
 	if ((flags & MODEL_CDEVS) && d->is_pci && driver_role(d->driver, d->vfio_dev) == ROLE_USER) {
 		_cleanup_close_ int vfd = ka_open_subdir(dfd, "vfio-dev", O_RDONLY);
 		r = vfd < 0 ? vfd : ka_list_fd(vfd, &d->cdevs);
-		if (r < 0 && r != -ENOENT)
-			return read_error(ka, dir, "vfio-dev", r, NULL);
-		d->has_cdevs = true;
+		d->has_cdevs = r == 0 || r == -ENOENT;
+		if (!d->has_cdevs)
+			strv_free(&d->cdevs);
 	}
 
 	bool want_reset = (flags & MODEL_RESET) ||

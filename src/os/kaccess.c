@@ -302,7 +302,8 @@ static int open_parent(const struct ka *ka, const char *rel, const char **name, 
 	struct ka_dirs *d = ka->dirs;
 	const char *slash = strrchr(rel, '/');
 	*to_close = -1;
-	if (!slash) {
+	/* A process's directory is not kept: its PID can be another process's by the next look. */
+	if (!slash || (strncmp(rel, LAY_PROC "/", sizeof(LAY_PROC)) == 0)) {
 		int fd = res_open_parent(ka->rootfd, rel, 0, name);
 		return *to_close = fd;
 	}

@@ -289,12 +289,16 @@ int state_commit_new(struct state *st, const char *name)
 	_cleanup_free_ char *tmp = tmp_name(name);
 	/* A file put there since it was looked at is someone's: RENAME_NOREPLACE, else a link (both EEXIST). */
 	int r = renameat2(st->dirfd, tmp, st->dirfd, name, RENAME_NOREPLACE) < 0 ? -errno : 0;
-	if (r == -EINVAL) /* a filesystem without it */
+	if (r == -EINVAL || r == -ENOSYS) /* a filesystem without it; a kernel before 3.15, a seccomp filter */
 		r = linkat(st->dirfd, tmp, st->dirfd, name, 0) < 0 ? -errno : 0;
 	unlinkat(st->dirfd, tmp, 0);
 	if (r < 0)
 		return r;
-	return fsync(st->dirfd) < 0 ? -errno : 0;
+	if (fsync(st->dirfd) < 0) { /* not known to be there: not there, for the caller's rollback */
+		r = -errno;
+		unlinkat(st->dirfd, name, 0);
+	}
+	return r;
 }
 
 void state_unprepare(struct state *st, const char *name)
