@@ -88,6 +88,23 @@ static void read_iommu_node(const struct ka *ka, struct consumer *ret)
 		strv_push(&ret->nodes, xstrdup("/" LAY_DEV_IOMMU));
 }
 
+/*
+ * The group's own node: the kernel names it "noiommu-N" for a no-IOMMU
+ * group, else "N" (vfio_group_alloc()), never both. The group's name says
+ * which when the model read it (no-IOMMU mode on); else a node "N" present
+ * says the group is not one, and its name need not be read.
+ */
+static void read_own_group_node(const struct ka *ka, const struct group *g, struct consumer *ret)
+{
+	if (g->name) {
+		read_group_node(ka, g->number, streq(g->name, "vfio-noiommu"), ret);
+		return;
+	}
+	read_group_node(ka, g->number, false, ret);
+	if (!ret->group_if && group_is_noiommu(ka, g->number))
+		read_group_node(ka, g->number, true, ret);
+}
+
 void consumer_read(const struct ka *ka, const struct group *g, struct consumer *ret)
 {
 	/* Only a device on VFIO has nodes: the other groups cost no system call (list --json on thousands). */
@@ -109,18 +126,7 @@ void consumer_read(const struct ka *ka, const struct group *g, struct consumer *
 	if (addrs.n && !from_model) {
 		consumer_read_devices(ka, g->number, group_is_noiommu(ka, g->number), &addrs, ret);
 	} else if (addrs.n) {
-		/*
-		 * The kernel names a group's node "noiommu-N" for a no-IOMMU group, else
-		 * "N" (vfio_group_alloc()), never both: a node "N" present says the
-		 * group is not one, and its name need not be read.
-		 */
-		if (g->name) /* the model read it (no-IOMMU mode on) */
-			read_group_node(ka, g->number, streq(g->name, "vfio-noiommu"), ret);
-		else {
-			read_group_node(ka, g->number, false, ret);
-			if (!ret->group_if && group_is_noiommu(ka, g->number))
-				read_group_node(ka, g->number, true, ret);
-		}
+		read_own_group_node(ka, g, ret);
 		read_cdev_nodes(ka, &paths, ret);
 		read_iommu_node(ka, ret);
 	}
