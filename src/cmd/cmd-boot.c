@@ -105,17 +105,6 @@ static void say(const struct boot_result *b, bool quiet)
 	}
 }
 
-/* Config space, for the serial numbers entries pin (read only then: the udev rule's call stays cheap). */
-static int open_config(struct context *ctx, struct pcidb **db)
-{
-	int r = pcidb_new(ctx->pci_ids, db);
-	if (r == 0)
-		r = pcidb_use_sysroot(*db, ka_root(ctx->ka));
-	if (r < 0)
-		log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
-	return r;
-}
-
 static int write_record(struct context *ctx, const struct boot_result *b, bool off)
 {
 	struct state st;
@@ -190,7 +179,7 @@ static int run_boot(struct context *ctx, const struct boot_args *a)
 	}
 	struct boot_result b = { 0 };
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
-	if (status == EXIT_OK && decls_pin_serial(&ds) && open_config(ctx, &db) < 0)
+	if (status == EXIT_OK && decls_pin_serial(&ds) && context_open_config(ctx, &db) < 0)
 		status = EXIT_USAGE;
 	if (status == EXIT_OK) {
 		r = boot_enforce(ctx->ka, sys, db, &ds, a->device, &b);

@@ -417,11 +417,7 @@ static int run_check(struct context *ctx, struct check_args *a)
 	struct why_ctx wc = { ctx->ka, NULL, sys };
 	bool all = a->all || a->prometheus; /* the metrics count every code, info ones too */
 	if (all || decls_pin_serial(&ds)) {
-		int r = pcidb_new(ctx->pci_ids, &wc.db);
-		if (r == 0)
-			r = pcidb_use_sysroot(wc.db, ka_root(ctx->ka));
-		if (r < 0) {
-			log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+		if (context_open_config(ctx, &wc.db) < 0) {
 			pcidb_free(wc.db);
 			decls_free(&ds);
 			return EXIT_USAGE;

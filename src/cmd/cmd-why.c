@@ -203,15 +203,11 @@ int cmd_why(struct context *ctx, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
-	int r = pcidb_new(ctx->pci_ids, &db);
-	if (r == 0)
-		r = pcidb_use_sysroot(db, ka_root(ctx->ka));
-	if (r < 0) {
-		log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+	if (context_open_config(ctx, &db) < 0)
 		return EXIT_USAGE;
-	}
 	struct why w;
 	why_explain(ctx->ka, db, sys, g, &w);
+	int r = 0;
 	if (a.json)
 		r = print_json(&w, db);
 	else

@@ -18,6 +18,13 @@ struct context {
 /* Open the sysroot; prints a message naming it on failure. */
 int context_open(struct context *ctx);
 
+struct pcidb;
+/*
+ * Names and config space (serial numbers, headers) of the sysroot's devices;
+ * prints a message naming the sysroot on failure (negative errno).
+ */
+int context_open_config(struct context *ctx, struct pcidb **ret);
+
 /* Open the sysroot, read the model with flags (MODEL_*), select what the
  * arguments name. Messages are printed; returns a negative errno. */
 int context_load(struct context *ctx, unsigned flags, int argc, char **argv, struct system **ret);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "os/pcidb.h"
 #include "cmd/commands.h"
 #include "cmd/globals.h"
 
@@ -84,6 +85,16 @@ char *state_dir_option(const char *dir)
 		return xstrdup("");
 	_cleanup_free_ char *w = shell_word(dir);
 	return xasprintf(" --state-dir %s", w);
+}
+
+int context_open_config(struct context *ctx, struct pcidb **ret)
+{
+	int r = pcidb_new(ctx->pci_ids, ret);
+	if (r == 0)
+		r = pcidb_use_sysroot(*ret, ka_root(ctx->ka));
+	if (r < 0)
+		log_error("cannot read config space under %s: %s", ka_root(ctx->ka), strerror(-r));
+	return r;
 }
 
 int context_open(struct context *ctx)

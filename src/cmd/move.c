@@ -443,13 +443,9 @@ static int load_target(struct run *r, const char *target, struct system **sys)
 	if (model_load_group(r->ctx->ka, AUDIT_MODEL_FLAGS | MODEL_IDS, target, sys) < 0)
 		return -EINVAL;
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
-	int e = pcidb_new(r->ctx->pci_ids, &db);
-	if (e == 0)
-		e = pcidb_use_sysroot(db, ka_root(r->ctx->ka));
-	if (e < 0) {
-		log_error("cannot read config space under %s: %s", ka_root(r->ctx->ka), strerror(-e));
+	int e = context_open_config(r->ctx, &db);
+	if (e < 0)
 		return e;
-	}
 	return model_read_config(*sys, r->ctx->ka, db);
 }
 
@@ -797,13 +793,8 @@ static int run_apply(struct run *r)
 	if (model_load(r->ctx->ka, AUDIT_MODEL_FLAGS | MODEL_IDS, &sys) < 0 || model_select(sys, 0, NULL) < 0)
 		return EXIT_USAGE;
 	_cleanup_(pcidb_freep) struct pcidb *db = NULL;
-	int e = pcidb_new(r->ctx->pci_ids, &db);
-	if (e == 0)
-		e = pcidb_use_sysroot(db, ka_root(r->ctx->ka));
-	if (e < 0) {
-		log_error("cannot read config space under %s: %s", ka_root(r->ctx->ka), strerror(-e));
+	if (context_open_config(r->ctx, &db) < 0)
 		return EXIT_USAGE;
-	}
 	if (model_read_config(sys, r->ctx->ka, db) < 0 ||
 	    apply_plan(r->ctx->ka, sys, db, &r->decls, &r->in, &r->t, &r->apply) < 0)
 		return EXIT_USAGE;
