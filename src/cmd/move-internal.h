@@ -40,6 +40,8 @@ struct state *move_records(struct run *r);
 int move_done(struct run *r, enum result res);
 /* The records of the claim plans from index first on, prepared beside their place. */
 int move_prepare_records(struct run *r, size_t first);
+/* Write the journal again, naming every device the plans now hold (before the first write to one). */
+int move_rewrite_journal(struct run *r);
 /* The plans are made: refuse, report nothing to do, show the plan, or execute it. */
 int move_run_plans(struct run *r);
 

@@ -127,16 +127,7 @@ int vfs_expand(struct run *r)
 		return -EIO;
 	txn_plan_writes_from(t, first);
 	/* The journal names every device before the first write to it. */
-	struct json_object *j = journal_build(ka, t, r->ro.operation);
-	int e = state_write(r->journal_st, JOURNAL_NAME, j);
-	if (e < 0) {
-		json_object_put(j);
-		t->error = xasprintf("writing the journal in %s failed: %s", r->journal_st->path, strerror(-e));
-		return e;
-	}
-	json_object_put(r->journal);
-	r->journal = j;
-	return 0;
+	return move_rewrite_journal(r);
 }
 
 void vfs_claim_steps(struct run *r, const struct group *g, struct plan *p)

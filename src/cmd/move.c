@@ -333,11 +333,16 @@ static int plan_nodes(struct run *r)
 	/* The records say what the nodes were, for release. */
 	if (move_prepare_records(r, 0) < 0)
 		return -EIO;
-	struct json_object *j = journal_build(r->ctx->ka, t, r->ro.operation);
+	return move_rewrite_journal(r);
+}
+
+int move_rewrite_journal(struct run *r)
+{
+	struct json_object *j = journal_build(r->ctx->ka, &r->t, r->ro.operation);
 	int e = state_write(r->journal_st, JOURNAL_NAME, j);
 	if (e < 0) {
 		json_object_put(j);
-		t->error = xasprintf("writing the journal in %s failed: %s", r->journal_st->path, strerror(-e));
+		r->t.error = xasprintf("writing the journal in %s failed: %s", r->journal_st->path, strerror(-e));
 		return e;
 	}
 	json_object_put(r->journal);
