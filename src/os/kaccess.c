@@ -257,10 +257,6 @@ int ka_read_under(int dirfd, const char *rel, char **ret)
 	return read_open_fd(fd, ATTR_MAX, false, ret);
 }
 
-/*
- * Resolve the directory part of rel beneath the root (following links inside
- * it); *name is the last component, which the caller opens without following.
- */
 void ka_forget_dirs(const struct ka *ka)
 {
 	struct ka_dirs *d = ka->dirs;
@@ -292,10 +288,11 @@ void ka_memo_put(const struct ka *ka, const char *key, const char *value)
 }
 
 /*
- * The directory of rel's last component (*name), from the handle's kept
- * directories or opened and kept there (the least recently used one gives
- * way), an absent one too (-ENOENT). *to_close is what the caller closes:
- * -1 for a kept one.
+ * The directory part of rel, resolved beneath the root (following links
+ * inside it); *name is the last component, which the caller opens without
+ * following. From the handle's kept directories, or opened and kept there
+ * (the least recently used one gives way), an absent one too (-ENOENT).
+ * *to_close is what the caller closes: -1 for a kept one.
  */
 static int open_parent(const struct ka *ka, const char *rel, const char **name, int *to_close)
 {
