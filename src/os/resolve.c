@@ -314,6 +314,26 @@ void res_entries_free(struct res_entry *e, size_t n)
 	free(e);
 }
 
+int res_read_size(int fd, size_t size, char **ret, size_t *len)
+{
+	_cleanup_free_ char *buf = xmalloc(size + 1);
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*ret = TAKE_PTR(buf);
+	*len = got;
+	return 0;
+}
+
 int res_read_user_file(const char *path, size_t max, char **ret)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -326,19 +346,11 @@ int res_read_user_file(const char *path, size_t max, char **ret)
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EMEDIUMTYPE;
 	if ((size_t)st.st_size > max)
 		return -EFBIG;
-	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
+	_cleanup_free_ char *buf = NULL;
+	size_t got;
+	int r = res_read_size(fd, (size_t)st.st_size, &buf, &got);
+	if (r < 0)
+		return r;
 	if (memchr(buf, '\0', got))
 		return -EBADMSG;
 	*ret = TAKE_PTR(buf);

@@ -81,5 +81,11 @@ void res_entries_free(struct res_entry *e, size_t n);
  */
 int res_read_user_file(const char *path, size_t max, char **ret);
 
+/*
+ * At most size bytes of the open file fd (its size when looked at), NUL
+ * terminated: fewer when it shrank meanwhile. *len: the bytes read.
+ */
+int res_read_size(int fd, size_t size, char **ret, size_t *len);
+
 /* Text for the errors this layer gives a meaning (EXDEV, ELOOP, EMEDIUMTYPE...), else strerror. */
 const char *res_strerror(int err);

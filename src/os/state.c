@@ -344,19 +344,11 @@ int state_read(struct state *st, const char *name, struct json_object **ret)
 			  name, (long long)s.st_size);
 		return -EBADMSG;
 	}
-	_cleanup_free_ char *buf = xmalloc((size_t)s.st_size + 1);
-	size_t got = 0;
-	while (got < (size_t)s.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)s.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
+	_cleanup_free_ char *buf = NULL;
+	size_t got;
+	int r = res_read_size(fd, (size_t)s.st_size, &buf, &got);
+	if (r < 0)
+		return r;
 	enum json_tokener_error jerr;
 	struct json_object *doc = json_tokener_parse_verbose(buf, &jerr);
 	if (!doc || !json_object_is_type(doc, json_type_object)) {
